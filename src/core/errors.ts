@@ -1,0 +1,22 @@
+import { Data } from "effect"
+
+/** A tensor handed to a constructor does not have the shape the network needs. */
+export class WeightShapeError extends Data.TaggedError("WeightShapeError")<{
+  readonly message: string
+  readonly layer: number
+  readonly part: "W" | "b"
+  readonly expected: ReadonlyArray<number>
+  readonly actual: ReadonlyArray<number>
+}> {}
+
+/** Input from outside (a flag, a config file, a checkpoint) failed to decode. */
+export class InvalidInput extends Data.TaggedError("InvalidInput")<{
+  readonly message: string
+  /** What was being decoded: a flag, a file, a field. */
+  readonly source: string
+}> {}
+
+/** A construction cannot be built for the requested shape. */
+export class ConstructionError extends Data.TaggedError("ConstructionError")<{
+  readonly message: string
+}> {}

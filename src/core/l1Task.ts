@@ -1,0 +1,23 @@
+import * as tf from "@tensorflow/tfjs"
+
+/** Mean of ‖x‖₁ for x ~ N(0, I_n): n·sqrt(2/π). */
+export const l1Mean = (n: number): number => n * Math.sqrt(2 / Math.PI)
+/** Standard deviation of ‖x‖₁ for x ~ N(0, I_n): sqrt(n·(1 − 2/π)). */
+export const l1Std = (n: number): number => Math.sqrt(n * (1 - 2 / Math.PI))
+
+/**
+ * The normalised L1 target: `(‖x‖₁ − n·sqrt(2/π)) / sqrt(n·(1 − 2/π))` over the last axis, which has
+ * zero mean and unit variance for Gaussian x. `[..., n] → [...]`.
+ */
+export const l1Target = (x: tf.Tensor): tf.Tensor =>
+  tf.tidy(() => {
+    const n = x.shape[x.rank - 1]!
+    return tf.div(tf.sub(tf.sum(tf.abs(x), -1), l1Mean(n)), l1Std(n))
+  })
+
+/**
+ * Mean squared error of a network's output `[..., S, 1]` against the normalised target of its
+ * inputs `x: [..., S, n]`, averaged over the S samples: `[...]`.
+ */
+export const l1Loss = (prediction: tf.Tensor, x: tf.Tensor): tf.Tensor =>
+  tf.tidy(() => tf.mean(tf.square(tf.sub(tf.squeeze(prediction, [-1]), l1Target(x))), -1))

@@ -1,0 +1,65 @@
+import * as tf from "@tensorflow/tfjs"
+import { Effect, Result } from "effect"
+import { type Algorithm, classify, type Thresholds, defaultThresholds } from "../core/classifier.js"
+import { convexity, doubleSided, pudding } from "../core/constructions.js"
+import type { ConstructionError } from "../core/errors.js"
+import { l1Loss } from "../core/l1Task.js"
+import { type Activation, disposeNetWeights, forward, type NetWeights } from "../core/network.js"
+import { doubleSidedness, strongestConnection } from "../core/orderParameters.js"
+import { Rng } from "../services/Rng.js"
+
+export interface ConstructionRow {
+  readonly construction: string
+  readonly activation: Activation
+  readonly loss: number
+  readonly alpha1: number
+  readonly alpha2: number
+  readonly algorithm: Algorithm
+}
+
+export interface ConstructionsTableOptions {
+  readonly inputs: number
+  readonly hidden: number
+  /** Gaussian samples on which the loss is measured. */
+  readonly samples: number
+  readonly thresholds?: Thresholds
+}
+
+/** Read W^(1) of an unbatched network as a plain matrix. */
+export const firstLayer = (net: NetWeights) => ({ rows: net.shape[0]!, cols: net.shape[1]!, data: net.W[0]!.dataSync() })
+
+/**
+ * Every construction of DESIGN §3 for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
+ * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2 and the class it gets.
+ */
+export const constructionsTable = (options: ConstructionsTableOptions): Effect.Effect<ReadonlyArray<ConstructionRow>, ConstructionError, Rng> =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const { inputs: n, hidden: h } = options
+    const x = yield* rng.normal("constructions/x", [options.samples, n])
+    const calibration = yield* rng.normal("constructions/calibration", [4096, n])
+    const W = yield* rng.uniform("constructions/convexity-W", [n, h], -1, 1)
+    const rows: Array<ConstructionRow> = []
+    try {
+      for (const activation of ["swish", "relu"] as const) {
+        const builders: ReadonlyArray<readonly [string, () => Result.Result<NetWeights, ConstructionError>]> = [
+          ["double-sided", () => doubleSided(n, h, { activation })],
+          ["negative pudding", () => pudding(n, h, "negative", { activation })],
+          ["positive pudding", () => pudding(n, h, "positive", { activation })],
+          ["convexity", () => convexity(W as tf.Tensor2D, calibration as tf.Tensor2D, { activation })]
+        ]
+        for (const [name, build] of builders) {
+          const net = yield* Effect.fromResult(build())
+          const loss = tf.tidy(() => l1Loss(forward(net, x, activation), x).dataSync()[0]!)
+          const Wm = firstLayer(net)
+          disposeNetWeights(net)
+          const alpha1 = doubleSidedness(Wm)
+          const alpha2 = strongestConnection(Wm)
+          rows.push({ construction: name, activation, loss, alpha1, alpha2, algorithm: classify({ alpha1, alpha2 }, options.thresholds ?? defaultThresholds) })
+        }
+      }
+    } finally {
+      tf.dispose([x, calibration, W])
+    }
+    return rows
+  })

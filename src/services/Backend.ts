@@ -1,0 +1,118 @@
+import * as tf from "@tensorflow/tfjs"
+import "@tensorflow/tfjs-backend-wasm"
+import { Context, Data, Effect, Layer, Schema } from "effect"
+
+/** A TensorFlow.js backend this library can run on. */
+export const BackendName = Schema.Literals(["wasm", "cpu", "tensorflow"])
+export type BackendName = typeof BackendName.Type
+/** What a user may ask for: a backend by name, or `auto` for the fastest one available. */
+export const BackendRequest = Schema.Literals(["auto", "wasm", "cpu", "tensorflow"])
+export type BackendRequest = typeof BackendRequest.Type
+
+/** The requested backend is not installed or failed to load; `install` says what to do. */
+export class BackendUnavailable extends Data.TaggedError("BackendUnavailable")<{
+  readonly message: string
+  readonly backend: BackendName
+  readonly install: string
+}> {}
+
+/** The tensor backend in use for the lifetime of the layer's scope. */
+export class Backend extends Context.Service<Backend, {
+  readonly name: BackendName
+  /** Why this backend: the request, and for `auto` what it passed over. */
+  readonly reason: string
+}>()("hyperlayers/Backend") {}
+
+const TENSORFLOW_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const
+const INSTALL_TENSORFLOW =
+  "install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) or @tensorflow/tfjs-node: `npm install @tensorflow/tfjs-node`; " +
+  "both download libtensorflow while installing, so they need network access beyond the npm registry"
+
+// A specifier held in a variable keeps the optional packages out of the type checker's reach.
+const importOptional = (specifier: string): Promise<unknown> => import(specifier)
+
+/** Load the native TensorFlow binding (GPU build first), which registers the `tensorflow` backend. */
+const loadTensorflow = Effect.gen(function* () {
+  if (tf.findBackend("tensorflow") !== null) return
+  const failures: Array<string> = []
+  for (const spec of TENSORFLOW_PACKAGES) {
+    const loaded = yield* Effect.tryPromise({ try: () => importOptional(spec), catch: (e) => e }).pipe(
+      Effect.as(true),
+      Effect.catch((e) => Effect.sync(() => {
+        failures.push(`${spec}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
+        return false
+      }))
+    )
+    if (loaded && tf.findBackend("tensorflow") !== null) return
+  }
+  return yield* new BackendUnavailable({
+    backend: "tensorflow",
+    install: INSTALL_TENSORFLOW,
+    message: `the tensorflow backend is not available (${failures.join("; ")}); ${INSTALL_TENSORFLOW}`
+  })
+})
+
+const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
+  Effect.gen(function* () {
+    if (name === "tensorflow") yield* loadTensorflow
+    const ok = yield* Effect.tryPromise({ try: () => tf.setBackend(name), catch: (e) => e }).pipe(
+      Effect.catch((e) => Effect.fail(new BackendUnavailable({
+        backend: name,
+        install: "reinstall the dependencies with `npm ci`",
+        message: `the ${name} backend failed to initialise: ${e instanceof Error ? e.message : String(e)}`
+      })))
+    )
+    if (!ok) {
+      return yield* new BackendUnavailable({
+        backend: name, install: "reinstall the dependencies with `npm ci`",
+        message: `the ${name} backend failed to initialise`
+      })
+    }
+    yield* Effect.promise(() => tf.ready())
+  })
+
+/** Fastest first: native TensorFlow, then WebAssembly (≈ 3.7× the plain JavaScript `cpu`). */
+const AUTO_ORDER: ReadonlyArray<BackendName> = ["tensorflow", "wasm", "cpu"]
+
+const choose = (request: BackendRequest): Effect.Effect<{ name: BackendName; reason: string }, BackendUnavailable> =>
+  request !== "auto"
+    ? Effect.as(activate(request), { name: request, reason: `requested ${request}` })
+    : Effect.gen(function* () {
+      const skipped: Array<string> = []
+      for (const name of AUTO_ORDER) {
+        const r = yield* Effect.result(activate(name))
+        if (r._tag === "Success") {
+          const reason = skipped.length === 0 ? `auto: ${name}` : `auto: ${name} (${skipped.join("; ")})`
+          return { name, reason }
+        }
+        skipped.push(`${name} unavailable`)
+      }
+      return yield* new BackendUnavailable({ backend: "cpu", install: "reinstall the dependencies with `npm ci`", message: "no TensorFlow.js backend could be initialised" })
+    })
+
+/**
+ * A Layer selecting a backend for its scope. Acquire sets the backend and waits until it is ready;
+ * release disposes every tensor and variable created in the scope and not disposed by then. The
+ * TensorFlow.js engine is global: provide one Backend layer at a time.
+ */
+export const backendLayer = (request: BackendRequest): Layer.Layer<Backend, BackendUnavailable> =>
+  Layer.effect(Backend, Effect.gen(function* () {
+    const chosen = yield* Effect.acquireRelease(
+      Effect.gen(function* () {
+        const picked = yield* choose(request)
+        // Production mode turns off TensorFlow.js's debug checks and its console banner.
+        tf.enableProdMode()
+        const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables))
+        tf.engine().startScope()
+        return { ...picked, variablesBefore }
+      }),
+      ({ variablesBefore }) => Effect.sync(() => {
+        tf.engine().endScope()
+        for (const [name, v] of Object.entries(tf.engine().registeredVariables)) {
+          if (!variablesBefore.has(name)) v.dispose()
+        }
+      })
+    )
+    if (request === "auto") yield* Effect.logInfo(`backend ${chosen.reason}`)
+    return Backend.of({ name: chosen.name, reason: chosen.reason })
+  }))
