@@ -1,0 +1,12 @@
+import * as tf from "@tensorflow/tfjs"
+import { type Block, noSpecs } from "../block.js"
+
+/** `x → swish(x)` elementwise on a block of hyperfeatures (the hypernetwork's nonlinearity). */
+export const activationBlock = (features = 20, name = "activation"): Block => ({
+  name,
+  inputs: features,
+  outputs: features,
+  params: noSpecs,
+  randoms: noSpecs,
+  apply: (x) => ({ output: tf.tidy(() => tf.mul(x!, tf.sigmoid(x!))) })
+})

@@ -1,0 +1,67 @@
+import * as tf from "@tensorflow/tfjs"
+import "@tensorflow/tfjs-backend-wasm"
+import { fc } from "@fast-check/vitest"
+import { beforeAll, describe, expect, it } from "vitest"
+import { installWasmKernels } from "../src/services/wasmKernels.js"
+
+/** Run `f` on `inputs` under a backend and return every output's values. */
+const under = async (backend: "cpu" | "wasm", inputs: ReadonlyArray<{ shape: number[]; values: Float32Array }>, f: (xs: Array<tf.Tensor>) => tf.Tensor | Array<tf.Tensor>) => {
+  await tf.setBackend(backend)
+  const xs = inputs.map((i) => tf.tensor(i.values, i.shape))
+  const out = f(xs)
+  const outs = Array.isArray(out) ? out : [out]
+  const values = outs.map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }))
+  tf.dispose([...xs, ...outs])
+  return values
+}
+
+beforeAll(async () => {
+  await tf.setBackend("wasm")
+  await tf.ready()
+  installWasmKernels()
+})
+
+const tensorArb = (maxRank: number) => fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: maxRank }).map((shape) => ({
+  shape, values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => k * 0.5 - 3)
+}))
+
+describe("wasm data-movement kernels agree with cpu", () => {
+  it("slice", async () => {
+    await fc.assert(fc.asyncProperty(tensorArb(5).chain((t) => fc.tuple(fc.constant(t), fc.tuple(...t.shape.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 1, max: d - b })))))) ),
+      async ([t, ranges]) => {
+        const f = ([x]: Array<tf.Tensor>) => tf.slice(x!, ranges.map((r) => r[0]), ranges.map((r) => r[1]))
+        expect(await under("wasm", [t], f)).toEqual(await under("cpu", [t], f))
+      }), { numRuns: 60 })
+  })
+
+  it("split, unstack and their gradients", async () => {
+    await fc.assert(fc.asyncProperty(tensorArb(4).chain((t) => fc.tuple(fc.constant(t), fc.integer({ min: 0, max: t.shape.length - 1 }))), async ([t, axis]) => {
+      const d = t.shape[axis]!
+      const sizes = [1, d - 1]
+      // splitting into one piece is a TensorFlow.js edge case (its gradient fails on every backend)
+      const f = ([x]: Array<tf.Tensor>) => d === 1 ? tf.unstack(x!, axis) : [...tf.split(x!, sizes, axis), ...tf.unstack(x!, axis),
+        tf.grad((y: tf.Tensor) => tf.sum(tf.mul(tf.split(y, sizes, axis)[0]!, 2)))(x!)]
+      expect(await under("wasm", [t], f)).toEqual(await under("cpu", [t], f))
+    }), { numRuns: 40 })
+  })
+
+  it("concat of tensors that differ along one axis", async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }), fc.nat(), fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+      async (shape, a, widths) => {
+        const axis = a % shape.length
+        const parts = widths.map((w, p) => {
+          const s = shape.map((d, k) => (k === axis ? w : d))
+          return { shape: s, values: Float32Array.from({ length: s.reduce((x, y) => x * y, 1) }, (_, k) => p * 100 + k) }
+        })
+        const f = (xs: Array<tf.Tensor>) => tf.concat(xs, axis)
+        expect(await under("wasm", parts, f)).toEqual(await under("cpu", parts, f))
+      }), { numRuns: 40 })
+  })
+
+  it("tile and broadcastTo", async () => {
+    await fc.assert(fc.asyncProperty(tensorArb(4).chain((t) => fc.tuple(fc.constant(t), fc.tuple(...t.shape.map(() => fc.integer({ min: 1, max: 3 }))))), async ([t, reps]) => {
+      const f = ([x]: Array<tf.Tensor>) => [tf.tile(x!, reps), tf.broadcastTo(tf.reshape(x!, [1, ...t.shape]), [2, ...t.shape])]
+      expect(await under("wasm", [t], f)).toEqual(await under("cpu", [t], f))
+    }), { numRuns: 40 })
+  })
+})
