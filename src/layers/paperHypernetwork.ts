@@ -1,4 +1,5 @@
 import { Result } from "effect"
+import { defaultHypernetworkSizes, type HypernetworkSizes } from "../core/trainConfig.js"
 import type { Block } from "./block.js"
 import { activationBlock } from "./blocks/activation.js"
 import { attentionBlock } from "./blocks/attention.js"
@@ -8,19 +9,8 @@ import { noiseBlock } from "./blocks/noise.js"
 import { positionBlock } from "./blocks/position.js"
 import { type Hypernetwork, type Hyperlayer, makeHypernetwork } from "./hypernetwork.js"
 
-/** Block widths of the paper's hypernetwork (appendix B.2; DESIGN §5). */
-export interface PaperSizes {
-  readonly activation: number
-  readonly position: number
-  readonly noise: number
-  readonly attentionKey: number
-  readonly learned: number
-  readonly latent: number
-  /** Hyperdepth D: linear maps, the read-out included. */
-  readonly depth: number
-}
-
-export const paperSizes: PaperSizes = { activation: 20, position: 4, noise: 5, attentionKey: 5, learned: 5, latent: 4, depth: 4 }
+export type PaperSizes = HypernetworkSizes
+export const paperSizes: PaperSizes = defaultHypernetworkSizes
 
 /** The source blocks every stage has: three positions, fresh noise and learned variables. */
 const sources = (s: PaperSizes): ReadonlyArray<Block> => [

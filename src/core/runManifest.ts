@@ -1,0 +1,29 @@
+import { Schema } from "effect"
+import { TrainConfig } from "./trainConfig.js"
+
+/** One line of `metrics.jsonl`: training figures averaged over the last `logEvery` steps. */
+export const MetricsRow = Schema.Struct({
+  step: Schema.Number,
+  objective: Schema.Number,
+  loss: Schema.Number,
+  kl: Schema.Number,
+  /** Mean loss of the batch's β below 1e−6 (NaN when none was drawn). */
+  lossLowBeta: Schema.Number,
+  msPerStep: Schema.Number
+})
+export type MetricsRow = typeof MetricsRow.Type
+
+/** What a run was and how it ran: enough to replay it on the same backend. */
+export const RunManifest = Schema.Struct({
+  format: Schema.Literal("hyperlayers-run"),
+  createdAt: Schema.String,
+  command: Schema.String,
+  config: TrainConfig,
+  rootSeed: Schema.Number,
+  backend: Schema.String,
+  versions: Schema.Record(Schema.String, Schema.String),
+  gitCommit: Schema.NullOr(Schema.String),
+  /** Settings of the experiments run after training (sweep, grids …), by experiment. */
+  experiments: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
+})
+export type RunManifest = typeof RunManifest.Type

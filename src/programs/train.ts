@@ -1,0 +1,143 @@
+import { Data, Effect, Schema } from "effect"
+import { type TrainConfig } from "../core/trainConfig.js"
+import { MetricsRow, RunManifest } from "../core/runManifest.js"
+import { formatNumber } from "../core/table.js"
+import { Backend } from "../services/Backend.js"
+import { Progress } from "../services/Progress.js"
+import { Rng } from "../services/Rng.js"
+import { RunStore } from "../services/RunStore.js"
+import { runEnvironment } from "./runEnvironment.js"
+import { disposeTrainer, initTrainer, resumeConflicts, type StepMetrics, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
+
+/** The run directory cannot be used as asked (already holds a run, or holds none to resume). */
+export class RunError extends Data.TaggedError("RunError")<{ readonly message: string }> {}
+
+export interface TrainOptions {
+  readonly runDir: string
+  readonly config: TrainConfig
+  /** Continue the run in `runDir` from its latest checkpoint. */
+  readonly resume: boolean
+  /** The command recorded in a new run's manifest. */
+  readonly command?: string
+}
+
+export interface TrainResult {
+  readonly runDir: string
+  readonly step: number
+  readonly checkpoints: ReadonlyArray<string>
+  readonly last: MetricsRow | undefined
+}
+
+const LOW_BETA = -6
+
+const summarise = (window: ReadonlyArray<StepMetrics>, msPerStep: number): MetricsRow => {
+  const mean = (xs: ArrayLike<number>) => (xs.length === 0 ? Number.NaN : Array.from(xs).reduce((a, b) => a + b, 0) / xs.length)
+  const low = window.flatMap((m) => Array.from(m.loss).filter((_, k) => m.logBeta[k]! <= LOW_BETA))
+  return {
+    step: window[window.length - 1]!.step,
+    objective: mean(window.map((m) => m.objective)),
+    loss: mean(window.flatMap((m) => Array.from(m.loss))),
+    kl: mean(window.flatMap((m) => Array.from(m.kl))),
+    lossLowBeta: mean(low),
+    msPerStep
+  }
+}
+
+const metricsLine = (row: MetricsRow) => JSON.stringify(Schema.encodeSync(MetricsRow)(row))
+
+/**
+ * Train the paper's hypernetwork under the Pareto hyperhypernetwork. Writes `manifest.json`, a
+ * checkpoint at step 0, every `checkpointEvery` steps, at the end and when interrupted, and a
+ * line of `metrics.jsonl` every `logEvery` steps. With `resume`, continues exactly where the
+ * latest checkpoint left off (same parameters, Adam state and random streams).
+ */
+export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown, Rng | RunStore | Progress | Backend> =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const progress = yield* Progress
+    const backend = yield* Backend
+    const rng = yield* Rng
+    const { runDir, config } = options
+    const metricsPath = store.join(runDir, "metrics.jsonl")
+    const existing = yield* store.listCheckpoints(runDir)
+    const saved: Array<string> = []
+
+    const trainer: Trainer = yield* Effect.acquireRelease(
+      Effect.gen(function* () {
+        if (options.resume) {
+          const latest = existing[existing.length - 1]
+          if (latest === undefined) return yield* new RunError({ message: `${runDir} holds no checkpoint to resume from` })
+          const ckpt = yield* store.readCheckpoint(latest.path)
+          const conflicts = resumeConflicts(ckpt.config, config)
+          if (conflicts.length > 0) {
+            return yield* new RunError({ message: `cannot resume ${latest.path} with a different configuration (${conflicts.join("; ")})` })
+          }
+          // drop metrics logged after the checkpoint: those steps are about to be redone
+          if (yield* store.exists(metricsPath)) {
+            const kept = (yield* store.readText(metricsPath)).split("\n").filter((line) => {
+              try {
+                return line.trim() !== "" && (JSON.parse(line) as { step: number }).step <= ckpt.step
+              } catch {
+                return false
+              }
+            })
+            yield* store.writeText(metricsPath, kept.map((l) => l + "\n").join(""))
+          }
+          yield* Effect.logInfo(`resuming ${runDir} at step ${ckpt.step} of ${config.steps}`)
+          return yield* trainerFromCheckpoint({ ...ckpt, config: { ...ckpt.config, steps: config.steps, checkpointEvery: config.checkpointEvery, logEvery: config.logEvery } })
+        }
+        if (existing.length > 0) {
+          return yield* new RunError({
+            message: `${runDir} already holds a run (checkpoints up to step ${existing[existing.length - 1]!.step}): continue it with --resume or choose another --out`
+          })
+        }
+        const env = yield* runEnvironment
+        const manifest: RunManifest = {
+          format: "hyperlayers-run", createdAt: new Date().toISOString(), command: options.command ?? "train", config,
+          rootSeed: yield* rng.rootSeed, backend: backend.name, versions: env.versions, gitCommit: env.gitCommit
+        }
+        yield* store.writeJson(store.join(runDir, "manifest.json"), RunManifest, manifest)
+        yield* store.writeText(metricsPath, "")
+        return yield* initTrainer(config)
+      }),
+      (t) => Effect.sync(() => disposeTrainer(t))
+    )
+
+    const checkpoint = Effect.gen(function* () {
+      const path = yield* store.writeCheckpoint(runDir, yield* trainerCheckpoint(trainer))
+      saved.push(path)
+      return path
+    }).pipe(Effect.uninterruptible)
+    const lastSaved = () => (saved.length > 0 ? trainer.step === Number(/step-(\d+)/.exec(saved[saved.length - 1]!)?.[1]) : existing.some((c) => c.step === trainer.step))
+    if (!lastSaved()) yield* checkpoint
+
+    let window: Array<StepMetrics> = []
+    let last: MetricsRow | undefined
+    let windowStart = performance.now()
+    const loop = Effect.gen(function* () {
+      while (trainer.step < config.steps) {
+        const m = yield* trainStep(trainer)
+        window.push(m)
+        if (m.step % config.logEvery === 0 || m.step === config.steps) {
+          last = summarise(window, (performance.now() - windowStart) / window.length)
+          window = []
+          windowStart = performance.now()
+          const text = metricsLine(last)
+          yield* store.readText(metricsPath).pipe(Effect.orElseSucceed(() => ""), Effect.flatMap((old) => store.writeText(metricsPath, old + text + "\n")))
+          yield* progress.update("train", {
+            done: m.step, total: config.steps,
+            detail: `objective ${formatNumber(last.objective)} loss ${formatNumber(last.loss)} KL ${formatNumber(last.kl)}`
+          })
+        }
+        if (m.step % config.checkpointEvery === 0 || m.step === config.steps) yield* checkpoint
+      }
+    })
+    yield* loop.pipe(Effect.onInterrupt(() => Effect.gen(function* () {
+      if (!lastSaved()) {
+        const path = yield* checkpoint.pipe(Effect.orDie)
+        yield* Effect.logInfo(`interrupted at step ${trainer.step}: saved ${path}; continue with --resume`)
+      }
+    })))
+    yield* progress.finish("train", last === undefined ? "" : `step ${trainer.step}, loss ${formatNumber(last.loss)}`)
+    return { runDir, step: trainer.step, checkpoints: saved, last }
+  }).pipe(Effect.scoped)

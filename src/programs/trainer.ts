@@ -1,0 +1,190 @@
+import * as tf from "@tensorflow/tfjs"
+import { Data, Effect, Result } from "effect"
+import type { Checkpoint, NamedArray } from "../core/checkpoint.js"
+import { CheckpointError } from "../core/checkpoint.js"
+import { RESUMABLE_FIELDS, type TrainConfig } from "../core/trainConfig.js"
+import type { TensorSpec } from "../layers/block.js"
+import { type GenerationPlan, type Hypernetwork, paramLayout, planGeneration, randomSpecs } from "../layers/hypernetwork.js"
+import { hyperhypernetworkShapes, initHyperhypernetwork, defaultHidden } from "../layers/hyperhypernetwork.js"
+import { paperHypernetwork } from "../layers/paperHypernetwork.js"
+import { paretoObjective } from "../layers/paretoObjective.js"
+import { Rng } from "../services/Rng.js"
+
+/** The objective became NaN or infinite: training cannot go on from here. */
+export class Diverged extends Data.TaggedError("Diverged")<{ readonly message: string; readonly step: number }> {}
+
+/**
+ * A training run in memory: the hyperhypernetwork's variables, Adam, and the step count. The
+ * hypernetwork is the paper's, with the block widths of the config.
+ */
+export interface Trainer {
+  readonly config: TrainConfig
+  readonly net: Hypernetwork
+  readonly plan: GenerationPlan
+  readonly randoms: ReadonlyArray<TensorSpec>
+  readonly paramNames: ReadonlyArray<string>
+  readonly params: ReadonlyArray<tf.Variable>
+  readonly optimizer: tf.AdamOptimizer
+  step: number
+}
+
+export interface StepMetrics {
+  readonly step: number
+  readonly objective: number
+  /** Per β of the batch. */
+  readonly logBeta: Float32Array
+  readonly loss: Float32Array
+  readonly kl: Float32Array
+}
+
+/** The paper's hypernetwork for a config, and its generation plan for the trained shape. */
+export const trainingPlan = (config: TrainConfig) => {
+  const net = paperHypernetwork(config.hypernetwork)
+  const layout = paramLayout(net, config.shape)
+  const plan = Result.getOrThrow(planGeneration(net, layout, config.shape, "encoder"))
+  return { net, layout, plan, spec: { outputs: layout.size, hidden: defaultHidden } }
+}
+
+const assemble = (config: TrainConfig, params: ReadonlyArray<tf.Tensor>, step: number): Trainer => {
+  const { net, plan, spec } = trainingPlan(config)
+  const paramNames = hyperhypernetworkShapes(spec).map((s) => s.name)
+  return {
+    config, net, plan, randoms: randomSpecs(net, config.shape), paramNames,
+    params: params.map((p, k) => tf.variable(p, true, `hhn/${paramNames[k]}/${Math.random().toString(36).slice(2)}`)),
+    optimizer: tf.train.adam(config.learningRate),
+    step
+  }
+}
+
+/** A fresh trainer: parameters drawn from the Rng's `init/<name>` streams. */
+export const initTrainer = (config: TrainConfig): Effect.Effect<Trainer, never, Rng> =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const { spec } = trainingPlan(config)
+    const uniform: Array<tf.Tensor> = []
+    for (const s of hyperhypernetworkShapes(spec)) uniform.push(yield* rng.uniform(`init/${s.name}`, s.shape, -1, 1))
+    const init = initHyperhypernetwork(spec, uniform)
+    const trainer = assemble(config, init, 0)
+    tf.dispose([...uniform, ...init])
+    return trainer
+  })
+
+export const disposeTrainer = (t: Trainer): void => {
+  tf.dispose([...t.params])
+  t.optimizer.dispose()
+}
+
+/** Adam's private bias-correction accumulators, restored exactly so that a resume is bit-identical. */
+interface AdamInternals {
+  readonly accBeta1: tf.Variable
+  readonly accBeta2: tf.Variable
+}
+const internals = (o: tf.AdamOptimizer) => o as unknown as AdamInternals
+
+/** Snapshot everything a resume needs. Reads tensors; allocates none that outlive it. */
+export const trainerCheckpoint = (t: Trainer): Effect.Effect<Checkpoint, never, Rng> =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const state = yield* rng.snapshot
+    const weights = yield* Effect.promise(() => t.optimizer.getWeights())
+    const iterations = weights[0]!.tensor.dataSync()[0]!
+    weights[0]!.tensor.dispose()
+    const moments = weights.slice(1)
+    const values = (x: tf.Tensor) => Float32Array.from(x.dataSync() as Float32Array)
+    const tensors: Array<NamedArray> = t.params.map((p, k) => ({ name: `param/${t.paramNames[k]}`, shape: p.shape, values: values(p) }))
+    for (const [kind, offset] of [["m", 0], ["v", t.params.length]] as const) {
+      t.params.forEach((p, k) => {
+        const m = moments[offset + k]
+        tensors.push({ name: `adam/${kind}/${t.paramNames[k]}`, shape: p.shape, values: m === undefined ? new Float32Array(p.size) : values(m.tensor) })
+      })
+    }
+    const { accBeta1, accBeta2 } = internals(t.optimizer)
+    return {
+      step: t.step, config: t.config, rng: state, tensors,
+      optimizer: { iterations, accBeta1: accBeta1.dataSync()[0]!, accBeta2: accBeta2.dataSync()[0]! }
+    }
+  })
+
+/**
+ * Rebuild a trainer from a checkpoint: parameters, Adam moments and accumulators, the Rng state
+ * and the step. Every tensor is checked against the config's shapes.
+ */
+export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, CheckpointError, Rng> =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const { spec } = trainingPlan(c.config)
+    const shapes = hyperhypernetworkShapes(spec)
+    const byName = new Map(c.tensors.map((t) => [t.name, t]))
+    const get = (name: string, shape: ReadonlyArray<number>) => {
+      const t = byName.get(name)
+      if (t === undefined) return Result.fail(new CheckpointError({ message: `the checkpoint has no tensor ${name}` }))
+      if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+        return Result.fail(new CheckpointError({ message: `tensor ${name} has shape [${t.shape.join(", ")}], the config needs [${shape.join(", ")}]` }))
+      }
+      return Result.succeed(t.values)
+    }
+    const params: Array<Float32Array> = []
+    const m: Array<Float32Array> = []
+    const v: Array<Float32Array> = []
+    for (const s of shapes) {
+      params.push(yield* Effect.fromResult(get(`param/${s.name}`, s.shape)))
+      m.push(yield* Effect.fromResult(get(`adam/m/${s.name}`, s.shape)))
+      v.push(yield* Effect.fromResult(get(`adam/v/${s.name}`, s.shape)))
+    }
+    yield* rng.restore(c.rng).pipe(Effect.mapError((e) => new CheckpointError({ message: e.message })))
+    const initial = params.map((p, k) => tf.tensor(p, [...shapes[k]!.shape]))
+    const trainer = assemble(c.config, initial, c.step)
+    tf.dispose(initial)
+    const weights = [
+      { name: "iter", tensor: tf.scalar(c.optimizer.iterations) },
+      ...m.map((x, k) => ({ name: `${trainer.params[k]!.name}/m`, tensor: tf.tensor(x, [...shapes[k]!.shape]) })),
+      ...v.map((x, k) => ({ name: `${trainer.params[k]!.name}/v`, tensor: tf.tensor(x, [...shapes[k]!.shape]) }))
+    ]
+    yield* Effect.promise(() => trainer.optimizer.setWeights(weights))
+    tf.dispose(weights.map((w) => w.tensor))
+    const { accBeta1, accBeta2 } = internals(trainer.optimizer)
+    accBeta1.assign(tf.scalar(c.optimizer.accBeta1))
+    accBeta2.assign(tf.scalar(c.optimizer.accBeta2))
+    return trainer
+  })
+
+/**
+ * Whether a run may continue under `next`: only how far it goes and how often it reports may
+ * change; anything else would make the resumed run a different experiment.
+ */
+export const resumeConflicts = (saved: TrainConfig, next: TrainConfig): ReadonlyArray<string> =>
+  (Object.keys(saved) as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && JSON.stringify(saved[k]) !== JSON.stringify(next[k]))
+    .map((k) => `${k}: checkpoint ${JSON.stringify(saved[k])}, requested ${JSON.stringify(next[k])}`)
+
+/**
+ * One optimisation step: draw β, inputs and generation randomness from the Rng (`train/…`
+ * streams), take the gradient of the Pareto objective and apply Adam. Uninterruptible, so a
+ * stop lands between steps and a checkpoint is always consistent.
+ */
+export const trainStep = (t: Trainer): Effect.Effect<StepMetrics, Diverged, Rng> =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const { betasPerStep: B, samplesPerBeta: S, shape, logBetaMin, logBetaMax, activation } = t.config
+    const logBeta = yield* rng.uniform("train/log-beta", [B], logBetaMin, logBetaMax)
+    const x = yield* rng.normal("train/x", [B, S, shape[0]!])
+    const randoms: Record<string, tf.Tensor> = {}
+    for (const s of t.randoms) randoms[s.name] = yield* rng.normal(`train/${s.name}`, [B, ...s.shape])
+    let loss: tf.Tensor | undefined
+    let kl: tf.Tensor | undefined
+    const { value, grads } = tf.variableGrads(() => {
+      const terms = paretoObjective(t.plan, t.params, logBeta, x, randoms, activation)
+      loss = tf.keep(terms.loss)
+      kl = tf.keep(terms.kl)
+      return terms.objective as tf.Scalar
+    }, [...t.params])
+    const objective = value.dataSync()[0]!
+    const metrics = { step: t.step + 1, objective, logBeta: Float32Array.from(logBeta.dataSync()), loss: Float32Array.from(loss!.dataSync()), kl: Float32Array.from(kl!.dataSync()) }
+    // Adam keeps its moments by position: always hand it the gradients in parameter order
+    if (Number.isFinite(objective)) t.optimizer.applyGradients(t.params.map((p) => ({ name: p.name, tensor: grads[p.name]! })))
+    tf.dispose([value, ...Object.values(grads), logBeta, x, ...Object.values(randoms), loss!, kl!])
+    if (!Number.isFinite(objective)) {
+      return yield* new Diverged({ step: t.step + 1, message: `training diverged at step ${t.step + 1}: the objective is ${objective}` })
+    }
+    t.step += 1
+    return metrics
+  }).pipe(Effect.uninterruptible)

@@ -1,0 +1,34 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeServices } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { canonicalTrainConfig, type TrainConfig } from "../src/core/trainConfig.js"
+import { backendLayer } from "../src/services/Backend.js"
+import { silentProgressLayer } from "../src/services/Progress.js"
+import { seededRngLayer } from "../src/services/Rng.js"
+import { runStoreLayer } from "../src/services/RunStore.js"
+
+/** A fresh temporary directory. */
+export const tempDir = (): string => mkdtempSync(join(tmpdir(), "hyperlayers-test-"))
+
+/** Every service a program needs: cpu backend, seeded Rng, files, no progress output. */
+export const testLayer = (seed: number, backend: "cpu" | "wasm" = "cpu") =>
+  Layer.mergeAll(backendLayer(backend), seededRngLayer(seed), silentProgressLayer, runStoreLayer.pipe(Layer.provide(NodeServices.layer)), NodeServices.layer)
+
+/** Run a program under {@link testLayer}. */
+export const runProgram = <A, E, R extends Layer.Success<ReturnType<typeof testLayer>>>(program: Effect.Effect<A, E, R>, seed = 1, backend: "cpu" | "wasm" = "cpu") =>
+  Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(testLayer(seed, backend))))
+
+/** A training configuration small enough for a test. */
+export const tinyConfig = (overrides: Partial<TrainConfig> = {}): TrainConfig => ({
+  ...canonicalTrainConfig(7),
+  shape: [3, 4, 1],
+  steps: 6,
+  betasPerStep: 2,
+  samplesPerBeta: 32,
+  checkpointEvery: 3,
+  logEvery: 1,
+  hypernetwork: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 },
+  ...overrides
+})
