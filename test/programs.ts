@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, type Scope } from "effect"
 import { canonicalTrainConfig, type TrainConfig } from "../src/core/trainConfig.js"
 import { backendLayer } from "../src/services/Backend.js"
 import { silentProgressLayer } from "../src/services/Progress.js"
@@ -17,7 +17,8 @@ export const testLayer = (seed: number, backend: "cpu" | "wasm" = "cpu") =>
   Layer.mergeAll(backendLayer(backend), seededRngLayer(seed), silentProgressLayer, runStoreLayer.pipe(Layer.provide(NodeServices.layer)), NodeServices.layer)
 
 /** Run a program under {@link testLayer}. */
-export const runProgram = <A, E, R extends Layer.Success<ReturnType<typeof testLayer>>>(program: Effect.Effect<A, E, R>, seed = 1, backend: "cpu" | "wasm" = "cpu") =>
+type Services = Layer.Success<ReturnType<typeof testLayer>> | Scope.Scope
+export const runProgram = <A, E>(program: Effect.Effect<A, E, Services>, seed = 1, backend: "cpu" | "wasm" = "cpu") =>
   Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(testLayer(seed, backend))))
 
 /** A training configuration small enough for a test. */
