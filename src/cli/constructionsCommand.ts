@@ -3,7 +3,7 @@ import { Command, Flag } from "effect/cli"
 import { formatNumber, formatTable } from "../core/table.js"
 import { constructionsTable } from "../programs/constructionsTable.js"
 import { Backend } from "../services/Backend.js"
-import { backendFlag, seedFlag, withRuntime } from "./shared.js"
+import { backendFlag, programLayer, seedFlag } from "./shared.js"
 
 const size = (name: string, fallback: number, description: string) =>
   Flag.Int(name).pipe(Flag.withDefault(fallback), Flag.withDescription(description))
@@ -15,7 +15,7 @@ export const constructionsCommand = Command.make("constructions", {
   backend: backendFlag,
   seed: seedFlag
 }, ({ inputs, hidden, samples, backend, seed }) =>
-  withRuntime(backend, seed, Effect.gen(function* () {
+  Effect.gen(function* () {
     const rows = yield* constructionsTable({ inputs, hidden, samples })
     const b = yield* Backend
     yield* Console.log(`Constructions for [${inputs}, ${hidden}, 1] (backend ${b.name}; loss = MSE on ${samples} Gaussian inputs, normalised L1 target)\n`)
@@ -27,5 +27,5 @@ export const constructionsCommand = Command.make("constructions", {
       { header: "α2", cell: (r) => formatNumber(r.alpha2), align: "right" },
       { header: "class", cell: (r) => r.algorithm }
     ]))
-  }))
+  }).pipe(programLayer(backend, seed))
 ).pipe(Command.withDescription("Print each hand-built L1 construction (double-sided, signed puddings, convexity) with its loss, α1, α2 and class"))

@@ -1,7 +1,10 @@
-import { Effect, Layer, Option } from "effect"
+import { NodeServices } from "@effect/platform-node"
+import { Effect, Layer, Option, type Scope } from "effect"
 import { Flag } from "effect/cli"
-import { Backend, backendLayer, BackendRequest } from "../services/Backend.js"
-import { Rng, RootSeed, seededRngLayer, systemRngLayer } from "../services/Rng.js"
+import { type Backend, backendLayer, BackendRequest, type BackendUnavailable } from "../services/Backend.js"
+import { type Progress, terminalProgressLayer } from "../services/Progress.js"
+import { type Rng, RootSeed, seededRngLayer, systemRngLayer } from "../services/Rng.js"
+import { runStoreLayer } from "../services/RunStore.js"
 
 /** `--backend`: which TensorFlow.js backend runs the tensors. */
 export const backendFlag = Flag.Literals("backend", BackendRequest.literals).pipe(
@@ -16,10 +19,17 @@ export const seedFlag = Flag.Int("seed").pipe(
   Flag.withDescription("root seed of every random draw (default: from the system, printed so the run can be replayed)")
 )
 
-/** The services every command runs with: the chosen backend and a seeded (or system-seeded) Rng. */
-export const runtimeLayer = (backend: BackendRequest, seed: Option.Option<number>): Layer.Layer<Backend | Rng, unknown> =>
-  Layer.merge(backendLayer(backend), Option.match(seed, { onNone: () => systemRngLayer, onSome: seededRngLayer }))
+/**
+ * Provide what a command's program runs with: the chosen backend, an Rng (seeded, or from the
+ * system) and terminal progress, for the program's scope.
+ */
+export const programLayer = (backend: BackendRequest, seed: Option.Option<number>) =>
+  <A, E, R>(program: Effect.Effect<A, E, R>): Effect.Effect<A, E | BackendUnavailable, Exclude<Exclude<R, Backend | Rng | Progress>, Scope.Scope>> =>
+    Effect.scoped(Effect.provide(program, Layer.mergeAll(
+      backendLayer(backend),
+      Option.match(seed, { onNone: () => systemRngLayer, onSome: seededRngLayer }),
+      terminalProgressLayer
+    )))
 
-/** Provide {@link runtimeLayer} to a command's program, scoped to the command. */
-export const withRuntime = <A, E, R>(backend: BackendRequest, seed: Option.Option<number>, program: Effect.Effect<A, E, R>) =>
-  Effect.scoped(Effect.provide(program, runtimeLayer(backend, seed)))
+/** The run store on the local file system, for the whole command line. */
+export const cliServices = Layer.provideMerge(runStoreLayer, NodeServices.layer)

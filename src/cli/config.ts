@@ -1,0 +1,64 @@
+import { Effect, Option, Result, Schema, SchemaIssue } from "effect"
+import { InvalidInput } from "../core/errors.js"
+import { RunStore } from "../services/RunStore.js"
+
+/**
+ * A command's settings come from three places, later ones winning: the defaults, an optional JSON
+ * config file, and the flags given. The merged object is decoded with the command's Schema, so a
+ * bad value anywhere is reported with its field (and the flag that sets it).
+ */
+
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** Read a JSON config file as a plain object (unknown keys are checked by {@link decodeSettings}). */
+export const readConfigFile = (file: Option.Option<string>): Effect.Effect<Record<string, unknown>, InvalidInput, RunStore> =>
+  Option.match(file, {
+    onNone: () => Effect.succeed({}),
+    onSome: (path) => Effect.gen(function* () {
+      const store = yield* RunStore
+      const text = yield* store.readText(path).pipe(Effect.mapError((e) => new InvalidInput({ source: path, message: e.message })))
+      let raw: unknown
+      try {
+        raw = JSON.parse(text)
+      } catch (e) {
+        return yield* new InvalidInput({ source: path, message: `--config ${path} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+      }
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        return yield* new InvalidInput({ source: path, message: `--config ${path} must hold a JSON object of settings` })
+      }
+      return raw as Record<string, unknown>
+    })
+  })
+
+/** Keep the flags that were given, under their setting names. */
+export const givenFlags = (flags: Record<string, Option.Option<unknown>>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(flags).flatMap(([k, v]) => (Option.isSome(v) ? [[k, v.value]] : [])))
+
+/**
+ * Merge defaults, file and flags and decode them. `flagNames` maps a setting to its flag so that
+ * messages say what to change; keys the Schema does not know are an error (a typo in a file).
+ */
+export const decodeSettings = <A, I>(
+  schema: Schema.Codec<A, I>,
+  sources: { readonly defaults: object; readonly file: Record<string, unknown>; readonly flags: Record<string, unknown> },
+  known: ReadonlyArray<string>,
+  flagNames: Readonly<Record<string, string>>
+): Result.Result<A, InvalidInput> => {
+  const unknownKeys = Object.keys(sources.file).filter((k) => !known.includes(k))
+  if (unknownKeys.length > 0) {
+    return Result.fail(new InvalidInput({ source: "config", message: `unknown setting${unknownKeys.length > 1 ? "s" : ""} in the config file: ${unknownKeys.join(", ")} (known: ${known.join(", ")})` }))
+  }
+  const merged = { ...sources.defaults, ...sources.file, ...sources.flags }
+  const r = Schema.decodeUnknownResult(schema)(merged, { errors: "all" })
+  if (Result.isSuccess(r)) return Result.succeed(r.success)
+  const problems = formatIssues(r.failure.issue).issues.map((i) => {
+    const key = String(i.path?.[0] ?? "")
+    const where = key === "" ? "" : `${key}${flagNames[key] === undefined ? "" : ` (${flagNames[key]})`}${i.path!.length > 1 ? `[${i.path!.slice(1).join("].[")}]` : ""}: `
+    return `${where}${i.message}`
+  })
+  return Result.fail(new InvalidInput({ source: "settings", message: `invalid settings: ${problems.join("; ")}` }))
+}
+
+/** `"16,48,1"` → `[16, 48, 1]`; anything else is left for the Schema to reject with its message. */
+export const parseList = (text: string): ReadonlyArray<number> | string =>
+  /^\s*-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?)*\s*$/.test(text) ? text.split(",").map((s) => Number(s.trim())) : text
