@@ -3,6 +3,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { Effect, Layer, type Scope } from "effect"
+import { defaultThresholds } from "../src/core/classifier.js"
+import type { ExperimentSettings } from "../src/core/experimentSettings.js"
 import { canonicalTrainConfig, type TrainConfig } from "../src/core/trainConfig.js"
 import { backendLayer } from "../src/services/Backend.js"
 import { silentProgressLayer } from "../src/services/Progress.js"
@@ -33,3 +35,13 @@ export const tinyConfig = (overrides: Partial<TrainConfig> = {}): TrainConfig =>
   hypernetwork: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 },
   ...overrides
 })
+
+/** Experiment settings small enough for a test. */
+export const tinyExperiments: ExperimentSettings = {
+  sweep: { betas: 3, seeds: 2, samples: 64, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
+  ablation: { betas: 3, seeds: 2, samples: 64 },
+  generalization: { inputs: [2, 3], hidden: [3, 5], logBeta: -6, seeds: 2, samples: 64 },
+  baseline: { steps: 20, batch: 16, learningRate: 1e-2, logEvery: 5, samples: 128 },
+  drawing: { lowLogBeta: -12, highLogBeta: 0, seed: 0, iterations: 60 },
+  thresholds: defaultThresholds
+}

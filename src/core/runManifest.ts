@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { ExperimentSettings } from "./experimentSettings.js"
 import { TrainConfig } from "./trainConfig.js"
 
 /** One line of `metrics.jsonl`: training figures averaged over the last `logEvery` steps. */
@@ -23,7 +24,9 @@ export const RunManifest = Schema.Struct({
   backend: Schema.String,
   versions: Schema.Record(Schema.String, Schema.String),
   gitCommit: Schema.NullOr(Schema.String),
-  /** Settings of the experiments run after training (sweep, grids …), by experiment. */
-  experiments: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
+  /** The preset a `reproduce` run started from, if any. */
+  preset: Schema.optional(Schema.String),
+  /** Settings of the experiments run after training (sweep, ablation, grids, baseline, drawings). */
+  experiments: Schema.optional(ExperimentSettings)
 })
 export type RunManifest = typeof RunManifest.Type

@@ -1,4 +1,5 @@
 import { Data, Effect, Schema } from "effect"
+import type { ExperimentSettings } from "../core/experimentSettings.js"
 import { type TrainConfig } from "../core/trainConfig.js"
 import { MetricsRow, RunManifest } from "../core/runManifest.js"
 import { formatNumber } from "../core/table.js"
@@ -19,6 +20,9 @@ export interface TrainOptions {
   readonly resume: boolean
   /** The command recorded in a new run's manifest. */
   readonly command?: string
+  readonly preset?: string
+  /** Experiment settings to record in a new run's manifest (for `reproduce` and `replay`). */
+  readonly experiments?: ExperimentSettings
 }
 
 export interface TrainResult {
@@ -94,7 +98,9 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
         const env = yield* runEnvironment
         const manifest: RunManifest = {
           format: "hyperlayers-run", createdAt: new Date().toISOString(), command: options.command ?? "train", config,
-          rootSeed: yield* rng.rootSeed, backend: backend.name, versions: env.versions, gitCommit: env.gitCommit
+          rootSeed: yield* rng.rootSeed, backend: backend.name, versions: env.versions, gitCommit: env.gitCommit,
+          ...(options.preset === undefined ? {} : { preset: options.preset }),
+          ...(options.experiments === undefined ? {} : { experiments: options.experiments })
         }
         yield* store.writeJson(store.join(runDir, "manifest.json"), RunManifest, manifest)
         yield* store.writeText(metricsPath, "")

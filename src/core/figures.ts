@@ -1,0 +1,148 @@
+import { contours } from "d3-contour"
+import type { TopLevelSpec } from "vega-lite"
+import type { MetricsRow } from "./runManifest.js"
+import type { AblationResult, BaselineResult, GeneralizationResult, SweepResult } from "./results.js"
+
+/**
+ * Vega-Lite specifications of the report's figures, built from result tables. Pure data in, specs
+ * out; rendering (SVG, PNG) happens in a program.
+ */
+
+/** The paper's class colours (Figure 3): convexity red, pudding green, double-sided blue. */
+const classColour = { field: "algorithm", type: "nominal", title: "algorithm", scale: { domain: ["convexity", "pudding", "double-sided"], range: ["#d62728", "#2ca02c", "#1f77b4"] } } as const
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+const logBetaAxis = { field: "logBeta", type: "quantitative", title: "log₁₀ β" } as const
+
+/** Training curves: loss (all β and β ≤ 1e−6), the Adam baseline, and the KL. */
+export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, baseline?: BaselineResult): TopLevelSpec => {
+  const loss = [
+    ...metrics.map((m) => ({ step: m.step, value: m.loss, series: "hypernetwork, all β" })),
+    ...metrics.filter((m) => Number.isFinite(m.lossLowBeta)).map((m) => ({ step: m.step, value: m.lossLowBeta, series: "hypernetwork, β ≤ 1e-6" })),
+    ...(baseline?.curve ?? []).map((c) => ({ step: c.step, value: c.loss, series: "Adam baseline" }))
+  ].filter((d) => d.value > 0)
+  return {
+    $schema: SCHEMA,
+    vconcat: [
+      {
+        title: "Training loss (batch mean, normalised L1 task)", width: 560, height: 240, data: { values: loss }, mark: { type: "line", strokeWidth: 1.2 },
+        encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "loss" }, color: { field: "series", type: "nominal" } }
+      },
+      {
+        title: "Accumulated KL (batch mean)", width: 560, height: 140, data: { values: metrics.map((m) => ({ step: m.step, kl: Math.max(m.kl, 1e-6) })) }, mark: { type: "line", strokeWidth: 1.2, color: "#555" },
+        encoding: { x: { field: "step", type: "quantitative" }, y: { field: "kl", type: "quantitative", scale: { type: "log" }, title: "KL (nats)" } }
+      }
+    ]
+  }
+}
+
+/** Figure 3: the class of the generated networks over training step × β. */
+export const phaseDiagramSpec = (sweep: SweepResult): TopLevelSpec => ({
+  $schema: SCHEMA,
+  title: "Phase diagram: algorithm by training step and β",
+  width: 560, height: 260,
+  data: { values: sweep.rows.map((r) => ({ step: r.step, logBeta: r.logBeta, algorithm: r.algorithm, loss: r.loss })) },
+  mark: { type: "rect" },
+  encoding: {
+    x: { field: "step", type: "ordinal", title: "training step", axis: { labelAngle: -45, labelOverlap: "greedy" } },
+    y: { ...logBetaAxis, type: "ordinal", sort: "descending", axis: { labelExpr: "format(datum.value, '.1f')", labelOverlap: "greedy" } },
+    color: classColour,
+    tooltip: [{ field: "step" }, { field: "logBeta", format: ".2f" }, { field: "algorithm" }, { field: "loss", format: ".3f" }]
+  }
+})
+
+/** Figure 2: each checkpoint's path through order-parameter space as β sweeps 1e−12 → 1. */
+export const orderParameterPathsSpec = (sweep: SweepResult): TopLevelSpec => {
+  const values = sweep.rows.map((r) => ({ ...r, alpha1: Math.max(r.alpha1, 1e-2) }))
+  const panel = (y: string, title: string, log: boolean) => ({
+    width: 270, height: 240, title,
+    layer: [
+      { mark: { type: "line", strokeWidth: 0.6, opacity: 0.35, color: "#888" }, encoding: { x: { field: "alpha2", type: "quantitative", title: "α2 strongest connection", scale: { type: "log" } }, y: { field: y, type: "quantitative", scale: { type: log ? "log" : "linear" } }, detail: { field: "step", type: "nominal" }, order: { field: "logBeta", type: "quantitative" } } },
+      { mark: { type: "point", filled: true, size: 22 }, encoding: { x: { field: "alpha2", type: "quantitative", scale: { type: "log" } }, y: { field: y, type: "quantitative", title: title, scale: { type: log ? "log" : "linear" } }, color: classColour, tooltip: [{ field: "step" }, { field: "logBeta", format: ".1f" }, { field: "alpha1", format: ".3g" }, { field: "alpha2", format: ".3g" }, { field: "alpha3", format: ".3g" }] } }
+    ]
+  })
+  return { $schema: SCHEMA, title: "Order parameters: one path per checkpoint over β", data: { values }, hconcat: [panel("alpha1", "α1 double sidedness", true), panel("alpha3", "α3 seed dependence", false)] } as TopLevelSpec
+}
+
+/** α1, α2, α3 and loss over training at a low, a middle and a high β of the sweep. */
+export const orderParametersOverTrainingSpec = (sweep: SweepResult): TopLevelSpec => {
+  const betas = [...new Set(sweep.rows.map((r) => r.logBeta))].sort((a, b) => a - b)
+  const picked = [betas[0]!, betas[Math.floor(betas.length / 2)]!, betas[betas.length - 1]!]
+  const values = sweep.rows.filter((r) => picked.includes(r.logBeta)).flatMap((r) => [
+    { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "α1 (log)", value: Math.log10(Math.max(r.alpha1, 1e-3)), algorithm: r.algorithm },
+    { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "α2", value: r.alpha2, algorithm: r.algorithm },
+    { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "α3", value: r.alpha3, algorithm: r.algorithm },
+    { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "loss", value: r.loss, algorithm: r.algorithm }
+  ])
+  return {
+    $schema: SCHEMA, title: "Order parameters over training", data: { values },
+    facet: { row: { field: "quantity", type: "nominal", title: null }, column: { field: "beta", type: "nominal", title: null } },
+    spec: {
+      width: 170, height: 90,
+      layer: [
+        { mark: { type: "line", color: "#999", strokeWidth: 1 }, encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", title: null } } },
+        { mark: { type: "point", filled: true, size: 18 }, encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative" }, color: classColour } }
+      ]
+    },
+    resolve: { scale: { y: "independent" } }
+  } as TopLevelSpec
+}
+
+/** Figure 4: loss with the encoder and decoder-only, against β. */
+export const ablationSpec = (a: AblationResult): TopLevelSpec => ({
+  $schema: SCHEMA,
+  title: `Encoder ablation at step ${a.step} (mean over ${a.seeds} generation seeds)`,
+  width: 560, height: 260,
+  data: { values: a.rows.flatMap((r) => [{ logBeta: r.logBeta, loss: r.lossEncoder, mode: "with encoder (z ~ q)" }, { logBeta: r.logBeta, loss: r.lossDecoderOnly, mode: "decoder only (z ~ p)" }]) },
+  mark: { type: "line", point: true },
+  encoding: { x: logBetaAxis, y: { field: "loss", type: "quantitative", scale: { type: "log" } }, color: { field: "mode", type: "nominal", title: null }, strokeDash: { field: "mode", type: "nominal" } }
+})
+
+/** Grid cell (column, row) of every contour vertex of `levels`, from d3-contour on the loss grid. */
+export const contourLines = (g: GeneralizationResult, levels: ReadonlyArray<number>) => {
+  const nx = new Set(g.cells.map((c) => c.hidden)).size
+  const ny = new Set(g.cells.map((c) => c.inputs)).size
+  const hidden = [...new Set(g.cells.map((c) => c.hidden))].sort((a, b) => a - b)
+  const inputs = [...new Set(g.cells.map((c) => c.inputs))].sort((a, b) => a - b)
+  const grid = new Array<number>(nx * ny).fill(Number.NaN)
+  for (const c of g.cells) grid[inputs.indexOf(c.inputs) * nx + hidden.indexOf(c.hidden)] = Math.log10(Math.max(c.loss, 1e-9))
+  const points: Array<{ level: number; ring: string; order: number; col: number; row: number }> = []
+  if (nx < 2 || ny < 2) return points
+  const rings = contours().size([nx, ny]).thresholds(levels.map(Math.log10))(grid.map((v) => (Number.isFinite(v) ? v : 10)))
+  rings.forEach((mp, k) => mp.coordinates.forEach((poly, p) => poly.forEach((ring, r) => ring.forEach(([x, y], i) => {
+    // d3-contour puts cell centres at +0.5; keep the segments inside the grid
+    points.push({ level: levels[k]!, ring: `${k}-${p}-${r}`, order: i, col: Math.min(Math.max(x - 0.5, 0), nx - 1), row: Math.min(Math.max(y - 0.5, 0), ny - 1) })
+  }))))
+  return points
+}
+
+/** Figure 5: decoder-only loss over `[n0, n1, 1]`, contours at 0.07 and 0.15, the trained shape starred. */
+export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
+  const hidden = [...new Set(g.cells.map((c) => c.hidden))].sort((a, b) => a - b)
+  const inputs = [...new Set(g.cells.map((c) => c.inputs))].sort((a, b) => a - b)
+  const cells = g.cells.map((c) => ({ ...c, col: hidden.indexOf(c.hidden), row: inputs.indexOf(c.inputs), label: c.loss.toFixed(2) }))
+  const xAxis = { field: "col", type: "quantitative", title: "hidden units n1", scale: { domain: [-0.5, hidden.length - 0.5], nice: false, zero: false }, axis: { values: hidden.map((_, k) => k), labelExpr: `[${hidden.join(",")}][datum.value]`, grid: false } }
+  const yAxis = { field: "row", type: "quantitative", title: "inputs n0", scale: { domain: [-0.5, inputs.length - 0.5], nice: false, zero: false }, axis: { values: inputs.map((_, k) => k), labelExpr: `[${inputs.join(",")}][datum.value]`, grid: false } }
+  const star = g.trained.length === 3 ? [{ col: hidden.indexOf(g.trained[1]!), row: inputs.indexOf(g.trained[0]!) }].filter((s) => s.col >= 0 && s.row >= 0) : []
+  return {
+    $schema: SCHEMA,
+    title: `Generalisation: decoder-only loss for [n0, n1, 1] at log β = ${g.logBeta} (step ${g.step})`,
+    width: 480, height: 400,
+    layer: [
+      {
+        data: { values: cells }, mark: { type: "rect", width: { band: 1 } } as never,
+        encoding: {
+          x: { ...xAxis, bin: false }, x2: undefined, y: yAxis,
+          color: { field: "loss", type: "quantitative", scale: { type: "log", scheme: "viridis", reverse: true }, title: "loss" },
+          tooltip: [{ field: "inputs" }, { field: "hidden" }, { field: "loss", format: ".3f" }, { field: "algorithm" }]
+        }
+      },
+      { data: { values: cells }, mark: { type: "text", fontSize: 9, color: "white" }, encoding: { x: xAxis, y: yAxis, text: { field: "label" } } },
+      {
+        data: { values: contourLines(g, [0.07, 0.15]) }, mark: { type: "line", strokeWidth: 2.5, interpolate: "linear" },
+        encoding: { x: xAxis, y: yAxis, detail: { field: "ring" }, order: { field: "order", type: "quantitative" }, color: { field: "level", type: "nominal", title: "contour", scale: { domain: [0.07, 0.15], range: ["#e41a1c", "#377eb8"] } } }
+      },
+      { data: { values: star }, mark: { type: "point", shape: "M0,-1L0.29,-0.4L0.95,-0.31L0.48,0.15L0.59,0.81L0,0.5L-0.59,0.81L-0.48,0.15L-0.95,-0.31L-0.29,-0.4Z", size: 500, filled: true, color: "gold", stroke: "black", strokeWidth: 1 }, encoding: { x: xAxis, y: yAxis } }
+    ],
+    resolve: { scale: { color: "independent" } }
+  } as TopLevelSpec
+}

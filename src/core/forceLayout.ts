@@ -1,0 +1,80 @@
+/**
+ * Force-directed layout of a network's neurons (paper appendix B.1). Positions live in four
+ * dimensions and descend the energy
+ *
+ *     E = Σ_(all pairs) 1/r  +  Σ_(edges) k·r²  +  Σ_(neurons) r²  +  λ(t)·Σ_(neurons) (x₃² + x₄²)
+ *
+ * where k is an edge's |weight| (relative to the mean |weight|, so networks of any scale compare)
+ * and λ grows over the iterations until the extra two dimensions vanish, leaving a plane drawing.
+ * Four dimensions let tangled modules slide past each other before the layout flattens.
+ */
+
+export interface LayoutEdge {
+  readonly from: number
+  readonly to: number
+  readonly weight: number
+}
+
+export interface LayoutOptions {
+  readonly iterations: number
+  /** Neurons held at the origin (the output neuron, drawn at the centre). */
+  readonly pinned?: ReadonlyArray<number>
+}
+
+const DIMS = 4
+
+/**
+ * Lay out `count` neurons from `initial` positions (`count × 4` numbers, e.g. uniform draws).
+ * Returns `count × 2` plane positions. Pure: the same inputs give the same layout.
+ */
+export const forceLayout = (count: number, edges: ReadonlyArray<LayoutEdge>, initial: ArrayLike<number>, options: LayoutOptions): Float64Array => {
+  const p = Float64Array.from(initial)
+  const pinned = new Set(options.pinned ?? [])
+  for (const k of pinned) p.fill(0, k * DIMS, (k + 1) * DIMS)
+  const meanAbs = edges.reduce((a, e) => a + Math.abs(e.weight), 0) / Math.max(1, edges.length) || 1
+  const strength = edges.map((e) => Math.abs(e.weight) / meanAbs)
+  const g = new Float64Array(p.length)
+  const T = options.iterations
+  for (let t = 0; t < T; t++) {
+    g.fill(0)
+    for (let i = 0; i < count; i++) {
+      for (let j = i + 1; j < count; j++) {
+        let r2 = 1e-6
+        for (let d = 0; d < DIMS; d++) r2 += (p[i * DIMS + d]! - p[j * DIMS + d]!) ** 2
+        const f = 1 / (r2 * Math.sqrt(r2)) // ∂(1/r)/∂x_i = −(x_i − x_j)/r³
+        for (let d = 0; d < DIMS; d++) {
+          const diff = p[i * DIMS + d]! - p[j * DIMS + d]!
+          g[i * DIMS + d]! -= f * diff
+          g[j * DIMS + d]! += f * diff
+        }
+      }
+    }
+    edges.forEach((e, k) => {
+      for (let d = 0; d < DIMS; d++) {
+        const diff = p[e.from * DIMS + d]! - p[e.to * DIMS + d]!
+        g[e.from * DIMS + d]! += 2 * strength[k]! * diff
+        g[e.to * DIMS + d]! -= 2 * strength[k]! * diff
+      }
+    })
+    // the decay on the extra dimensions grows geometrically from 0.01 to 1e4 over the run
+    const lambda = 0.01 * Math.pow(1e6, t / Math.max(1, T - 1))
+    for (let i = 0; i < count; i++) {
+      for (let d = 0; d < DIMS; d++) g[i * DIMS + d]! += 2 * p[i * DIMS + d]! * (d >= 2 ? 1 + lambda : 1)
+    }
+    // a step that never moves a neuron by more than `cap`, shrinking as the layout settles
+    const cap = 0.05 * (1 - t / T) + 0.002
+    for (let i = 0; i < count; i++) {
+      if (pinned.has(i)) continue
+      let norm = 0
+      for (let d = 0; d < DIMS; d++) norm += g[i * DIMS + d]! ** 2
+      const scale = Math.min(0.01, cap / (Math.sqrt(norm) + 1e-12))
+      for (let d = 0; d < DIMS; d++) p[i * DIMS + d]! -= scale * g[i * DIMS + d]!
+    }
+  }
+  const out = new Float64Array(count * 2)
+  for (let i = 0; i < count; i++) {
+    out[2 * i] = p[i * DIMS]!
+    out[2 * i + 1] = p[i * DIMS + 1]!
+  }
+  return out
+}

@@ -1,0 +1,33 @@
+import { defaultThresholds } from "./classifier.js"
+import { type ExperimentSettings, paperExperiments } from "./experimentSettings.js"
+import { canonicalTrainConfig, type TrainConfig } from "./trainConfig.js"
+
+/** A whole reproduction: how to train and what to measure afterwards. */
+export interface Preset {
+  readonly description: string
+  readonly train: (seed: number) => TrainConfig
+  readonly experiments: ExperimentSettings
+}
+
+export const presets = {
+  quick: {
+    description: "a 2-core CPU in under 20 minutes: short training, 30 β × 4 seeds, a 5 × 5 shape grid",
+    train: (seed) => ({ ...canonicalTrainConfig(seed), steps: 2500, checkpointEvery: 250 }),
+    experiments: {
+      sweep: { betas: 30, seeds: 4, samples: 2048, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
+      ablation: { betas: 30, seeds: 4, samples: 2048 },
+      generalization: { inputs: [4, 8, 16, 32, 64], hidden: [8, 16, 48, 96, 128], logBeta: -6, seeds: 4, samples: 2048 },
+      baseline: { steps: 6000, batch: 256, learningRate: 1e-3, logEvery: 100, samples: 16384 },
+      drawing: { lowLogBeta: -12, highLogBeta: 0, seed: 0, iterations: 2000 },
+      thresholds: defaultThresholds
+    }
+  },
+  paper: {
+    description: "the paper's scale (30 β, 8 seeds, 50k steps, an 8 × 8 shape grid): a GPU or a long CPU run",
+    train: (seed) => ({ ...canonicalTrainConfig(seed), steps: 50_000, checkpointEvery: 1000 }),
+    experiments: paperExperiments
+  }
+} as const satisfies Record<string, Preset>
+
+export type PresetName = keyof typeof presets
+export const presetNames = Object.keys(presets) as ReadonlyArray<PresetName>

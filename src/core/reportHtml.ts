@@ -1,0 +1,87 @@
+import type { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "./results.js"
+import type { RunManifest } from "./runManifest.js"
+import { LOW_LOG_BETA } from "./summary.js"
+import { formatNumber } from "./table.js"
+
+/** A figure as it goes into the report. */
+export interface ReportFigure {
+  readonly name: string
+  readonly caption: string
+  readonly svg: string
+}
+
+export interface ReportInputs {
+  readonly manifest: RunManifest
+  readonly summary: RunSummary
+  readonly sweep: SweepResult
+  readonly ablation: AblationResult
+  readonly generalization: GeneralizationResult
+  readonly baseline: BaselineResult
+  readonly figures: ReadonlyArray<ReportFigure>
+  readonly drawings: ReadonlyArray<ReportFigure>
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+const n = (x: number) => esc(formatNumber(x))
+const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) =>
+  `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`
+const figure = (f: ReportFigure) => `<figure id="${esc(f.name)}">${f.svg.replace(/^<\?xml[^>]*>/, "")}<figcaption>${esc(f.caption)}</figcaption></figure>`
+
+/** The findings in sentences, each a number from the run. */
+const findings = (i: ReportInputs): ReadonlyArray<string> => {
+  const s = i.summary
+  const byStep = s.findings.majorityByStep
+  const out: Array<string> = []
+  const early = byStep.filter((m) => m.step > 0).slice(0, 3)
+  if (early.length > 0) out.push(`Earliest trained checkpoints (steps ${early.map((m) => m.step).join(", ")}): mostly ${early.map((m) => `${m.algorithm} (${Math.round(100 * m.share)}% of β)`).join(", ")}.`)
+  out.push(s.findings.firstPuddingStep === null
+    ? "No checkpoint generates the pudding algorithm at low β (β ≤ 1e−6) yet."
+    : `Pudding at low β from step ${s.findings.firstPuddingStep}${s.findings.convexityBeforePudding ? ", after convexity at every earlier checkpoint" : ""}.`)
+  const last = byStep[byStep.length - 1]
+  if (last !== undefined) out.push(`Last checkpoint (step ${last.step}): ${last.algorithm} at ${Math.round(100 * last.share)}% of β.`)
+  out.push(`Mean loss at β ≤ 1e−6, last checkpoint: ${n(s.finalLowBetaLoss)} (the paper's contours: 0.15 and 0.07); Adam baseline: ${n(s.baselineLoss)}.`)
+  const gap = i.ablation.rows.filter((r) => r.logBeta <= LOW_LOG_BETA)
+  if (gap.length > 0) {
+    const enc = gap.reduce((a, r) => a + r.lossEncoder, 0) / gap.length
+    const dec = gap.reduce((a, r) => a + r.lossDecoderOnly, 0) / gap.length
+    out.push(`Encoder ablation at β ≤ 1e−6: loss ${n(enc)} with the encoder, ${n(dec)} decoder-only (${dec <= 1.25 * enc ? "the assignment comes from noise, as in the paper's case 3d" : "the hypernetwork relies on information memorised through the KL channel"}).`)
+  }
+  const ok = i.generalization.cells.filter((c) => c.loss < 0.15).length
+  out.push(`Generalisation: ${ok} of ${i.generalization.cells.length} shapes reach loss < 0.15 decoder-only at log β = ${i.generalization.logBeta}.`)
+  return out
+}
+
+/** The self-contained HTML report: findings, figures (inline SVG), tables and the run manifest. */
+export const reportHtml = (i: ReportInputs): string => {
+  const m = i.manifest
+  const lastStep = Math.max(...i.sweep.rows.map((r) => r.step))
+  const lastRows = i.sweep.rows.filter((r) => r.step === lastStep)
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>hyperlayers report: ${esc(m.command)} seed ${m.rootSeed}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
+figure{margin:1.5em 0;overflow-x:auto}figcaption{color:#555;font-size:.9em}
+.drawings{display:flex;flex-wrap:wrap;gap:.5em}.drawings figure{margin:0}
+table{border-collapse:collapse;font-size:.85em;margin:1em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}th{background:#f4f4f4}
+pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.8em}
+.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}
+</style></head><body>
+<h1>Generating interpretable networks with hypernetworks — reproduction report</h1>
+<p>Target network [${m.config.shape.join(", ")}], ${m.config.steps} training steps, ${m.config.betasPerStep} β per step, ${m.config.samplesPerBeta} samples per β, seed ${m.rootSeed}, backend ${esc(m.backend)}; created ${esc(m.createdAt)}.</p>
+<h2>Findings</h2><ul>${findings(i).map((f) => `<li>${esc(f)}</li>`).join("")}</ul>
+<h2>Training</h2>${i.figures.filter((f) => f.name === "loss-curves").map(figure).join("")}
+<h2>Algorithms over training and β</h2>${i.figures.filter((f) => ["phase-diagram", "order-parameter-paths", "order-parameters-over-training"].includes(f.name)).map(figure).join("")}
+<h2>Encoder ablation</h2>${i.figures.filter((f) => f.name === "ablation").map(figure).join("")}
+${table(["log β", "loss with encoder", "loss decoder-only", "KL", "class (encoder)", "class (decoder-only)"], i.ablation.rows.map((r) => [n(r.logBeta), n(r.lossEncoder), n(r.lossDecoderOnly), n(r.kl), `<span class="c-${r.algorithmEncoder}">${r.algorithmEncoder}</span>`, `<span class="c-${r.algorithmDecoderOnly}">${r.algorithmDecoderOnly}</span>`]))}
+<h2>Generalisation to unseen shapes</h2>${i.figures.filter((f) => f.name === "generalization").map(figure).join("")}
+<h2>Drawings</h2><div class="drawings">${i.drawings.map(figure).join("")}</div>
+<h2>The last checkpoint (step ${lastStep}) per β</h2>
+${table(["log β", "loss (mean)", "min", "max", "KL", "α1", "α2", "α3", "class"], lastRows.map((r) => [n(r.logBeta), n(r.loss), n(r.lossMin), n(r.lossMax), n(r.kl), n(r.alpha1), n(r.alpha2), n(r.alpha3), `<span class="c-${r.algorithm}">${r.algorithm}</span>`]))}
+<h2>Adam baseline</h2>
+<p>${i.baseline.steps} steps of Adam (learning rate ${i.baseline.learningRate}, batch ${i.baseline.batch}): loss ${n(i.baseline.loss)}, α1 ${n(i.baseline.alpha1)}, α2 ${n(i.baseline.alpha2)}, α3 ${n(i.baseline.alpha3)} (two seeds), class ${esc(i.baseline.algorithm)}.</p>
+<h2>Run manifest</h2><pre>${esc(JSON.stringify(m, null, 2))}</pre>
+<h2>Summary</h2><pre>${esc(JSON.stringify({ ...i.summary, phases: `${i.summary.phases.length} rows`, generalization: `${i.summary.generalization.length} cells` }, null, 2))}</pre>
+</body></html>
+`
+}

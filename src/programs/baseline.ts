@@ -1,0 +1,87 @@
+import * as tf from "@tensorflow/tfjs"
+import { Effect } from "effect"
+import { classify, defaultThresholds, type Thresholds } from "../core/classifier.js"
+import type { BaselineSettings } from "../core/experimentSettings.js"
+import { l1Loss } from "../core/l1Task.js"
+import type { NetShape } from "../core/netShape.js"
+import { type Activation, forward, netWeightsOrThrow } from "../core/network.js"
+import { doubleSidedness, seedDependence, strongestConnection } from "../core/orderParameters.js"
+import { BaselineResult, type StoredNetwork } from "../core/results.js"
+import { formatNumber } from "../core/table.js"
+import { Progress } from "../services/Progress.js"
+import { Rng } from "../services/Rng.js"
+import { RunStore } from "../services/RunStore.js"
+import { evaluationInputs } from "./evaluate.js"
+
+interface Trained {
+  readonly network: StoredNetwork
+  readonly loss: number
+  readonly curve: ReadonlyArray<{ step: number; loss: number }>
+}
+
+/** Train one network directly with Adam on fresh Gaussian batches; streams `baseline/<seed>/…`. */
+const trainOne = (shape: NetShape, activation: Activation, settings: BaselineSettings, seed: number, x: tf.Tensor) =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const progress = yield* Progress
+    const params: Array<tf.Variable> = []
+    for (let l = 1; l < shape.length; l++) {
+      const bound = 1 / Math.sqrt(shape[l - 1]!)
+      for (const [name, dims] of [["W", [shape[l - 1]!, shape[l]!]], ["b", [shape[l]!]]] as const) {
+        const u = yield* rng.uniform(`baseline/${seed}/init/${name}${l}`, dims, -bound, bound)
+        params.push(tf.variable(u))
+        u.dispose()
+      }
+    }
+    const net = () => netWeightsOrThrow(shape, params.filter((_, k) => k % 2 === 0), params.filter((_, k) => k % 2 === 1))
+    const optimizer = tf.train.adam(settings.learningRate)
+    const curve: Array<{ step: number; loss: number }> = []
+    let window = 0
+    try {
+      for (let step = 1; step <= settings.steps; step++) {
+        const batch = yield* rng.normal(`baseline/${seed}/x`, [settings.batch, shape[0]!])
+        const cost = optimizer.minimize(() => tf.mean(l1Loss(forward(net(), batch, activation), batch)) as tf.Scalar, true, params)!
+        window += cost.dataSync()[0]!
+        tf.dispose([batch, cost])
+        if (step % settings.logEvery === 0) {
+          curve.push({ step, loss: window / settings.logEvery })
+          window = 0
+          yield* progress.update(`baseline ${seed}`, { done: step, total: settings.steps, detail: `loss ${formatNumber(curve[curve.length - 1]!.loss)}` })
+        }
+      }
+      const loss = tf.tidy(() => tf.mean(l1Loss(forward(net(), x, activation), x)).dataSync()[0]!)
+      const network: StoredNetwork = {
+        shape,
+        W: params.filter((_, k) => k % 2 === 0).map((p) => Array.from(p.dataSync())),
+        b: params.filter((_, k) => k % 2 === 1).map((p) => Array.from(p.dataSync()))
+      }
+      return { network, loss, curve } satisfies Trained
+    } finally {
+      optimizer.dispose()
+      tf.dispose(params)
+    }
+  })
+
+/**
+ * The baseline (Figure 6): the target network trained directly with Adam, with two seeds so that
+ * α3 compares two independently trained networks. Loss on the shared evaluation inputs, order
+ * parameters and class of the first. Writes `baseline.json`.
+ */
+export const baseline = (runDir: string, shape: NetShape, activation: Activation, settings: BaselineSettings, thresholds: Thresholds = defaultThresholds) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const progress = yield* Progress
+    const x = yield* evaluationInputs(shape[0]!, settings.samples)
+    const [a, b] = yield* Effect.all([trainOne(shape, activation, settings, 0, x), trainOne(shape, activation, settings, 1, x)]).pipe(
+      Effect.ensuring(Effect.sync(() => x.dispose())))
+    const first = (n: StoredNetwork) => ({ rows: shape[0]!, cols: shape[1]!, data: n.W[0]! })
+    const alpha1 = doubleSidedness(first(a.network))
+    const alpha2 = strongestConnection(first(a.network))
+    const result: BaselineResult = {
+      steps: settings.steps, learningRate: settings.learningRate, batch: settings.batch, curve: a.curve, loss: a.loss,
+      alpha1, alpha2, alpha3: seedDependence(first(a.network), first(b.network)), algorithm: classify({ alpha1, alpha2 }, thresholds), network: a.network
+    }
+    yield* store.writeJson(store.join(runDir, "baseline.json"), BaselineResult, result)
+    yield* progress.finish("baseline", `loss ${formatNumber(a.loss)} (second seed ${formatNumber(b.loss)})`)
+    return result
+  })

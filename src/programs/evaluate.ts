@@ -1,0 +1,167 @@
+import * as tf from "@tensorflow/tfjs"
+import { Effect } from "effect"
+import { mean, median } from "../core/betaGrid.js"
+import type { Checkpoint } from "../core/checkpoint.js"
+import { type Algorithm, classify, defaultThresholds, type Thresholds } from "../core/classifier.js"
+import { l1Loss } from "../core/l1Task.js"
+import type { NetShape } from "../core/netShape.js"
+import { forward } from "../core/network.js"
+import { doubleSidedness, type Matrix, seedDependence, strongestConnection } from "../core/orderParameters.js"
+import type { TrainConfig } from "../core/trainConfig.js"
+import type { GenerationMode } from "../layers/block.js"
+import { generate, type GenerationError, planGeneration, randomSpecs } from "../layers/hypernetwork.js"
+import { hyperhypernetwork, hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
+import { Rng } from "../services/Rng.js"
+import type { StoredNetwork } from "../core/results.js"
+import { withTensorScope } from "../core/tensorScope.js"
+import { trainingPlan } from "./trainer.js"
+
+/** A trained hyperhypernetwork, ready to generate: its config and parameters. */
+export interface TrainedModel {
+  readonly config: TrainConfig
+  readonly params: ReadonlyArray<tf.Tensor>
+}
+
+/** The model saved in a checkpoint (tensors owned by the caller; see {@link disposeModel}). */
+export const modelFromCheckpoint = (c: Checkpoint): TrainedModel => {
+  const { spec } = trainingPlan(c.config)
+  const byName = new Map(c.tensors.map((t) => [t.name, t]))
+  return {
+    config: c.config,
+    params: hyperhypernetworkShapes(spec).map((s) => {
+      const t = byName.get(`param/${s.name}`)
+      if (t === undefined) throw new RangeError(`checkpoint lacks param/${s.name}`)
+      return tf.tensor(t.values, [...s.shape])
+    })
+  }
+}
+
+export const disposeModel = (m: TrainedModel): void => tf.dispose([...m.params])
+
+/** One generated network, scored. */
+export interface GenerationEval {
+  readonly logBeta: number
+  readonly seed: number
+  readonly loss: number
+  readonly kl: number
+  /** First-layer weights, for the order parameters. */
+  readonly W1: Matrix
+}
+
+/** The Gaussian evaluation inputs for input size n: the same for every generation (common random numbers). */
+export const evaluationInputs = (n: number, samples: number) => Effect.flatMap(Rng, (rng) => rng.normalAt(`eval/x/${n}`, 0, [1, samples, n]))
+
+/**
+ * The random tensors of generation seed `g`: every tensor a function of (root seed, seed, name), so
+ * the same seed gives the same noise at every β and checkpoint.
+ */
+const seedRandoms = (config: TrainConfig, target: NetShape, seeds: ReadonlyArray<number>) =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const { net } = trainingPlan(config)
+    const out: Record<string, tf.Tensor> = {}
+    for (const s of randomSpecs(net, target)) {
+      const parts: Array<tf.Tensor> = []
+      for (const g of seeds) parts.push(yield* rng.normalAt(`generation/${g}/${s.name}`, 0, [1, ...s.shape]))
+      out[s.name] = tf.concat(parts, 0)
+      tf.dispose(parts)
+    }
+    return out
+  })
+
+/**
+ * Generate and score one network per (log β, seed) pair, in chunks sized to the target's edges.
+ * Losses are measured on `samples` shared evaluation inputs.
+ */
+export const evaluateGenerations = (
+  model: TrainedModel,
+  target: NetShape,
+  mode: GenerationMode,
+  pairs: ReadonlyArray<{ readonly logBeta: number; readonly seed: number }>,
+  samples: number
+): Effect.Effect<ReadonlyArray<GenerationEval>, GenerationError, Rng> =>
+  Effect.gen(function* () {
+    const { net, layout } = trainingPlan(model.config)
+    const plan = yield* Effect.fromResult(planGeneration(net, layout, target, mode))
+    const x = yield* evaluationInputs(target[0]!, samples)
+    const chunk = Math.max(1, Math.min(32, Math.floor(400_000 / plan.graph.edges)))
+    const out: Array<GenerationEval> = []
+    try {
+      for (let at = 0; at < pairs.length; at += chunk) {
+        const part = pairs.slice(at, at + chunk)
+        const randoms = yield* seedRandoms(model.config, target, part.map((p) => p.seed))
+        const [loss, kl, W1] = tf.tidy(() => {
+          const theta = hyperhypernetwork(model.params, tf.tensor1d(part.map((p) => p.logBeta)))
+          const g = generate(plan, theta, randoms)
+          return [l1Loss(forward(g.weights, x, model.config.activation), x), g.kl, g.weights.W[0]!]
+        })
+        const [lv, kv, wv] = [loss.dataSync(), kl.dataSync(), W1.dataSync()]
+        const [rows, cols] = [target[0]!, target[1]!]
+        part.forEach((p, k) => out.push({
+          ...p, loss: lv[k]!, kl: kv[k]!, W1: { rows, cols, data: Float32Array.from(wv.subarray(k * rows * cols, (k + 1) * rows * cols)) }
+        }))
+        tf.dispose([loss, kl, W1, ...Object.values(randoms)])
+      }
+    } finally {
+      x.dispose()
+    }
+    return out
+  })
+
+/** What one β of a checkpoint looks like, over its generation seeds. */
+export interface BetaSummary {
+  readonly logBeta: number
+  /** Mean over seeds (a single network's loss varies 2–4× between seeds). */
+  readonly loss: number
+  readonly lossMin: number
+  readonly lossMax: number
+  readonly kl: number
+  /** Medians over seeds: α1 has heavy tails (≈ 1e6 for sparse networks). */
+  readonly alpha1: number
+  readonly alpha2: number
+  /** Mean over disjoint pairs of seeds (0, 1), (2, 3) … */
+  readonly alpha3: number
+  readonly algorithm: Algorithm
+}
+
+/** Summarise the generations of one β (at least one seed; α3 needs two). */
+export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: Thresholds = defaultThresholds): BetaSummary => {
+  const losses = evals.map((e) => e.loss)
+  const alpha1 = median(evals.map((e) => doubleSidedness(e.W1)))
+  const alpha2 = median(evals.map((e) => strongestConnection(e.W1)))
+  const pairs = Array.from({ length: Math.floor(evals.length / 2) }, (_, k) => seedDependence(evals[2 * k]!.W1, evals[2 * k + 1]!.W1))
+  return {
+    logBeta: evals[0]!.logBeta,
+    loss: mean(losses),
+    lossMin: Math.min(...losses),
+    lossMax: Math.max(...losses),
+    kl: mean(evals.map((e) => e.kl)),
+    alpha1, alpha2,
+    alpha3: mean(pairs),
+    algorithm: classify({ alpha1, alpha2 }, thresholds)
+  }
+}
+
+/** Evaluate every (β, seed) of a grid and summarise per β. */
+export const evaluateBetas = (model: TrainedModel, target: NetShape, mode: GenerationMode, logBetas: ReadonlyArray<number>, seeds: ReadonlyArray<number>, samples: number, thresholds?: Thresholds) =>
+  Effect.map(
+    evaluateGenerations(model, target, mode, logBetas.flatMap((logBeta) => seeds.map((seed) => ({ logBeta, seed }))), samples),
+    (evals) => logBetas.map((_, b) => summariseBeta(evals.slice(b * seeds.length, (b + 1) * seeds.length), thresholds))
+  )
+
+/** Generation seeds 0 … count − 1. */
+export const seedList = (count: number): ReadonlyArray<number> => Array.from({ length: count }, (_, k) => k)
+
+/** One generated network with all its weights, for drawing. */
+export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number): Effect.Effect<StoredNetwork, GenerationError, Rng> =>
+  Effect.gen(function* () {
+    const { net, layout } = trainingPlan(model.config)
+    const plan = yield* Effect.fromResult(planGeneration(net, layout, model.config.shape, mode))
+    const randoms = yield* seedRandoms(model.config, model.config.shape, [seed])
+    const stored = withTensorScope((): StoredNetwork => {
+      const g = generate(plan, hyperhypernetwork(model.params, tf.tensor1d([logBeta])), randoms)
+      return { shape: model.config.shape, W: g.weights.W.map((w) => Array.from(w.dataSync())), b: g.weights.b.map((b) => Array.from(b.dataSync())) }
+    })
+    tf.dispose(Object.values(randoms))
+    return stored
+  })

@@ -1,0 +1,32 @@
+import { Resvg } from "@resvg/resvg-js"
+import { Effect } from "effect"
+import { parse, View } from "vega"
+import { compile, type TopLevelSpec } from "vega-lite"
+import { RunStore } from "../services/RunStore.js"
+
+/** A figure of the report: its name (file stem), a caption and the SVG text. */
+export interface Figure {
+  readonly name: string
+  readonly caption: string
+  readonly svg: string
+}
+
+/** Render a Vega-Lite specification to SVG, headlessly. */
+export const renderSpec = (spec: TopLevelSpec): Effect.Effect<string> =>
+  Effect.promise(async () => {
+    const view = new View(parse(compile(spec).spec), { renderer: "none" })
+    try {
+      return await view.toSVG()
+    } finally {
+      view.finalize()
+    }
+  })
+
+/** Write `figures/<name>.svg` and a PNG copy at twice the size (resvg). */
+export const writeFigure = (runDir: string, figure: Figure) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    yield* store.writeText(store.join(runDir, "figures", `${figure.name}.svg`), figure.svg)
+    const png = new Resvg(figure.svg, { background: "white", fitTo: { mode: "zoom", value: 2 } }).render().asPng()
+    yield* store.writeBytes(store.join(runDir, "figures", `${figure.name}.png`), png)
+  })

@@ -1,0 +1,46 @@
+import { Effect } from "effect"
+import { logBetaGrid } from "../core/betaGrid.js"
+import type { Thresholds } from "../core/classifier.js"
+import type { SweepSettings } from "../core/experimentSettings.js"
+import { SweepResult } from "../core/results.js"
+import { formatNumber } from "../core/table.js"
+import { Progress } from "../services/Progress.js"
+import { RunStore, type CheckpointFile } from "../services/RunStore.js"
+import { disposeModel, evaluateBetas, modelFromCheckpoint, seedList } from "./evaluate.js"
+import { RunError } from "./train.js"
+
+/** Every `every`-th checkpoint, always with the first and the last. */
+export const pickCheckpoints = (all: ReadonlyArray<CheckpointFile>, every: number): ReadonlyArray<CheckpointFile> =>
+  all.filter((_, k) => k % every === 0 || k === all.length - 1)
+
+/** The checkpoints of a run, or an error saying there are none. */
+export const runCheckpoints = (runDir: string) => Effect.gen(function* () {
+  const list = yield* (yield* RunStore).listCheckpoints(runDir)
+  if (list.length === 0) return yield* new RunError({ message: `${runDir} holds no checkpoints: train first (hyperlayers train --out ${runDir})` })
+  return list
+})
+
+/**
+ * The sweep (DESIGN §6): for each checkpoint and each β of a log-spaced grid, generate networks
+ * with every generation seed and record mean loss, KL, α1–α3 and the class. Writes `sweep.json`.
+ */
+export const sweep = (runDir: string, settings: SweepSettings, thresholds?: Thresholds) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const progress = yield* Progress
+    const checkpoints = pickCheckpoints(yield* runCheckpoints(runDir), settings.everyCheckpoint)
+    const logBetas = logBetaGrid(settings.betas, settings.logBetaMin, settings.logBetaMax)
+    const rows: Array<SweepResult["rows"][number]> = []
+    for (const [k, c] of checkpoints.entries()) {
+      const model = modelFromCheckpoint(yield* store.readCheckpoint(c.path))
+      const summaries = yield* evaluateBetas(model, model.config.shape, "encoder", logBetas, seedList(settings.seeds), settings.samples, thresholds).pipe(
+        Effect.ensuring(Effect.sync(() => disposeModel(model))))
+      for (const s of summaries) rows.push({ step: c.step, ...s })
+      const classes = [...new Set(summaries.map((s) => s.algorithm))].join("/")
+      yield* progress.update("sweep", { done: k + 1, total: checkpoints.length, detail: `step ${c.step}: ${classes}, loss at β=1e${logBetas[0]} ${formatNumber(summaries[0]!.loss)}` })
+    }
+    const result: SweepResult = { seeds: settings.seeds, samples: settings.samples, rows }
+    yield* store.writeJson(store.join(runDir, "sweep.json"), SweepResult, result)
+    yield* progress.finish("sweep", `${checkpoints.length} checkpoints × ${logBetas.length} β`)
+    return result
+  })

@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync } from "node:fs"
+import * as tf from "@tensorflow/tfjs"
+import { Effect, Schema } from "effect"
+import { beforeAll, describe, expect, it } from "vitest"
+import { RunSummary } from "../src/core/results.js"
+import { reproduce } from "../src/programs/reproduce.js"
+import { useBackend } from "./helpers.js"
+import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
+
+beforeAll(() => useBackend("cpu"))
+
+describe("reproduce on a tiny preset", () => {
+  it("trains, sweeps, ablates, generalises, trains the baseline and writes a report, leaking nothing", async () => {
+    const runDir = tempDir()
+    const before = tf.memory().numTensors
+    const result = await runProgram(reproduce({ runDir, config: tinyConfig(), experiments: tinyExperiments, resume: false }), 5)
+    expect(tf.memory().numTensors).toBe(before)
+    const files = readdirSync(runDir).sort()
+    expect(files).toEqual(["ablation.json", "baseline.json", "checkpoints", "figures", "generalization.json", "manifest.json", "metrics.jsonl", "report.html", "summary.json", "sweep.json"])
+    const figures = readdirSync(`${runDir}/figures`)
+    for (const name of ["loss-curves", "phase-diagram", "order-parameter-paths", "order-parameters-over-training", "ablation", "generalization",
+      "drawing-low-beta", "drawing-high-beta", "drawing-adam-baseline", "drawing-construction-double-sided", "drawing-construction-pudding", "drawing-construction-convexity"]) {
+      expect(figures).toContain(`${name}.svg`)
+      expect(figures).toContain(`${name}.png`)
+    }
+    const summary = Schema.decodeUnknownSync(RunSummary)(JSON.parse(readFileSync(`${runDir}/summary.json`, "utf8")))
+    // 3 checkpoints (0, 3, 6) × 3 β
+    expect(summary.phases.length).toBe(9)
+    expect(summary.generalization.map((c) => [c.inputs, c.hidden])).toEqual([[2, 3], [2, 5], [3, 3], [3, 5]])
+    expect(summary.ablation.length).toBe(3)
+    for (const p of summary.phases) expect(p.loss).toBeGreaterThan(0)
+    expect(result.summary).toEqual(summary)
+    const html = readFileSync(result.path, "utf8")
+    expect((html.match(/<svg/g) ?? []).length).toBe(12)
+    expect(html).toContain("Findings")
+  })
+
+  it("is a function of its seed: the same seed gives the same summary, another seed another", async () => {
+    const [a, b, c] = [tempDir(), tempDir(), tempDir()]
+    const run = (dir: string, seed: number) => runProgram(Effect.map(reproduce({ runDir: dir, config: tinyConfig({ seed }), experiments: tinyExperiments, resume: false }), (r) => r.summary), seed)
+    const [sa, sb, sc] = [await run(a, 5), await run(b, 5), await run(c, 6)]
+    expect(sb).toEqual(sa)
+    expect(sc).not.toEqual(sa)
+  })
+})
