@@ -2,6 +2,8 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { constructionsCommand } from "./constructionsCommand.js"
+import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportCommand, sweepCommand } from "./experimentCommands.js"
+import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
 import { trainCommand } from "./trainCommand.js"
 
@@ -9,7 +11,7 @@ const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
   Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report"),
-  Command.withSubcommands([constructionsCommand, trainCommand])
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */

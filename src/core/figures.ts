@@ -1,6 +1,7 @@
 import { contours } from "d3-contour"
 import type { TopLevelSpec } from "vega-lite"
 import type { MetricsRow } from "./runManifest.js"
+import type { Thresholds } from "./classifier.js"
 import type { AblationResult, BaselineResult, GeneralizationResult, SweepResult } from "./results.js"
 
 /**
@@ -51,16 +52,21 @@ export const phaseDiagramSpec = (sweep: SweepResult): TopLevelSpec => ({
 })
 
 /** Figure 2: each checkpoint's path through order-parameter space as β sweeps 1e−12 → 1. */
-export const orderParameterPathsSpec = (sweep: SweepResult): TopLevelSpec => {
+export const orderParameterPathsSpec = (sweep: SweepResult, thresholds: Thresholds): TopLevelSpec => {
   const values = sweep.rows.map((r) => ({ ...r, alpha1: Math.max(r.alpha1, 1e-2) }))
+  const boundary = (y: string) => [
+    { data: { values: [{ alpha2: thresholds.convexityMaxAlpha2 }] }, mark: { type: "rule", strokeDash: [4, 4], color: "#666" }, encoding: { x: { field: "alpha2", type: "quantitative", scale: { type: "log" } } } },
+    ...(y === "alpha1" ? [{ data: { values: [{ alpha1: thresholds.doubleSidedMinAlpha1 }] }, mark: { type: "rule", strokeDash: [4, 4], color: "#666" }, encoding: { y: { field: "alpha1", type: "quantitative", scale: { type: "log" } } } }] : [])
+  ]
   const panel = (y: string, title: string, log: boolean) => ({
     width: 270, height: 240, title,
     layer: [
+      ...boundary(y),
       { mark: { type: "line", strokeWidth: 0.6, opacity: 0.35, color: "#888" }, encoding: { x: { field: "alpha2", type: "quantitative", title: "α2 strongest connection", scale: { type: "log" } }, y: { field: y, type: "quantitative", scale: { type: log ? "log" : "linear" } }, detail: { field: "step", type: "nominal" }, order: { field: "logBeta", type: "quantitative" } } },
       { mark: { type: "point", filled: true, size: 22 }, encoding: { x: { field: "alpha2", type: "quantitative", scale: { type: "log" } }, y: { field: y, type: "quantitative", title: title, scale: { type: log ? "log" : "linear" } }, color: classColour, tooltip: [{ field: "step" }, { field: "logBeta", format: ".1f" }, { field: "alpha1", format: ".3g" }, { field: "alpha2", format: ".3g" }, { field: "alpha3", format: ".3g" }] } }
     ]
   })
-  return { $schema: SCHEMA, title: "Order parameters: one path per checkpoint over β", data: { values }, hconcat: [panel("alpha1", "α1 double sidedness", true), panel("alpha3", "α3 seed dependence", false)] } as TopLevelSpec
+  return { $schema: SCHEMA, title: "Order parameters: one path per checkpoint over β (dashed: class boundaries)", data: { values }, hconcat: [panel("alpha1", "α1 double sidedness", true), panel("alpha3", "α3 seed dependence", false)] } as TopLevelSpec
 }
 
 /** α1, α2, α3 and loss over training at a low, a middle and a high β of the sweep. */
@@ -97,21 +103,33 @@ export const ablationSpec = (a: AblationResult): TopLevelSpec => ({
   encoding: { x: logBetaAxis, y: { field: "loss", type: "quantitative", scale: { type: "log" } }, color: { field: "mode", type: "nominal", title: null }, strokeDash: { field: "mode", type: "nominal" } }
 })
 
-/** Grid cell (column, row) of every contour vertex of `levels`, from d3-contour on the loss grid. */
-export const contourLines = (g: GeneralizationResult, levels: ReadonlyArray<number>) => {
-  const nx = new Set(g.cells.map((c) => c.hidden)).size
-  const ny = new Set(g.cells.map((c) => c.inputs)).size
+/**
+ * Iso-lines of the loss grid at `levels`, in grid coordinates (column, row), as two-point segments.
+ * d3-contour returns the polygons where log loss ≥ level; their edges along the grid's border are
+ * not iso-lines and are dropped.
+ */
+export const contourSegments = (g: GeneralizationResult, levels: ReadonlyArray<number>) => {
   const hidden = [...new Set(g.cells.map((c) => c.hidden))].sort((a, b) => a - b)
   const inputs = [...new Set(g.cells.map((c) => c.inputs))].sort((a, b) => a - b)
-  const grid = new Array<number>(nx * ny).fill(Number.NaN)
-  for (const c of g.cells) grid[inputs.indexOf(c.inputs) * nx + hidden.indexOf(c.hidden)] = Math.log10(Math.max(c.loss, 1e-9))
-  const points: Array<{ level: number; ring: string; order: number; col: number; row: number }> = []
+  const [nx, ny] = [hidden.length, inputs.length]
+  const points: Array<{ level: number; segment: number; end: number; col: number; row: number }> = []
   if (nx < 2 || ny < 2) return points
-  const rings = contours().size([nx, ny]).thresholds(levels.map(Math.log10))(grid.map((v) => (Number.isFinite(v) ? v : 10)))
-  rings.forEach((mp, k) => mp.coordinates.forEach((poly, p) => poly.forEach((ring, r) => ring.forEach(([x, y], i) => {
-    // d3-contour puts cell centres at +0.5; keep the segments inside the grid
-    points.push({ level: levels[k]!, ring: `${k}-${p}-${r}`, order: i, col: Math.min(Math.max(x - 0.5, 0), nx - 1), row: Math.min(Math.max(y - 0.5, 0), ny - 1) })
-  }))))
+  const grid = new Array<number>(nx * ny).fill(10)
+  for (const c of g.cells) grid[inputs.indexOf(c.inputs) * nx + hidden.indexOf(c.hidden)] = Math.log10(Math.max(c.loss, 1e-9))
+  const onBorder = ([x, y]: readonly [number, number]) => x <= 0.5 || x >= nx - 0.5 || y <= 0.5 || y >= ny - 0.5
+  let segment = 0
+  contours().size([nx, ny]).thresholds(levels.map(Math.log10))(grid).forEach((mp, k) => {
+    for (const ring of mp.coordinates.flat()) {
+      for (let i = 0; i + 1 < ring.length; i++) {
+        const a = ring[i] as [number, number]
+        const b = ring[i + 1] as [number, number]
+        if (onBorder(a) && onBorder(b)) continue
+        // d3-contour puts cell centres at +0.5
+        for (const [end, [x, y]] of [a, b].entries()) points.push({ level: levels[k]!, segment, end, col: Math.min(Math.max(x - 0.5, 0), nx - 1), row: Math.min(Math.max(y - 0.5, 0), ny - 1) })
+        segment++
+      }
+    }
+  })
   return points
 }
 
@@ -119,7 +137,11 @@ export const contourLines = (g: GeneralizationResult, levels: ReadonlyArray<numb
 export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
   const hidden = [...new Set(g.cells.map((c) => c.hidden))].sort((a, b) => a - b)
   const inputs = [...new Set(g.cells.map((c) => c.inputs))].sort((a, b) => a - b)
-  const cells = g.cells.map((c) => ({ ...c, col: hidden.indexOf(c.hidden), row: inputs.indexOf(c.inputs), label: c.loss.toFixed(2) }))
+  const cells = g.cells.map((c) => {
+    const col = hidden.indexOf(c.hidden)
+    const row = inputs.indexOf(c.inputs)
+    return { ...c, col, row, col0: col - 0.5, col1: col + 0.5, row0: row - 0.5, row1: row + 0.5, label: c.loss.toFixed(2) }
+  })
   const xAxis = { field: "col", type: "quantitative", title: "hidden units n1", scale: { domain: [-0.5, hidden.length - 0.5], nice: false, zero: false }, axis: { values: hidden.map((_, k) => k), labelExpr: `[${hidden.join(",")}][datum.value]`, grid: false } }
   const yAxis = { field: "row", type: "quantitative", title: "inputs n0", scale: { domain: [-0.5, inputs.length - 0.5], nice: false, zero: false }, axis: { values: inputs.map((_, k) => k), labelExpr: `[${inputs.join(",")}][datum.value]`, grid: false } }
   const star = g.trained.length === 3 ? [{ col: hidden.indexOf(g.trained[1]!), row: inputs.indexOf(g.trained[0]!) }].filter((s) => s.col >= 0 && s.row >= 0) : []
@@ -129,19 +151,19 @@ export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
     width: 480, height: 400,
     layer: [
       {
-        data: { values: cells }, mark: { type: "rect", width: { band: 1 } } as never,
+        data: { values: cells }, mark: { type: "rect" },
         encoding: {
-          x: { ...xAxis, bin: false }, x2: undefined, y: yAxis,
+          x: { ...xAxis, field: "col0" }, x2: { field: "col1" }, y: { ...yAxis, field: "row0" }, y2: { field: "row1" },
           color: { field: "loss", type: "quantitative", scale: { type: "log", scheme: "viridis", reverse: true }, title: "loss" },
           tooltip: [{ field: "inputs" }, { field: "hidden" }, { field: "loss", format: ".3f" }, { field: "algorithm" }]
         }
       },
       { data: { values: cells }, mark: { type: "text", fontSize: 9, color: "white" }, encoding: { x: xAxis, y: yAxis, text: { field: "label" } } },
       {
-        data: { values: contourLines(g, [0.07, 0.15]) }, mark: { type: "line", strokeWidth: 2.5, interpolate: "linear" },
-        encoding: { x: xAxis, y: yAxis, detail: { field: "ring" }, order: { field: "order", type: "quantitative" }, color: { field: "level", type: "nominal", title: "contour", scale: { domain: [0.07, 0.15], range: ["#e41a1c", "#377eb8"] } } }
+        data: { values: contourSegments(g, [0.07, 0.15]) }, mark: { type: "line", strokeWidth: 2.5, interpolate: "linear" },
+        encoding: { x: xAxis, y: yAxis, detail: { field: "segment" }, order: { field: "end", type: "quantitative" }, color: { field: "level", type: "nominal", title: "contour", scale: { domain: [0.07, 0.15], range: ["#e41a1c", "#377eb8"] } } }
       },
-      { data: { values: star }, mark: { type: "point", shape: "M0,-1L0.29,-0.4L0.95,-0.31L0.48,0.15L0.59,0.81L0,0.5L-0.59,0.81L-0.48,0.15L-0.95,-0.31L-0.29,-0.4Z", size: 500, filled: true, color: "gold", stroke: "black", strokeWidth: 1 }, encoding: { x: xAxis, y: yAxis } }
+      { data: { values: star }, mark: { type: "point", shape: "M0,-1L0.29,-0.4L0.95,-0.31L0.48,0.15L0.59,0.81L0,0.5L-0.59,0.81L-0.48,0.15L-0.95,-0.31L-0.29,-0.4Z", size: 500, filled: true, fill: "gold", fillOpacity: 1, stroke: "black", strokeWidth: 1 }, encoding: { x: xAxis, y: yAxis } }
     ],
     resolve: { scale: { color: "independent" } }
   } as TopLevelSpec

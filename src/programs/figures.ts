@@ -27,6 +27,6 @@ export const writeFigure = (runDir: string, figure: Figure) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     yield* store.writeText(store.join(runDir, "figures", `${figure.name}.svg`), figure.svg)
-    const png = new Resvg(figure.svg, { background: "white", fitTo: { mode: "zoom", value: 2 } }).render().asPng()
+    const png = new Resvg(figure.svg, { background: "white", fitTo: { mode: "zoom", value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" } }).render().asPng()
     yield* store.writeBytes(store.join(runDir, "figures", `${figure.name}.png`), png)
   })
