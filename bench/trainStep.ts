@@ -3,12 +3,14 @@
  * available backend. Per backend it prints where the time goes (kernels of one profiled step) and
  * a final JSON line {"backend", "P", "ms_per_step", "steps", "tensors_after", "rss_mb"}.
  *
- *     npm run bench -- [--steps N] [--backends wasm,cpu,tensorflow]
+ *     npm run bench -- [--steps N] [--backends wasm,cpu,tensorflow] [--threads 1,2]
  */
+import { availableParallelism } from "node:os"
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Layer, Result } from "effect"
 import { canonicalTrainConfig } from "../src/core/trainConfig.js"
 import { disposeTrainer, initTrainer, trainStep } from "../src/programs/trainer.js"
+import { startWorkerPool } from "../src/programs/workerPool.js"
 import { Backend, backendLayer, type BackendName } from "../src/services/Backend.js"
 import { type Rng, seededRngLayer } from "../src/services/Rng.js"
 
@@ -18,17 +20,19 @@ const arg = (name: string): string | undefined => {
 }
 const backends = (arg("backends") ?? "wasm,cpu,tensorflow").split(",") as Array<BackendName>
 const requestedSteps = arg("steps")
+const threadCounts = (arg("threads") ?? `1,${Math.min(2, availableParallelism())}`).split(",").map(Number).filter((n, k, all) => all.indexOf(n) === k)
 const WARMUP = 3
 
-const bench = (name: BackendName) => Effect.gen(function* () {
+const bench = (name: BackendName, threads: number) => Effect.gen(function* () {
   const backend = yield* Backend
-  const config = canonicalTrainConfig(1)
+  const config = { ...canonicalTrainConfig(1), threads }
   const trainer = yield* initTrainer(config)
+  const pool = threads > 1 ? yield* startWorkerPool(threads - 1, backend.name) : undefined
   const steps = requestedSteps === undefined ? (name === "cpu" ? 3 : 20) : Number(requestedSteps)
-  for (let s = 0; s < WARMUP; s++) yield* trainStep(trainer)
+  for (let s = 0; s < WARMUP; s++) yield* trainStep(trainer, pool)
   const before = tf.memory().numTensors
   const t0 = performance.now()
-  for (let s = 0; s < steps; s++) yield* trainStep(trainer)
+  for (let s = 0; s < steps; s++) yield* trainStep(trainer, pool)
   const msPerStep = (performance.now() - t0) / steps
   const tensorsAfter = tf.memory().numTensors - before
   // where the time goes: kernels of one more step, by total time
@@ -36,6 +40,7 @@ const bench = (name: BackendName) => Effect.gen(function* () {
   const profile = yield* Effect.promise(() => tf.profile(() => {
     Effect.runSync(Effect.provideContext(trainStep(trainer), services))
   }))
+  const label = threads > 1 ? `${backend.name}, ${threads} threads` : backend.name
   const byKernel = new Map<string, { ms: number; calls: number }>()
   for (const k of profile.kernels) {
     const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 }
@@ -44,18 +49,23 @@ const bench = (name: BackendName) => Effect.gen(function* () {
     byKernel.set(k.name, e)
   }
   const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0)
-  console.log(`\n${backend.name}: ${msPerStep.toFixed(1)} ms/step over ${steps} steps; one profiled step spends ${total.toFixed(0)} ms in ${profile.kernels.length} kernels:`)
+  console.log(`\n${label}: ${msPerStep.toFixed(1)} ms/step over ${steps} steps; one profiled single-thread step spends ${total.toFixed(0)} ms in ${profile.kernels.length} kernels:`)
   for (const [kernel, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) {
     console.log(`  ${kernel.padEnd(14)} ${e.ms.toFixed(1).padStart(7)} ms ${((100 * e.ms) / total).toFixed(0).padStart(3)}%  ${String(e.calls).padStart(5)} calls`)
   }
   disposeTrainer(trainer)
   console.log(JSON.stringify({
-    backend: backend.name, P: trainer.plan.layout.size, ms_per_step: Number(msPerStep.toFixed(1)), steps,
+    backend: backend.name, threads, P: trainer.plan.layout.size, ms_per_step: Number(msPerStep.toFixed(1)), steps,
     tensors_after: tensorsAfter, rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20)
   }))
 })
 
 for (const name of backends) {
-  const r = await Effect.runPromise(Effect.result(Effect.scoped(bench(name)).pipe(Effect.provide(Layer.merge(backendLayer(name), seededRngLayer(1))))))
-  if (Result.isFailure(r)) console.log(`\n${name}: skipped (${(r.failure as { message?: string }).message ?? String(r.failure)})`)
+  for (const threads of name === "cpu" ? [1] : threadCounts) {
+    const r = await Effect.runPromise(Effect.result(Effect.scoped(bench(name, threads)).pipe(Effect.provide(Layer.merge(backendLayer(name), seededRngLayer(1))))))
+    if (Result.isFailure(r)) {
+      console.log(`\n${name}: skipped (${(r.failure as { message?: string }).message ?? String(r.failure)})`)
+      break
+    }
+  }
 }

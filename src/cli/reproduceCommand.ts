@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ExperimentSettings } from "../core/experimentSettings.js"
@@ -31,16 +32,17 @@ export const reproduceCommand = Command.make("reproduce", {
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("continue an interrupted reproduction in --out")),
   seed: Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("root seed (default: from the system; recorded in the manifest)")),
   steps: Flag.Int("steps").pipe(Flag.optional, Flag.withDescription("override the preset's training steps")),
+  threads: Flag.Int("threads").pipe(Flag.optional, Flag.withDescription("threads per training step (default: the machine's cores, at most 8)")),
   config: Flag.File("config", { mustExist: true }).pipe(Flag.optional, Flag.withDescription("JSON file {\"train\": {…}, \"experiments\": {…}} merged over the preset")),
   backend: backendFlag
-}, ({ preset, out, resume, seed, steps, config, backend }) => Effect.gen(function* () {
+}, ({ preset, out, resume, seed, steps, threads, config, backend }) => Effect.gen(function* () {
   const store = yield* RunStore
   const p = presets[preset]
   const file = yield* readConfigFile(config)
   const unknown = Object.keys(file).filter((k) => k !== "train" && k !== "experiments")
   if (unknown.length > 0) return yield* new RunError({ message: `--config may hold "train" and "experiments", not ${unknown.join(", ")}` })
   if (resume && Option.isNone(out)) return yield* new RunError({ message: "--resume needs --out <run directory>" })
-  let trainDefaults: object = p.train(Option.getOrElse(seed, () => 0))
+  let trainDefaults: object = p.train(Option.getOrElse(seed, () => 0), availableParallelism())
   let experimentDefaults: object = p.experiments
   if (resume) {
     // a resumed reproduction keeps its recorded settings
@@ -51,12 +53,12 @@ export const reproduceCommand = Command.make("reproduce", {
     trainDefaults = { ...trainDefaults, seed: yield* systemSeed }
   }
   const trainFile = isObject(file["train"]) ? file["train"] : {}
-  const settings = yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults: trainDefaults, file: trainFile, flags: Option.isSome(steps) ? { steps: steps.value } : {} },
-    Object.keys(trainDefaults), { steps: "--steps", seed: "--seed" }))
+  const settings = yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults: trainDefaults, file: trainFile, flags: { ...(Option.isSome(steps) ? { steps: steps.value } : {}), ...(Option.isSome(threads) ? { threads: threads.value } : {}) } },
+    Object.keys(trainDefaults), { steps: "--steps", seed: "--seed", threads: "--threads" }))
   const experiments = yield* Effect.fromResult(decodeSettings(ExperimentSettings,
     { defaults: deepMerge(experimentDefaults, isObject(file["experiments"]) ? file["experiments"] : {}), file: {}, flags: {} }, Object.keys(experimentDefaults), {}))
   const runDir = store.resolve(Option.getOrElse(out, () => newRunDir(settings.seed)))
-  yield* Console.error(`reproducing (preset ${preset}, seed ${settings.seed}, ${settings.steps} training steps) in ${runDir}`)
+  yield* Console.error(`reproducing (preset ${preset}, seed ${settings.seed}, ${settings.steps} training steps on ${settings.threads} thread${settings.threads > 1 ? "s" : ""}) in ${runDir}`)
   const started = performance.now()
   const result = yield* reproduce({ runDir, config: settings, experiments, preset, resume }).pipe(programLayer(backend, Option.some(settings.seed)))
   const f = result.summary.findings

@@ -20,12 +20,13 @@ export const trainFlags = {
   logEvery: int("log-every", "steps between lines of metrics.jsonl and progress updates (default 10)"),
   shape: Flag.String("shape").pipe(Flag.optional, Flag.withDescription("layer sizes of the target network, e.g. 16,48,1 (default)")),
   activation: Flag.Literals("activation", ["swish", "relu"]).pipe(Flag.optional, Flag.withDescription("hidden activation of the target network (default swish)")),
-  seed: int("seed", "root seed of every random draw (default: from the system; recorded in the manifest)")
+  seed: int("seed", "root seed of every random draw (default: from the system; recorded in the manifest)"),
+  threads: int("threads", "threads per step, each taking a shard of the β batch (default 1; results replay bit for bit only with the same count)")
 }
 
 export const trainFlagNames: Record<string, string> = {
   steps: "--steps", betasPerStep: "--betas-per-step", samplesPerBeta: "--samples-per-beta", learningRate: "--lr",
-  checkpointEvery: "--checkpoint-every", logEvery: "--log-every", shape: "--shape", activation: "--activation", seed: "--seed"
+  checkpointEvery: "--checkpoint-every", logEvery: "--log-every", shape: "--shape", activation: "--activation", seed: "--seed", threads: "--threads"
 }
 
 /**

@@ -5,14 +5,15 @@ import { canonicalTrainConfig, type TrainConfig } from "./trainConfig.js"
 /** A whole reproduction: how to train and what to measure afterwards. */
 export interface Preset {
   readonly description: string
-  readonly train: (seed: number) => TrainConfig
+  /** The training settings for a seed, using up to `cores` threads per step. */
+  readonly train: (seed: number, cores: number) => TrainConfig
   readonly experiments: ExperimentSettings
 }
 
 export const presets = {
   quick: {
     description: "a 2-core CPU in under 20 minutes: short training, 30 β × 4 seeds, a 5 × 5 shape grid",
-    train: (seed) => ({ ...canonicalTrainConfig(seed), steps: 2500, checkpointEvery: 250 }),
+    train: (seed, cores) => ({ ...canonicalTrainConfig(seed), steps: 2500, checkpointEvery: 250, threads: Math.max(1, Math.min(cores, 8)) }),
     experiments: {
       sweep: { betas: 30, seeds: 4, samples: 2048, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
       ablation: { betas: 30, seeds: 4, samples: 2048 },
@@ -24,7 +25,7 @@ export const presets = {
   },
   paper: {
     description: "the paper's scale (30 β, 8 seeds, 50k steps, an 8 × 8 shape grid): a GPU or a long CPU run",
-    train: (seed) => ({ ...canonicalTrainConfig(seed), steps: 50_000, checkpointEvery: 1000 }),
+    train: (seed, cores) => ({ ...canonicalTrainConfig(seed), steps: 50_000, checkpointEvery: 1000, threads: Math.max(1, Math.min(cores, 8)) }),
     experiments: paperExperiments
   }
 } as const satisfies Record<string, Preset>

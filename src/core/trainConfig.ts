@@ -37,6 +37,12 @@ export const TrainConfig = Schema.Struct({
   logBetaMax: Schema.Number.check(Schema.isBetween({ minimum: -30, maximum: 10 }, { message: "logBetaMax must be in [-30, 10]" })),
   activation: Schema.Literals(["swish", "relu"]),
   hypernetwork: HypernetworkSizes,
+  /**
+   * Threads per step: the β batch is split into this many shards whose gradients are summed
+   * (the same objective; float rounding differs between thread counts, so a run replays bit for
+   * bit only with the same count).
+   */
+  threads: Schema.Number.check(Schema.isInt({ message: "threads must be an integer" }), Schema.isBetween({ minimum: 1, maximum: 64 }, { message: "threads must be in [1, 64]" })),
   seed: Schema.Number.check(Schema.isInt({ message: "seed must be an integer" }), Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { message: `seed must be in [0, ${Number.MAX_SAFE_INTEGER}]` }))
 }).check(Schema.makeFilter((c: { logBetaMin: number; logBetaMax: number }) => c.logBetaMin < c.logBetaMax || "logBetaMin must be below logBetaMax"))
 export type TrainConfig = typeof TrainConfig.Type
@@ -54,8 +60,9 @@ export const canonicalTrainConfig = (seed: number): TrainConfig => ({
   logBetaMax: 0,
   activation: "swish",
   hypernetwork: defaultHypernetworkSizes,
+  threads: 1,
   seed
 })
 
 /** The fields that may differ between a checkpoint's config and a resumed run's: how far to go. */
-export const RESUMABLE_FIELDS: ReadonlyArray<keyof TrainConfig> = ["steps", "checkpointEvery", "logEvery"]
+export const RESUMABLE_FIELDS: ReadonlyArray<keyof TrainConfig> = ["steps", "checkpointEvery", "logEvery", "threads"]

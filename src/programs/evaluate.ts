@@ -14,7 +14,7 @@ import { hyperhypernetwork, hyperhypernetworkShapes } from "../layers/hyperhyper
 import { Rng } from "../services/Rng.js"
 import type { StoredNetwork } from "../core/results.js"
 import { withTensorScope } from "../core/tensorScope.js"
-import { trainingPlan } from "./trainer.js"
+import { trainingPlan } from "../layers/trainingPlan.js"
 
 /** A trained hyperhypernetwork, ready to generate: its config and parameters. */
 export interface TrainedModel {

@@ -8,6 +8,7 @@ import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
 import { runEnvironment } from "./runEnvironment.js"
+import { startWorkerPool } from "./workerPool.js"
 import { disposeTrainer, initTrainer, resumeConflicts, type StepMetrics, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
 
 /** The run directory cannot be used as asked (already holds a run, or holds none to resume). */
@@ -117,12 +118,13 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
     const lastSaved = () => (saved.length > 0 ? trainer.step === Number(/step-(\d+)/.exec(saved[saved.length - 1]!)?.[1]) : existing.some((c) => c.step === trainer.step))
     if (!lastSaved()) yield* checkpoint
 
+    const pool = config.threads > 1 ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
     let window: Array<StepMetrics> = []
     let last: MetricsRow | undefined
     let windowStart = performance.now()
     const loop = Effect.gen(function* () {
       while (trainer.step < config.steps) {
-        const m = yield* trainStep(trainer)
+        const m = yield* trainStep(trainer, pool)
         window.push(m)
         if (m.step % config.logEvery === 0 || m.step === config.steps) {
           last = summarise(window, (performance.now() - windowStart) / window.length)

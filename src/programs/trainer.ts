@@ -4,10 +4,12 @@ import type { Checkpoint, NamedArray } from "../core/checkpoint.js"
 import { CheckpointError } from "../core/checkpoint.js"
 import { RESUMABLE_FIELDS, type TrainConfig } from "../core/trainConfig.js"
 import type { TensorSpec } from "../layers/block.js"
-import { type GenerationPlan, type Hypernetwork, paramLayout, planGeneration, randomSpecs } from "../layers/hypernetwork.js"
-import { hyperhypernetworkShapes, initHyperhypernetwork, defaultHidden } from "../layers/hyperhypernetwork.js"
-import { paperHypernetwork } from "../layers/paperHypernetwork.js"
-import { paretoObjective } from "../layers/paretoObjective.js"
+import type { GenerationPlan, Hypernetwork } from "../layers/hypernetwork.js"
+import { hyperhypernetworkShapes, initHyperhypernetwork } from "../layers/hyperhypernetwork.js"
+import { trainingPlan } from "../layers/trainingPlan.js"
+import { shardGradient } from "../layers/shardGradient.js"
+import type { ShardResult } from "../workers/shardProtocol.js"
+import { shardSizes, WorkerError, type WorkerPool } from "./workerPool.js"
 import { Rng } from "../services/Rng.js"
 
 /** The objective became NaN or infinite: training cannot go on from here. */
@@ -37,19 +39,11 @@ export interface StepMetrics {
   readonly kl: Float32Array
 }
 
-/** The paper's hypernetwork for a config, and its generation plan for the trained shape. */
-export const trainingPlan = (config: TrainConfig) => {
-  const net = paperHypernetwork(config.hypernetwork)
-  const layout = paramLayout(net, config.shape)
-  const plan = Result.getOrThrow(planGeneration(net, layout, config.shape, "encoder"))
-  return { net, layout, plan, spec: { outputs: layout.size, hidden: defaultHidden } }
-}
-
 const assemble = (config: TrainConfig, params: ReadonlyArray<tf.Tensor>, step: number): Trainer => {
-  const { net, plan, spec } = trainingPlan(config)
+  const { net, plan, spec, randoms } = trainingPlan(config)
   const paramNames = hyperhypernetworkShapes(spec).map((s) => s.name)
   return {
-    config, net, plan, randoms: randomSpecs(net, config.shape), paramNames,
+    config, net, plan, randoms, paramNames,
     params: params.map((p, k) => tf.variable(p, true, `hhn/${paramNames[k]}/${Math.random().toString(36).slice(2)}`)),
     optimizer: tf.train.adam(config.learningRate),
     step
@@ -158,10 +152,12 @@ export const resumeConflicts = (saved: TrainConfig, next: TrainConfig): Readonly
 
 /**
  * One optimisation step: draw β, inputs and generation randomness from the Rng (`train/…`
- * streams), take the gradient of the Pareto objective and apply Adam. Uninterruptible, so a
- * stop lands between steps and a checkpoint is always consistent.
+ * streams), take the gradient of the Pareto objective and apply Adam. With a worker pool the β
+ * batch is split into shards, one computed here and one per worker, whose gradients are summed in
+ * shard order. Uninterruptible, so a stop lands between steps and a checkpoint is always
+ * consistent.
  */
-export const trainStep = (t: Trainer): Effect.Effect<StepMetrics, Diverged, Rng> =>
+export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetrics, Diverged | WorkerError, Rng> =>
   Effect.gen(function* () {
     const rng = yield* Rng
     const { betasPerStep: B, samplesPerBeta: S, shape, logBetaMin, logBetaMax, activation } = t.config
@@ -169,19 +165,39 @@ export const trainStep = (t: Trainer): Effect.Effect<StepMetrics, Diverged, Rng>
     const x = yield* rng.normal("train/x", [B, S, shape[0]!])
     const randoms: Record<string, tf.Tensor> = {}
     for (const s of t.randoms) randoms[s.name] = yield* rng.normal(`train/${s.name}`, [B, ...s.shape])
-    let loss: tf.Tensor | undefined
-    let kl: tf.Tensor | undefined
-    const { value, grads } = tf.variableGrads(() => {
-      const terms = paretoObjective(t.plan, t.params, logBeta, x, randoms, activation)
-      loss = tf.keep(terms.loss)
-      kl = tf.keep(terms.kl)
-      return terms.objective as tf.Scalar
-    }, [...t.params])
-    const objective = value.dataSync()[0]!
-    const metrics = { step: t.step + 1, objective, logBeta: Float32Array.from(logBeta.dataSync()), loss: Float32Array.from(loss!.dataSync()), kl: Float32Array.from(kl!.dataSync()) }
-    // Adam keeps its moments by position: always hand it the gradients in parameter order
-    if (Number.isFinite(objective)) t.optimizer.applyGradients(t.params.map((p) => ({ name: p.name, tensor: grads[p.name]! })))
-    tf.dispose([value, ...Object.values(grads), logBeta, x, ...Object.values(randoms), loss!, kl!])
+    const sizes = shardSizes(B, 1 + (pool?.size ?? 0))
+    // shards 1… go to the workers first, so they run while this thread computes shard 0
+    const remote: Array<Promise<ShardResult>> = []
+    if (sizes.length > 1) {
+      const params = t.params.map((p) => Float32Array.from(p.dataSync()))
+      const [lv, xv] = [logBeta.dataSync() as Float32Array, x.dataSync() as Float32Array]
+      const rv = Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, v.dataSync() as Float32Array]))
+      let at = sizes[0]!
+      for (let k = 1; k < sizes.length; k++) {
+        const n = sizes[k]!
+        const rows = (v: Float32Array) => v.slice((at * v.length) / B, ((at + n) * v.length) / B)
+        remote.push(pool!.run(k - 1, {
+          config: t.config, params, logBeta: rows(lv), x: rows(xv), randoms: Object.fromEntries(Object.entries(rv).map(([k2, v]) => [k2, rows(v)])), size: n, total: B
+        }))
+        at += n
+      }
+    }
+    const head = (v: tf.Tensor) => tf.slice(v, 0, sizes[0]!)
+    const local = tf.tidy(() => {
+      const g = shardGradient(t.plan, t.params, head(logBeta), head(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, head(v)])), activation, B)
+      return { objective: g.objective, grads: [...g.grads], loss: g.loss, kl: g.kl }
+    })
+    const results = yield* Effect.tryPromise({ try: () => Promise.all(remote), catch: (e) => (e instanceof WorkerError ? e : new WorkerError({ message: String(e) })) })
+    const objective = local.objective.dataSync()[0]! + results.reduce((a, r) => a + r.objective, 0)
+    const concat = (mine: tf.Tensor, theirs: ReadonlyArray<Float32Array>) => Float32Array.from([...mine.dataSync(), ...theirs.flatMap((v) => Array.from(v))])
+    const metrics = { step: t.step + 1, objective, logBeta: Float32Array.from(logBeta.dataSync()), loss: concat(local.loss, results.map((r) => r.loss)), kl: concat(local.kl, results.map((r) => r.kl)) }
+    if (Number.isFinite(objective)) {
+      const grads = tf.tidy(() => local.grads.map((g, k) => results.reduce((acc, r) => tf.add(acc, tf.tensor(r.grads[k]!, g.shape)), g)))
+      // Adam keeps its moments by position: always hand it the gradients in parameter order
+      t.optimizer.applyGradients(t.params.map((p, k) => ({ name: p.name, tensor: grads[k]! })))
+      tf.dispose(grads)
+    }
+    tf.dispose([local.objective, ...local.grads, local.loss, local.kl, logBeta, x, ...Object.values(randoms)])
     if (!Number.isFinite(objective)) {
       return yield* new Diverged({ step: t.step + 1, message: `training diverged at step ${t.step + 1}: the objective is ${objective}` })
     }

@@ -1,0 +1,55 @@
+/**
+ * A gradient worker thread: it computes one shard of a training step (see `shardProtocol`) on its
+ * own TensorFlow.js engine and returns the gradients. Started by the trainer's worker pool.
+ */
+import { parentPort, workerData } from "node:worker_threads"
+import * as tf from "@tensorflow/tfjs"
+import "@tensorflow/tfjs-backend-wasm"
+import { hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
+import { shardGradient } from "../layers/shardGradient.js"
+import { trainingPlan } from "../layers/trainingPlan.js"
+import { installWasmKernels } from "../services/wasmKernels.js"
+import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
+
+const init = workerData as WorkerInit
+const port = parentPort!
+
+const ready = (async () => {
+  if (init.backend === "tensorflow") await import("@tensorflow/tfjs-node-gpu" as string).catch(() => import("@tensorflow/tfjs-node" as string))
+  await tf.setBackend(init.backend)
+  await tf.ready()
+  tf.enableProdMode()
+  if (init.backend === "wasm") installWasmKernels()
+})()
+
+const plans = new Map<string, ReturnType<typeof trainingPlan>>()
+
+const handle = (r: ShardRequest): ShardResult => {
+  const key = JSON.stringify(r.config)
+  let p = plans.get(key)
+  if (p === undefined) {
+    p = trainingPlan(r.config)
+    plans.set(key, p)
+  }
+  const { plan, spec, randoms: specs } = p
+  const shapes = hyperhypernetworkShapes(spec)
+  const out = tf.tidy(() => {
+    const params = r.params.map((v, k) => tf.tensor(v, [...shapes[k]!.shape]))
+    const logBeta = tf.tensor1d(r.logBeta)
+    const x = tf.tensor(r.x, [r.size, r.config.samplesPerBeta, r.config.shape[0]!])
+    const randoms = Object.fromEntries(specs.map((s) => [s.name, tf.tensor(r.randoms[s.name]!, [r.size, ...s.shape])]))
+    const g = shardGradient(plan, params, logBeta, x, randoms, r.config.activation, r.total)
+    return { grads: g.grads.map((t) => Float32Array.from(t.dataSync())), objective: g.objective.dataSync()[0]!, loss: Float32Array.from(g.loss.dataSync()), kl: Float32Array.from(g.kl.dataSync()) }
+  })
+  return { type: "result", id: r.id, ...out }
+}
+
+port.on("message", (r: ShardRequest) => {
+  ready.then(() => {
+    const result = handle(r)
+    port.postMessage(result, [...result.grads.map((g) => g.buffer as ArrayBuffer), result.loss.buffer as ArrayBuffer, result.kl.buffer as ArrayBuffer])
+  }).catch((e: unknown) => {
+    const failure: ShardFailure = { type: "error", id: r.id, message: e instanceof Error ? e.message : String(e) }
+    port.postMessage(failure)
+  })
+})
