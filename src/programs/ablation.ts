@@ -5,8 +5,8 @@ import type { AblationSettings } from "../core/experimentSettings.js"
 import { AblationResult } from "../core/results.js"
 import { Progress } from "../services/Progress.js"
 import { RunStore } from "../services/RunStore.js"
-import { disposeModel, evaluateBetas, modelFromCheckpoint, seedList } from "./evaluate.js"
-import { runCheckpoints } from "./sweep.js"
+import { evaluateBetas, seedList } from "./evaluate.js"
+import { lastModel } from "./runModel.js"
 
 /**
  * The encoder ablation (Figure 4): at the last checkpoint, the loss of networks generated with the
@@ -18,25 +18,20 @@ export const ablation = (runDir: string, settings: AblationSettings, thresholds?
   Effect.gen(function* () {
     const store = yield* RunStore
     const progress = yield* Progress
-    const list = yield* runCheckpoints(runDir)
-    const last = list[list.length - 1]!
-    const model = modelFromCheckpoint(yield* store.readCheckpoint(last.path))
+    const { model, step } = yield* lastModel(runDir)
     const logBetas = logBetaGrid(settings.betas)
     const seeds = seedList(settings.seeds)
-    const [encoder, decoder] = yield* Effect.gen(function* () {
-      const e = yield* evaluateBetas(model, model.config.shape, "encoder", logBetas, seeds, settings.samples, thresholds)
-      yield* progress.update("ablation", { done: 1, total: 2, detail: "encoder done" })
-      const d = yield* evaluateBetas(model, model.config.shape, "decoder-only", logBetas, seeds, settings.samples, thresholds)
-      return [e, d] as const
-    }).pipe(Effect.ensuring(Effect.sync(() => disposeModel(model))))
+    const encoder = yield* evaluateBetas(model, model.config.shape, "encoder", logBetas, seeds, settings.samples, thresholds)
+    yield* progress.update("ablation", { done: 1, total: 2, detail: "encoder done" })
+    const decoder = yield* evaluateBetas(model, model.config.shape, "decoder-only", logBetas, seeds, settings.samples, thresholds)
     const result: AblationResult = {
-      step: last.step, seeds: settings.seeds,
+      step, seeds: settings.seeds,
       rows: logBetas.map((logBeta, k) => ({
         logBeta, lossEncoder: encoder[k]!.loss, lossDecoderOnly: decoder[k]!.loss, kl: encoder[k]!.kl,
         algorithmEncoder: encoder[k]!.algorithm, algorithmDecoderOnly: decoder[k]!.algorithm
       }))
     }
     yield* store.writeJson(store.join(runDir, "ablation.json"), AblationResult, result)
-    yield* progress.finish("ablation", `step ${last.step}`)
+    yield* progress.finish("ablation", `step ${step}`)
     return result
-  })
+  }).pipe(Effect.scoped)

@@ -6,10 +6,9 @@ import { disposeNetWeights, type NetWeights } from "../core/network.js"
 import { drawNetworkSvg, neuronCount } from "../core/networkDrawing.js"
 import type { StoredNetwork } from "../core/results.js"
 import { Rng } from "../services/Rng.js"
-import { disposeModel, generateStored, modelFromCheckpoint } from "./evaluate.js"
+import { generateStored } from "./evaluate.js"
 import type { Figure } from "./figures.js"
-import { RunStore } from "../services/RunStore.js"
-import { runCheckpoints } from "./sweep.js"
+import { lastModel } from "./runModel.js"
 
 const toStored = (net: NetWeights): StoredNetwork => ({ shape: net.shape, W: net.W.map((w) => Array.from(w.dataSync())), b: net.b.map((b) => Array.from(b.dataSync())) })
 
@@ -54,17 +53,12 @@ export const drawConstructions = (n: number, hidden: number, settings: DrawingSe
  */
 export const drawRun = (runDir: string, settings: DrawingSettings, baseline?: StoredNetwork) =>
   Effect.gen(function* () {
-    const store = yield* RunStore
-    const list = yield* runCheckpoints(runDir)
-    const last = list[list.length - 1]!
-    const model = modelFromCheckpoint(yield* store.readCheckpoint(last.path))
+    const { model, step } = yield* lastModel(runDir)
     const figures: Array<Figure> = []
-    yield* Effect.gen(function* () {
-      for (const [which, logBeta] of [["low-beta", settings.lowLogBeta], ["high-beta", settings.highLogBeta]] as const) {
-        const net = yield* generateStored(model, "encoder", logBeta, settings.seed)
-        figures.push(yield* drawNetwork(which, `generated at log β = ${logBeta} (step ${last.step})`, net, settings))
-      }
-    }).pipe(Effect.ensuring(Effect.sync(() => disposeModel(model))))
+    for (const [which, logBeta] of [["low-beta", settings.lowLogBeta], ["high-beta", settings.highLogBeta]] as const) {
+      const net = yield* generateStored(model, "encoder", logBeta, settings.seed)
+      figures.push(yield* drawNetwork(which, `generated at log β = ${logBeta} (step ${step})`, net, settings))
+    }
     if (baseline !== undefined) figures.push(yield* drawNetwork("adam-baseline", "trained directly with Adam", baseline, settings))
     return figures
-  })
+  }).pipe(Effect.scoped)

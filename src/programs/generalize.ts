@@ -5,8 +5,8 @@ import { GeneralizationResult } from "../core/results.js"
 import { formatNumber } from "../core/table.js"
 import { Progress } from "../services/Progress.js"
 import { RunStore } from "../services/RunStore.js"
-import { disposeModel, evaluateBetas, modelFromCheckpoint, seedList } from "./evaluate.js"
-import { runCheckpoints } from "./sweep.js"
+import { evaluateBetas, seedList } from "./evaluate.js"
+import { lastModel } from "./runModel.js"
 
 /**
  * Generalisation to unseen shapes (Figure 5): with the last checkpoint, generate `[n0, n1, 1]`
@@ -17,23 +17,19 @@ export const generalize = (runDir: string, settings: GeneralizationSettings, thr
   Effect.gen(function* () {
     const store = yield* RunStore
     const progress = yield* Progress
-    const list = yield* runCheckpoints(runDir)
-    const last = list[list.length - 1]!
-    const model = modelFromCheckpoint(yield* store.readCheckpoint(last.path))
+    const { model, step } = yield* lastModel(runDir)
     const seeds = seedList(settings.seeds)
     const total = settings.inputs.length * settings.hidden.length
     const cells: Array<GeneralizationResult["cells"][number]> = []
-    yield* Effect.gen(function* () {
-      for (const n0 of settings.inputs) {
-        for (const n1 of settings.hidden) {
-          const [s] = yield* evaluateBetas(model, [n0, n1, 1], "decoder-only", [settings.logBeta], seeds, settings.samples, thresholds)
-          cells.push({ inputs: n0, hidden: n1, loss: s!.loss, lossMin: s!.lossMin, lossMax: s!.lossMax, algorithm: s!.algorithm })
-          yield* progress.update("generalize", { done: cells.length, total, detail: `[${n0}, ${n1}, 1] loss ${formatNumber(s!.loss)}` })
-        }
+    for (const n0 of settings.inputs) {
+      for (const n1 of settings.hidden) {
+        const [s] = yield* evaluateBetas(model, [n0, n1, 1], "decoder-only", [settings.logBeta], seeds, settings.samples, thresholds)
+        cells.push({ inputs: n0, hidden: n1, loss: s!.loss, lossMin: s!.lossMin, lossMax: s!.lossMax, algorithm: s!.algorithm })
+        yield* progress.update("generalize", { done: cells.length, total, detail: `[${n0}, ${n1}, 1] loss ${formatNumber(s!.loss)}` })
       }
-    }).pipe(Effect.ensuring(Effect.sync(() => disposeModel(model))))
-    const result: GeneralizationResult = { step: last.step, logBeta: settings.logBeta, seeds: settings.seeds, trained: model.config.shape, cells }
+    }
+    const result: GeneralizationResult = { step, logBeta: settings.logBeta, seeds: settings.seeds, trained: model.config.shape, cells }
     yield* store.writeJson(store.join(runDir, "generalization.json"), GeneralizationResult, result)
     yield* progress.finish("generalize", `${total} shapes`)
     return result
-  })
+  }).pipe(Effect.scoped)

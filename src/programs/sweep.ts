@@ -7,18 +7,11 @@ import { formatNumber } from "../core/table.js"
 import { Progress } from "../services/Progress.js"
 import { RunStore, type CheckpointFile } from "../services/RunStore.js"
 import { disposeModel, evaluateBetas, modelFromCheckpoint, seedList } from "./evaluate.js"
-import { RunError } from "./train.js"
+import { runCheckpoints } from "./runModel.js"
 
 /** Every `every`-th checkpoint, always with the first and the last. */
 export const pickCheckpoints = (all: ReadonlyArray<CheckpointFile>, every: number): ReadonlyArray<CheckpointFile> =>
   all.filter((_, k) => k % every === 0 || k === all.length - 1)
-
-/** The checkpoints of a run, or an error saying there are none. */
-export const runCheckpoints = (runDir: string) => Effect.gen(function* () {
-  const list = yield* (yield* RunStore).listCheckpoints(runDir)
-  if (list.length === 0) return yield* new RunError({ message: `${runDir} holds no checkpoints: train first (hyperlayers train --out ${runDir})` })
-  return list
-})
 
 /**
  * The sweep (DESIGN §6): for each checkpoint and each β of a log-spaced grid, generate networks
