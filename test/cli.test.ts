@@ -1,0 +1,48 @@
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+
+/** Run the command line from source (through tsx), as a user would run the built one. */
+const cli = (...args: Array<string>) => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", ...args], { encoding: "utf8", timeout: 120_000 })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+describe("hyperlayers command line", () => {
+  it("explains itself", () => {
+    const r = cli("--help")
+    expect(r.code).toBe(0)
+    for (const c of ["train", "sweep", "ablate", "generalize", "baseline", "draw", "report", "reproduce", "replay"]) expect(r.out).toContain(c)
+    expect(cli("reproduce", "--help").out).toMatch(/--preset choice[\s\S]*quick[\s\S]*paper/)
+  })
+
+  it("rejects bad flags and config files with a message naming the field, and exit code 1", () => {
+    const steps = cli("train", "--steps", "0", "--backend", "cpu")
+    expect(steps.code).toBe(1)
+    expect(steps.err).toContain("hyperlayers: invalid settings: steps (--steps): steps must be at least 1")
+    expect(steps.err).not.toMatch(/\n\s+at /) // no stack trace
+    const dir = mkdtempSync(join(tmpdir(), "hyperlayers-cli-"))
+    writeFileSync(join(dir, "c.json"), JSON.stringify({ steps: 10, learningrate: 0.1 }))
+    const file = cli("train", "--config", join(dir, "c.json"))
+    expect(file.code).toBe(1)
+    expect(file.err).toMatch(/unknown setting in the config file: learningrate/)
+    writeFileSync(join(dir, "s.json"), JSON.stringify({ shape: [8, 0, 1], hypernetwork: { depth: 1 } }))
+    expect(cli("train", "--config", join(dir, "s.json")).err).toMatch(/shape \(--shape\)\[1\]: a layer size must be at least 1.*hypernetwork\[depth\]: hypernetwork.depth must be at least 2/)
+    const parse = cli("train", "--steps", "many")
+    expect(parse.code).toBe(1)
+    expect(parse.err + parse.out).toMatch(/Invalid value for flag --steps/)
+    const missing = cli("sweep", join(dir, "nope"))
+    expect(missing.code).toBe(1)
+    const norun = cli("sweep", dir)
+    expect(norun.err).toMatch(/manifest\.json/)
+  })
+
+  it("prints the constructions table", () => {
+    const r = cli("constructions", "--inputs", "4", "--hidden", "12", "--samples", "2000", "--seed", "1", "--backend", "cpu")
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/negative pudding\s+swish\s+\S+\s+1\.00\s+4\.00\s+pudding/)
+    expect(r.out).toMatch(/double-sided\s+relu\s+\S+\s+1\.00e\+6\s+4\.00\s+double-sided/)
+  })
+})
