@@ -43,13 +43,30 @@ const sliceView = (backend: BackendWasm, x: tf.TensorInfo, begin: ReadonlyArray<
   let inner = rank - 1
   while (inner > 0 && begin[inner] === 0 && size[inner] === x.shape[inner]) inner--
   const run = size[inner]! * stride(inner)
-  const index = new Array<number>(inner).fill(0)
-  for (let outOffset = 0; outOffset < total; outOffset += run) {
-    let xOffset = begin[inner]! * stride(inner)
-    for (let a = 0; a < inner; a++) xOffset += (begin[a]! + index[a]!) * stride(a)
-    copyRun(xVals, xOffset, outVals, outOffset, run)
-    for (let a = inner - 1; a >= 0; a--) {
-      if (++index[a]! < size[a]!) break
+  // merge an outer axis into the one before it when it is taken whole (a last-axis split of
+  // [B, S, E, F] becomes one loop over B·S·E rows)
+  const outer: Array<{ count: number; stride: number; begin: number }> = []
+  for (let a = 0; a < inner; a++) {
+    const whole = begin[a] === 0 && size[a] === x.shape[a]
+    const prev = outer[outer.length - 1]
+    if (whole && prev !== undefined && prev.stride === stride(a) * x.shape[a]!) {
+      outer[outer.length - 1] = { count: prev.count * size[a]!, stride: stride(a), begin: prev.begin * x.shape[a]! }
+    } else outer.push({ count: size[a]!, stride: stride(a), begin: begin[a]! })
+  }
+  const base = begin[inner]! * stride(inner) + outer.reduce((acc, o) => acc + o.begin * o.stride, 0)
+  if (outer.length <= 1) {
+    const rows = outer[0]?.count ?? 1
+    const step = outer[0]?.stride ?? 0
+    for (let r = 0, o = 0, xo = base; r < rows; r++, o += run, xo += step) copyRun(xVals, xo, outVals, o, run)
+    return out
+  }
+  const index = new Array<number>(outer.length).fill(0)
+  for (let o = 0; o < total; o += run) {
+    let xOffset = base
+    for (let a = 0; a < outer.length; a++) xOffset += index[a]! * outer[a]!.stride
+    copyRun(xVals, xOffset, outVals, o, run)
+    for (let a = outer.length - 1; a >= 0; a--) {
+      if (++index[a]! < outer[a]!.count) break
       index[a] = 0
     }
   }
