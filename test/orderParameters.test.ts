@@ -1,7 +1,7 @@
 import { fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { classify, defaultThresholds } from "../src/core/classifier.js"
-import { doubleSidedness, type Matrix, seedDependence, strongestConnection } from "../src/core/orderParameters.js"
+import { ALPHA1_MEDIAN_FLOOR, doubleSidedness, type Matrix, seedDependence, strongestConnection } from "../src/core/orderParameters.js"
 
 // Subnormal weights are flushed to zero: scaling them underflows, which is float arithmetic, not
 // a property of the order parameters.
@@ -70,7 +70,7 @@ describe("order parameters", () => {
     const sparse: Matrix = { rows: 2, cols: 8, data: [3, -3, 0, 0, 0, 0, 0, 0, 0, 0, 2, -2, 0, 0, 0, 0] }
     const a1 = doubleSidedness(sparse)
     expect(Number.isFinite(a1)).toBe(true)
-    expect(a1).toBeCloseTo(2 / (1e-6 * 3), 0)
+    expect(a1).toBeCloseTo(2 / (ALPHA1_MEDIAN_FLOOR * 3), 0)
   })
 
   it("computes the documented values on small examples", () => {

@@ -11,7 +11,7 @@ import { backendFlag, programLayer } from "./shared.js"
 const int = (name: string, description: string) => Flag.Int(name).pipe(Flag.optional, Flag.withDescription(description))
 const num = (name: string, description: string) => Flag.Finite(name).pipe(Flag.optional, Flag.withDescription(description))
 
-export const trainFlags = {
+const trainFlags = {
   steps: int("steps", "training steps in all (default 5000)"),
   betasPerStep: int("betas-per-step", "β values per step, each with its own generation (default 8)"),
   samplesPerBeta: int("samples-per-beta", "Gaussian inputs per β (default 256)"),
@@ -24,7 +24,7 @@ export const trainFlags = {
   threads: int("threads", "threads per step, each taking a shard of the β batch (default 1; results replay bit for bit only with the same count)")
 }
 
-export const trainFlagNames: Record<string, string> = {
+const trainFlagNames: Record<string, string> = {
   steps: "--steps", betasPerStep: "--betas-per-step", samplesPerBeta: "--samples-per-beta", learningRate: "--lr",
   checkpointEvery: "--checkpoint-every", logEvery: "--log-every", shape: "--shape", activation: "--activation", seed: "--seed", threads: "--threads"
 }
@@ -33,7 +33,7 @@ export const trainFlagNames: Record<string, string> = {
  * The settings of a training run from defaults, `--config` and flags. A resumed run's defaults
  * are its own saved settings, so only what changes needs saying.
  */
-export const trainConfigFrom = (flags: { [K in keyof typeof trainFlags]: Option.Option<unknown> }, file: Option.Option<string>, saved: Option.Option<TrainConfig> = Option.none()) =>
+const trainConfigFrom = (flags: { [K in keyof typeof trainFlags]: Option.Option<unknown> }, file: Option.Option<string>, saved: Option.Option<TrainConfig> = Option.none()) =>
   Effect.gen(function* () {
     const fileSettings = yield* readConfigFile(file)
     const given = givenFlags({ ...flags, shape: Option.map(flags.shape as Option.Option<string>, parseList) })

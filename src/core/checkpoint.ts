@@ -12,7 +12,7 @@ import { TrainConfig } from "./trainConfig.js"
  * file is an error naming what is wrong, never a silent restart.
  */
 
-export const CHECKPOINT_VERSION = 1
+const CHECKPOINT_VERSION = 1
 const MAGIC = [0x48, 0x4c, 0x43, 0x4b] // "HLCK"
 
 const RngStateJson = Schema.Struct({

@@ -108,7 +108,7 @@ export const ablationSpec = (a: AblationResult): TopLevelSpec => ({
  * d3-contour returns the polygons where log loss ≥ level; their edges along the grid's border are
  * not iso-lines and are dropped.
  */
-export const contourSegments = (g: GeneralizationResult, levels: ReadonlyArray<number>) => {
+const contourSegments = (g: GeneralizationResult, levels: ReadonlyArray<number>) => {
   const hidden = [...new Set(g.cells.map((c) => c.hidden))].sort((a, b) => a - b)
   const inputs = [...new Set(g.cells.map((c) => c.inputs))].sort((a, b) => a - b)
   const [nx, ny] = [hidden.length, inputs.length]

@@ -6,7 +6,7 @@ export const MAX_LAYER_SIZE = 4096
 /** Most weights (edges) in all: the hypernetwork holds ~60 floats per edge and generation. */
 export const MAX_EDGES = 1 << 20
 /** Most weight layers a target network may have. */
-export const MAX_DEPTH = 16
+const MAX_DEPTH = 16
 
 const LayerSize = Schema.Number.check(
   Schema.isInt({ message: "a layer size must be an integer" }),
@@ -43,7 +43,7 @@ export const decodeNetShape = (input: unknown, source = "shape"): Result.Result<
 export const depth = (shape: NetShape): number => shape.length - 1
 
 /** Edges (weights) of weight layer l (1-based): n_(l-1) · n_l. */
-export const edgesOfLayer = (shape: NetShape, l: number): number => shape[l - 1]! * shape[l]!
+const edgesOfLayer = (shape: NetShape, l: number): number => shape[l - 1]! * shape[l]!
 
 /** Total number of edges over all weight layers. */
 export const totalEdges = (shape: NetShape): number => {
@@ -52,4 +52,3 @@ export const totalEdges = (shape: NetShape): number => {
   return e
 }
 
-export const formatShape = (shape: NetShape): string => `[${shape.join(", ")}]`

@@ -2,7 +2,7 @@ import { forceLayout, type LayoutEdge } from "./forceLayout.js"
 import type { StoredNetwork } from "./results.js"
 
 /** The paper's colours: inputs green, output magenta, positive weights red, negative blue. */
-export const drawingColours = { input: "#1a9850", output: "#d01c8b", hidden: "#404040", positive: "#d7301f", negative: "#2b6cb0" } as const
+const drawingColours = { input: "#1a9850", output: "#d01c8b", hidden: "#404040", positive: "#d7301f", negative: "#2b6cb0" } as const
 
 export interface DrawingOptions {
   readonly title: string
@@ -26,7 +26,7 @@ const neuronOffsets = (shape: ReadonlyArray<number>): ReadonlyArray<number> => {
 export const neuronCount = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a + b, 0)
 
 /** The edges of a network for the layout, biases excluded. */
-export const networkEdges = (net: StoredNetwork): ReadonlyArray<LayoutEdge> => {
+const networkEdges = (net: StoredNetwork): ReadonlyArray<LayoutEdge> => {
   const offsets = neuronOffsets(net.shape)
   return net.W.flatMap((W, l) => {
     const rows = net.shape[l]!

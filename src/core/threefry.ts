@@ -37,7 +37,7 @@ const encrypt = (k0: number, k1: number, k2: number, c0: number, c1: number, out
 const TWO_32 = 2 ** 32
 
 /** Split a non-negative integer below 2^53 into (low, high) 32-bit words. */
-export const splitWords = (n: number): Key => [n % TWO_32 >>> 0, Math.floor(n / TWO_32) >>> 0]
+const splitWords = (n: number): Key => [n % TWO_32 >>> 0, Math.floor(n / TWO_32) >>> 0]
 
 /** FNV-1a over UTF-16 code units, with a chosen offset basis: two bases give a 64-bit name hash. */
 const fnv1a = (text: string, basis: number): number => {
@@ -72,7 +72,7 @@ export const blocksAt = (key: Key, start: number, blocks: number): Uint32Array =
 }
 
 /** A uint32 word as a float in the open interval (0, 1). */
-export const unitInterval = (word: number): number => (word + 0.5) / TWO_32
+const unitInterval = (word: number): number => (word + 0.5) / TWO_32
 
 /**
  * `count` standard normal draws from counter `start` (Box–Muller: one block, two normals). Returns

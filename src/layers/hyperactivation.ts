@@ -32,13 +32,6 @@ export interface Hyperactivation {
   readonly data: tf.Tensor
 }
 
-export const hyperShapeOf = (h: Hyperactivation): HyperShape => ({
-  batch: h.data.shape[0]!,
-  sides: h.data.shape[1] === 1 ? 1 : 2,
-  features: h.data.shape[3]!,
-  layers: h.graph.layers.map(({ rows, cols }) => ({ rows, cols }))
-})
-
 /** Check that packed data has the rank and edge count its graph says and a valid HyperShape. */
 export const checkHyperactivation = (h: Hyperactivation): Result.Result<HyperShape, HyperShapeError> => {
   const s = h.data.shape

@@ -27,7 +27,7 @@ export const hyperhypernetworkShapes = (spec: HyperhypernetworkSpec): ReadonlyAr
 export type HyperhypernetworkParams = ReadonlyArray<tf.Tensor>
 
 /** The network's input for a β given as log10 β. */
-export const betaFeature = (logBeta: tf.Tensor): tf.Tensor => tf.tidy(() => tf.reshape(tf.div(tf.add(logBeta, 6), 6), [-1, 1]))
+const betaFeature = (logBeta: tf.Tensor): tf.Tensor => tf.tidy(() => tf.reshape(tf.div(tf.add(logBeta, 6), 6), [-1, 1]))
 
 /**
  * Initialise like a dense layer: weights and biases uniform in ±1/sqrt(fan_in). `uniform` are

@@ -25,8 +25,8 @@ export interface Hypernetwork {
 export class HypernetworkSpecError extends Data.TaggedError("HypernetworkSpecError")<{ readonly message: string }> {}
 export class GenerationError extends Data.TaggedError("GenerationError")<{ readonly message: string }> {}
 
-export const inputsOf = (layer: Hyperlayer): number => layer.blocks.reduce((a, b) => a + b.inputs, 0)
-export const outputsOf = (layer: Hyperlayer): number => layer.blocks.reduce((a, b) => a + b.outputs, 0)
+const inputsOf = (layer: Hyperlayer): number => layer.blocks.reduce((a, b) => a + b.inputs, 0)
+const outputsOf = (layer: Hyperlayer): number => layer.blocks.reduce((a, b) => a + b.outputs, 0)
 
 /** Check a stack of hyperlayers and build a hypernetwork from it. */
 export const makeHypernetwork = (stages: ReadonlyArray<Hyperlayer>, readout = 2): Result.Result<Hypernetwork, HypernetworkSpecError> => {

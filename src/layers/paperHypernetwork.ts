@@ -9,11 +9,9 @@ import { noiseBlock } from "./blocks/noise.js"
 import { positionBlock } from "./blocks/position.js"
 import { type Hypernetwork, type Hyperlayer, makeHypernetwork } from "./hypernetwork.js"
 
-export type PaperSizes = HypernetworkSizes
-export const paperSizes: PaperSizes = defaultHypernetworkSizes
 
 /** The source blocks every stage has: three positions, fresh noise and learned variables. */
-const sources = (s: PaperSizes): ReadonlyArray<Block> => [
+const sources = (s: HypernetworkSizes): ReadonlyArray<Block> => [
   positionBlock("input", s.position),
   positionBlock("output", s.position),
   positionBlock("layer", s.position),
@@ -26,7 +24,7 @@ const sources = (s: PaperSizes): ReadonlyArray<Block> => [
  * hyperlayers of activation, sources, attention and a KL channel (58 → 56), then the read-out.
  * For `[16, 48, 1]` it has P = 24,380 hyperweights.
  */
-export const paperHypernetwork = (sizes: PaperSizes = paperSizes): Hypernetwork => {
+export const paperHypernetwork = (sizes: HypernetworkSizes = defaultHypernetworkSizes): Hypernetwork => {
   const stage0: Hyperlayer = { blocks: sources(sizes) }
   const stage: Hyperlayer = {
     blocks: [activationBlock(sizes.activation), ...sources(sizes), attentionBlock(sizes.attentionKey), klChannelBlock(sizes.latent)]

@@ -26,7 +26,7 @@ export interface ConstructionsTableOptions {
 }
 
 /** Read W^(1) of an unbatched network as a plain matrix. */
-export const firstLayer = (net: NetWeights) => ({ rows: net.shape[0]!, cols: net.shape[1]!, data: net.W[0]!.dataSync() })
+const firstLayer = (net: NetWeights) => ({ rows: net.shape[0]!, cols: net.shape[1]!, data: net.W[0]!.dataSync() })
 
 /**
  * Every construction of DESIGN §3 for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on

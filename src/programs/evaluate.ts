@@ -73,7 +73,7 @@ const seedRandoms = (config: TrainConfig, target: NetShape, seeds: ReadonlyArray
  * Generate and score one network per (log β, seed) pair, in chunks sized to the target's edges.
  * Losses are measured on `samples` shared evaluation inputs.
  */
-export const evaluateGenerations = (
+const evaluateGenerations = (
   model: TrainedModel,
   target: NetShape,
   mode: GenerationMode,

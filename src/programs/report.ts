@@ -11,7 +11,7 @@ import { drawConstructions, drawRun } from "./draw.js"
 import { type Figure, renderSpec, writeFigure } from "./figures.js"
 
 /** Read `metrics.jsonl`, skipping a line cut short by a crash. */
-export const readMetrics = (runDir: string) => Effect.gen(function* () {
+const readMetrics = (runDir: string) => Effect.gen(function* () {
   const store = yield* RunStore
   const text = yield* store.readText(store.join(runDir, "metrics.jsonl"))
   const decode = Schema.decodeUnknownOption(MetricsRow)

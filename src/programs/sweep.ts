@@ -10,7 +10,7 @@ import { disposeModel, evaluateBetas, modelFromCheckpoint, seedList } from "./ev
 import { runCheckpoints } from "./runModel.js"
 
 /** Every `every`-th checkpoint, always with the first and the last. */
-export const pickCheckpoints = (all: ReadonlyArray<CheckpointFile>, every: number): ReadonlyArray<CheckpointFile> =>
+const pickCheckpoints = (all: ReadonlyArray<CheckpointFile>, every: number): ReadonlyArray<CheckpointFile> =>
   all.filter((_, k) => k % every === 0 || k === all.length - 1)
 
 /**

@@ -32,7 +32,7 @@ interface TaskClock {
 }
 
 /** `task 1200/5000 (24%) 3.1/s ETA 20m26s | detail` */
-export const progressLine = (task: string, u: ProgressUpdate, elapsedSeconds: number, doneSinceStart: number): string => {
+const progressLine = (task: string, u: ProgressUpdate, elapsedSeconds: number, doneSinceStart: number): string => {
   const rate = elapsedSeconds > 0 ? doneSinceStart / elapsedSeconds : 0
   const eta = rate > 0 ? (u.total - u.done) / rate : Infinity
   const pct = u.total > 0 ? Math.floor((100 * u.done) / u.total) : 0

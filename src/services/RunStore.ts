@@ -1,4 +1,4 @@
-import { Context, Data, Effect, FileSystem, Layer, Path, Result, Schema } from "effect"
+import { Context, Data, Effect, FileSystem, Layer, Path, Schema } from "effect"
 import { type Checkpoint, CheckpointError, decodeCheckpoint, encodeCheckpoint } from "../core/checkpoint.js"
 
 /** A file could not be read or written; `path` names it. */
@@ -93,5 +93,3 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
   })
 }))
 
-/** Decode, for tests and tools that hold bytes rather than files. */
-export const checkpointFromBytes = (bytes: Uint8Array, source: string) => Result.getOrThrow(decodeCheckpoint(bytes, source))
