@@ -9,6 +9,7 @@ import { hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
 import { shardGradient } from "../layers/shardGradient.js"
 import { trainingPlan } from "../layers/trainingPlan.js"
 import { installWasmKernels } from "../services/wasmKernels.js"
+import { withTensorScope } from "../core/tensorScope.js"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
 
 const init = workerData as WorkerInit
@@ -33,7 +34,9 @@ const handle = (r: ShardRequest): ShardResult => {
   }
   const { plan, spec, randoms: specs } = p
   const shapes = hyperhypernetworkShapes(spec)
-  const out = tf.tidy(() => {
+  // read the values outside the scope: tf.tidy walks whatever its function returns, element by
+  // element for typed arrays, which cost more than the gradient itself
+  const out = withTensorScope(() => {
     const params = r.params.map((v, k) => tf.tensor(v, [...shapes[k]!.shape]))
     const logBeta = tf.tensor1d(r.logBeta)
     const x = tf.tensor(r.x, [r.size, r.config.samplesPerBeta, r.config.shape[0]!])
