@@ -10,6 +10,7 @@ import { writeFigure } from "../programs/figures.js"
 import { generalize } from "../programs/generalize.js"
 import { report } from "../programs/report.js"
 import { sweep } from "../programs/sweep.js"
+import { RunError } from "../programs/train.js"
 import { RunStore } from "../services/RunStore.js"
 import { BaselineResult } from "../core/results.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
@@ -107,7 +108,7 @@ export const reportCommand = Command.make("report", { run: runArgument, backend:
   for (const [file, command] of [["sweep.json", "sweep"], ["ablation.json", "ablate"], ["generalization.json", "generalize"], ["baseline.json", "baseline"]]) {
     if (!(yield* store.exists(store.join(run, file!)))) missing.push(`${file} (hyperlayers ${command} ${run})`)
   }
-  if (missing.length > 0) return yield* Effect.fail(new Error(`the report needs results the run lacks: ${missing.join(", ")}`))
+  if (missing.length > 0) return yield* new RunError({ message: `the report needs results the run lacks: ${missing.join(", ")}` })
   const result = yield* report(run, manifest.experiments ?? paperExperiments).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
   yield* Console.log(`report: ${result.path}`)
 })).pipe(Command.withDescription("Figures, summary.json and a self-contained report.html from a run's results"))
