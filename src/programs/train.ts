@@ -110,12 +110,15 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
       (t) => Effect.sync(() => disposeTrainer(t))
     )
 
+    // the step of the newest checkpoint on disk, so that no step is written twice
+    let savedStep = existing.length > 0 ? existing[existing.length - 1]!.step : -1
     const checkpoint = Effect.gen(function* () {
       const path = yield* store.writeCheckpoint(runDir, yield* trainerCheckpoint(trainer))
       saved.push(path)
+      savedStep = trainer.step
       return path
     }).pipe(Effect.uninterruptible)
-    const lastSaved = () => (saved.length > 0 ? trainer.step === Number(/step-(\d+)/.exec(saved[saved.length - 1]!)?.[1]) : existing.some((c) => c.step === trainer.step))
+    const lastSaved = () => savedStep === trainer.step
     if (!lastSaved()) yield* checkpoint
 
     const pool = config.threads > 1 ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
