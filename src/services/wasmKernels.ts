@@ -23,6 +23,32 @@ const copyRun = (from: Values, at: number, to: Values, offset: number, n: number
   else for (let k = 0; k < n; k++) to[offset + k] = from[at + k]!
 }
 
+/** Concatenate row by row: row b of the output is row b of each part in turn. */
+const concatRows = (parts: ReadonlyArray<Float32Array>, widths: ReadonlyArray<number>, rows: number, out: Float32Array): void => {
+  let o = 0
+  for (let b = 0; b < rows; b++) {
+    for (let k = 0; k < parts.length; k++) {
+      const v = parts[k]!
+      const n = widths[k]!
+      for (let j = 0, at = b * n; j < n; j++) out[o++] = v[at + j]!
+    }
+  }
+}
+
+/** The inverse of {@link concatRows}. */
+const splitRows = (x: Float32Array, widths: ReadonlyArray<number>, outs: ReadonlyArray<Float32Array>): void => {
+  const width = widths.reduce((a, b) => a + b, 0)
+  const rows = x.length / width
+  let at = 0
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < outs.length; k++) {
+      const o = outs[k]!
+      const n = widths[k]!
+      for (let j = 0, to = r * n; j < n; j++) o[to + j] = x[at++]!
+    }
+  }
+}
+
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }
 
 const sliceView = (backend: BackendWasm, x: tf.TensorInfo, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): tf.TensorInfo => {
@@ -80,14 +106,22 @@ const slice = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
 }
 
 const splitV = ({ inputs, backend, attrs }: KernelArgs): Array<tf.TensorInfo> => {
+  const wasm = backend as BackendWasm
   const x = inputs["x"]!
   const axis = tf.util.parseAxisParam(attrs!["axis"] as number, x.shape)[0]!
   const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs!["numOrSizeSplits"] as number[] | number, axis)
-  const begin = new Array<number>(x.shape.length).fill(0)
+  const rank = x.shape.length
+  if (axis === rank - 1 && rank > 1 && x.dtype === "float32" && Math.max(...sizes) < 64) {
+    // a split of short feature blocks: read the input once, row by row
+    const outs = sizes.map((n) => wasm.makeOutput([...x.shape.slice(0, -1), n], x.dtype))
+    splitRows(wasm.typedArrayFromHeap(x) as Float32Array, sizes, outs.map((o) => wasm.typedArrayFromHeap(o) as Float32Array))
+    return outs
+  }
+  const begin = new Array<number>(rank).fill(0)
   return sizes.map((s) => {
     const size = [...x.shape]
     size[axis] = s
-    const out = sliceView(backend as BackendWasm, x, begin, size)
+    const out = sliceView(wasm, x, begin, size)
     begin[axis]! += s
     return out
   })
@@ -121,11 +155,17 @@ const concat = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
   const width = inner.reduce((a, b) => a + b, 0)
   const values = parts.map((t) => wasm.typedArrayFromHeap(t))
   const outVals = wasm.typedArrayFromHeap(out)
-  for (const [k, v] of values.entries()) {
-    const n = inner[k]!
-    let offset = inner.slice(0, k).reduce((a, b) => a + b, 0)
-    for (let b = 0; b < outer; b++, offset += width) copyRun(v, b * n, outVals, offset, n)
+  if (Math.max(...inner) >= 64 || all[0]!.dtype !== "float32") {
+    for (const [k, v] of values.entries()) {
+      const n = inner[k]!
+      let offset = inner.slice(0, k).reduce((a, b) => a + b, 0)
+      for (let b = 0; b < outer; b++, offset += width) copyRun(v, b * n, outVals, offset, n)
+    }
+    return out
   }
+  // short float runs (feature blocks of a hyperactivation): write the output in order, row by row;
+  // typed as Float32Array so the loop stays monomorphic
+  concatRows(values as ReadonlyArray<Float32Array>, inner, outer, outVals as Float32Array)
   return out
 }
 
