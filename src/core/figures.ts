@@ -26,7 +26,7 @@ export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, baseline?: Ba
     vconcat: [
       {
         title: "Training loss (batch mean, normalised L1 task)", width: 560, height: 240, data: { values: loss }, mark: { type: "line", strokeWidth: 1.2 },
-        encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "loss" }, color: { field: "series", type: "nominal" } }
+        encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "loss" }, color: { field: "series", type: "nominal", legend: { labelLimit: 300 } } }
       },
       {
         title: "Accumulated KL (batch mean)", width: 560, height: 140, data: { values: metrics.map((m) => ({ step: m.step, kl: Math.max(m.kl, 1e-6) })) }, mark: { type: "line", strokeWidth: 1.2, color: "#555" },
@@ -100,7 +100,7 @@ export const ablationSpec = (a: AblationResult): TopLevelSpec => ({
   width: 560, height: 260,
   data: { values: a.rows.flatMap((r) => [{ logBeta: r.logBeta, loss: r.lossEncoder, mode: "with encoder (z ~ q)" }, { logBeta: r.logBeta, loss: r.lossDecoderOnly, mode: "decoder only (z ~ p)" }]) },
   mark: { type: "line", point: true },
-  encoding: { x: logBetaAxis, y: { field: "loss", type: "quantitative", scale: { type: "log" } }, color: { field: "mode", type: "nominal", title: null }, strokeDash: { field: "mode", type: "nominal" } }
+  encoding: { x: logBetaAxis, y: { field: "loss", type: "quantitative", scale: { type: "log" } }, color: { field: "mode", type: "nominal", title: null, legend: { labelLimit: 300 } }, strokeDash: { field: "mode", type: "nominal" } }
 })
 
 /**
