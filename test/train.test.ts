@@ -142,3 +142,22 @@ describe("checkpoints", () => {
     expect(Result.isFailure(empty) && String((empty.failure as Error).message)).toMatch(/holds no checkpoint/)
   })
 })
+
+describe("interrupting training", () => {
+  it("saves a checkpoint where it stopped, and resuming from it ends exactly where a straight run does", async () => {
+    const config = tinyConfig({ steps: 400, checkpointEvery: 10_000, logEvery: 5 })
+    const stopped = tempDir()
+    // stop after a moment, mid-run (as Ctrl-C does through the runtime)
+    await runProgram(Effect.raceFirst(train({ runDir: stopped, config, resume: false }), Effect.sleep("2 seconds")), 7)
+    const partial = await finalParams(stopped)
+    expect(partial.step).toBeGreaterThan(0)
+    expect(partial.step).toBeLessThan(400)
+    const short = { ...config, steps: partial.step + 6 }
+    await runProgram(train({ runDir: stopped, config: short, resume: true }), 7)
+    const straight = tempDir()
+    await runProgram(train({ runDir: straight, config: short, resume: false }), 7)
+    const [a, b] = [await finalParams(straight), await finalParams(stopped)]
+    expect(b.step).toBe(a.step)
+    b.tensors.forEach((t, k) => expect(t.values).toEqual(a.tensors[k]!.values))
+  })
+})
