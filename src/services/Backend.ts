@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
 import { Context, Data, Effect, Layer, Schema } from "effect"
-import { installWasmKernels } from "./wasmKernels.js"
+import { installFastKernels } from "./fastKernels.js"
 
 /** A TensorFlow.js backend this library can run on. */
 export const BackendName = Schema.Literals(["wasm", "cpu", "tensorflow"])
@@ -70,7 +70,7 @@ const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
       })
     }
     yield* Effect.promise(() => tf.ready())
-    if (name === "wasm") installWasmKernels()
+    if (name === "wasm" || name === "cpu") installFastKernels(name)
   })
 
 /** Fastest first: native TensorFlow, then WebAssembly (≈ 3.7× the plain JavaScript `cpu`). */

@@ -8,7 +8,7 @@ import "@tensorflow/tfjs-backend-wasm"
 import { hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
 import { shardGradient } from "../layers/shardGradient.js"
 import { trainingPlan } from "../layers/trainingPlan.js"
-import { installWasmKernels } from "../services/wasmKernels.js"
+import { installFastKernels } from "../services/fastKernels.js"
 import { withTensorScope } from "../core/tensorScope.js"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
 
@@ -20,7 +20,7 @@ const ready = (async () => {
   await tf.setBackend(init.backend)
   await tf.ready()
   tf.enableProdMode()
-  if (init.backend === "wasm") installWasmKernels()
+  if (init.backend !== "tensorflow") installFastKernels(init.backend)
 })()
 
 const plans = new Map<string, ReturnType<typeof trainingPlan>>()

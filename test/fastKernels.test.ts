@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
 import { fc } from "@fast-check/vitest"
 import { beforeAll, describe, expect, it } from "vitest"
-import { installWasmKernels } from "../src/services/wasmKernels.js"
+import { installFastKernels } from "../src/services/fastKernels.js"
 
 /** Run `f` on `inputs` under a backend and return every output's values. */
 const under = async (backend: "cpu" | "wasm", inputs: ReadonlyArray<{ shape: number[]; values: Float32Array }>, f: (xs: Array<tf.Tensor>) => tf.Tensor | Array<tf.Tensor>) => {
@@ -18,14 +18,14 @@ const under = async (backend: "cpu" | "wasm", inputs: ReadonlyArray<{ shape: num
 beforeAll(async () => {
   await tf.setBackend("wasm")
   await tf.ready()
-  installWasmKernels()
+  installFastKernels("wasm")
 })
 
 const tensorArb = (maxRank: number) => fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: maxRank }).map((shape) => ({
   shape, values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => k * 0.5 - 3)
 }))
 
-describe("wasm data-movement kernels agree with cpu", () => {
+describe("fast data-movement kernels agree with the stock cpu kernels", () => {
   it("slice", async () => {
     await fc.assert(fc.asyncProperty(tensorArb(5).chain((t) => fc.tuple(fc.constant(t), fc.tuple(...t.shape.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 1, max: d - b })))))) ),
       async ([t, ranges]) => {
@@ -63,5 +63,21 @@ describe("wasm data-movement kernels agree with cpu", () => {
       const f = ([x]: Array<tf.Tensor>) => [tf.tile(x!, reps), tf.broadcastTo(tf.reshape(x!, [1, ...t.shape]), [2, ...t.shape])]
       expect(await under("wasm", [t], f)).toEqual(await under("cpu", [t], f))
     }), { numRuns: 40 })
+  })
+
+  it("on cpu too, and string tensors still slice (through the stock kernels)", async () => {
+    const cases = fc.sample(tensorArb(4).chain((t) => fc.tuple(fc.constant(t), fc.integer({ min: 0, max: t.shape.length - 1 }))), { numRuns: 30, seed: 5 })
+    const f = (axis: number, d: number) => ([x]: Array<tf.Tensor>) => [
+      tf.concat([x!, x!], axis), tf.tile(x!, x!.shape.map((_, a) => (a === axis ? 2 : 1))), ...tf.unstack(x!, axis),
+      ...(d > 1 ? tf.split(x!, [1, d - 1], axis) : []), tf.slice(x!, x!.shape.map(() => 0), x!.shape.map((n) => Math.max(1, n - 1)))
+    ]
+    const stock = await Promise.all(cases.map(([t, axis]) => under("cpu", [t], f(axis, t.shape[axis]!))))
+    installFastKernels("cpu")
+    const mine = await Promise.all(cases.map(([t, axis]) => under("cpu", [t], f(axis, t.shape[axis]!))))
+    expect(mine).toEqual(stock)
+    await tf.setBackend("wasm")
+    const words = tf.tensor1d(["a", "b", "c"], "string")
+    expect(tf.slice(words, 1, 2).arraySync()).toEqual(["b", "c"])
+    words.dispose()
   })
 })
