@@ -39,12 +39,16 @@ export interface StepMetrics {
   readonly kl: Float32Array
 }
 
+// variable names must be unique in the TensorFlow.js engine, which may hold several trainers
+let trainers = 0
+
 const assemble = (config: TrainConfig, params: ReadonlyArray<tf.Tensor>, step: number): Trainer => {
+  const id = trainers++
   const { net, plan, spec, randoms } = trainingPlan(config)
   const paramNames = hyperhypernetworkShapes(spec).map((s) => s.name)
   return {
     config, net, plan, randoms, paramNames,
-    params: params.map((p, k) => tf.variable(p, true, `hhn/${paramNames[k]}/${Math.random().toString(36).slice(2)}`)),
+    params: params.map((p, k) => tf.variable(p, true, `hhn${id}/${paramNames[k]}`)),
     optimizer: tf.train.adam(config.learningRate),
     step
   }
