@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Schema } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
+import { phaseDiagramSpec } from "../src/core/figures.js"
 import { RunSummary } from "../src/core/results.js"
 import { reproduce } from "../src/programs/reproduce.js"
 import { useBackend } from "./helpers.js"
@@ -41,5 +42,18 @@ describe("reproduce on a tiny preset", () => {
     const [sa, sb, sc] = [await run(a, 5), await run(b, 5), await run(c, 6)]
     expect(sb).toEqual(sa)
     expect(sc).not.toEqual(sa)
+  })
+})
+
+describe("phase diagram", () => {
+  it("labels evenly spaced checkpoints, at most 12, starting with the first", () => {
+    const row = (step: number) => ({ step, logBeta: -12, loss: 1, lossMin: 1, lossMax: 1, kl: 0, alpha1: 1, alpha2: 1, alpha3: 0, algorithm: "convexity" as const })
+    const labels = (count: number) => {
+      const spec = phaseDiagramSpec({ seeds: 1, samples: 1, rows: Array.from({ length: count }, (_, k) => row(300 * k)) })
+      return (spec as { encoding: { x: { axis: { values: ReadonlyArray<number> } } } }).encoding.x.axis.values
+    }
+    expect(labels(21)).toEqual([0, 600, 1200, 1800, 2400, 3000, 3600, 4200, 4800, 5400, 6000])
+    expect(labels(5)).toEqual([0, 300, 600, 900, 1200])
+    expect(labels(40).length).toBeLessThanOrEqual(12)
   })
 })

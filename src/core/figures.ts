@@ -37,19 +37,26 @@ export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, baseline?: Ba
 }
 
 /** Figure 3: the class of the generated networks over training step × β. */
-export const phaseDiagramSpec = (sweep: SweepResult): TopLevelSpec => ({
+export const phaseDiagramSpec = (sweep: SweepResult): TopLevelSpec => {
+  // Label evenly spaced checkpoints: vega's overlap removal drops labels unevenly, which made
+  // the column after a transition look like the transition.
+  const steps = [...new Set(sweep.rows.map((r) => r.step))].sort((a, b) => a - b)
+  const stride = Math.max(1, Math.ceil(steps.length / 12))
+  const labelled = steps.filter((_, k) => k % stride === 0)
+  return {
   $schema: SCHEMA,
   title: "Phase diagram: algorithm by training step and β",
   width: 560, height: 260,
   data: { values: sweep.rows.map((r) => ({ step: r.step, logBeta: r.logBeta, algorithm: r.algorithm, loss: r.loss })) },
   mark: { type: "rect" },
   encoding: {
-    x: { field: "step", type: "ordinal", title: "training step", axis: { labelAngle: -45, labelOverlap: "greedy" } },
+    x: { field: "step", type: "ordinal", title: "training step", axis: { labelAngle: -45, values: labelled } },
     y: { ...logBetaAxis, type: "ordinal", sort: "descending", axis: { labelExpr: "format(datum.value, '.1f')", labelOverlap: "greedy" } },
     color: classColour,
     tooltip: [{ field: "step" }, { field: "logBeta", format: ".2f" }, { field: "algorithm" }, { field: "loss", format: ".3f" }]
   }
-})
+  }
+}
 
 /** Figure 2: each checkpoint's path through order-parameter space as β sweeps 1e−12 → 1. */
 export const orderParameterPathsSpec = (sweep: SweepResult, thresholds: Thresholds): TopLevelSpec => {
