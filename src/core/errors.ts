@@ -20,3 +20,6 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
 export class ConstructionError extends Data.TaggedError("ConstructionError")<{
   readonly message: string
 }> {}
+
+/** A run directory or command cannot be used as asked (holds a run already, lacks results, ...). */
+export class RunError extends Data.TaggedError("RunError")<{ readonly message: string }> {}

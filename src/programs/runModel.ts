@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { RunStore } from "../services/RunStore.js"
 import { disposeModel, modelFromCheckpoint } from "./evaluate.js"
-import { RunError } from "./train.js"
+import { RunError } from "../core/errors.js"
 
 /** The checkpoints of a run, or an error saying there are none. */
 export const runCheckpoints = (runDir: string) => Effect.gen(function* () {

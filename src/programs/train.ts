@@ -1,4 +1,5 @@
-import { Data, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
+import { RunError } from "../core/errors.js"
 import type { ExperimentSettings } from "../core/experimentSettings.js"
 import { type TrainConfig } from "../core/trainConfig.js"
 import { MetricsRow, RunManifest } from "../core/runManifest.js"
@@ -10,9 +11,6 @@ import { RunStore } from "../services/RunStore.js"
 import { runEnvironment } from "./runEnvironment.js"
 import { startWorkerPool } from "./workerPool.js"
 import { disposeTrainer, initTrainer, resumeConflicts, type StepMetrics, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
-
-/** The run directory cannot be used as asked (already holds a run, or holds none to resume). */
-export class RunError extends Data.TaggedError("RunError")<{ readonly message: string }> {}
 
 export interface TrainOptions {
   readonly runDir: string
