@@ -18,7 +18,7 @@ const under = async (backend: "cpu" | "wasm", inputs: ReadonlyArray<{ shape: num
 beforeAll(async () => {
   await tf.setBackend("wasm")
   await tf.ready()
-  installFastKernels("wasm")
+  await installFastKernels("wasm")
 })
 
 const tensorArb = (maxRank: number) => fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: maxRank }).map((shape) => ({
@@ -72,12 +72,43 @@ describe("fast data-movement kernels agree with the stock cpu kernels", () => {
       ...(d > 1 ? tf.split(x!, [1, d - 1], axis) : []), tf.slice(x!, x!.shape.map(() => 0), x!.shape.map((n) => Math.max(1, n - 1)))
     ]
     const stock = await Promise.all(cases.map(([t, axis]) => under("cpu", [t], f(axis, t.shape[axis]!))))
-    installFastKernels("cpu")
+    await installFastKernels("cpu")
     const mine = await Promise.all(cases.map(([t, axis]) => under("cpu", [t], f(axis, t.shape[axis]!))))
     expect(mine).toEqual(stock)
     await tf.setBackend("wasm")
     const words = tf.tensor1d(["a", "b", "c"], "string")
     expect(tf.slice(words, 1, 2).arraySync()).toEqual(["b", "c"])
     words.dispose()
+  })
+
+  it("batched matrix products and their gradients, every transpose, shared or broadcast batches", async () => {
+    const dims = fc.integer({ min: 1, max: 21 })
+    await fc.assert(fc.asyncProperty(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })), dims, dims, dims, fc.boolean(), fc.boolean(), fc.constantFrom("same", "a1", "b1"),
+      async ([b0, b1], m, k, n, tA, tB, batches) => {
+        const outer = [b0, b1 + 1]
+        const aOuter = batches === "a1" ? [1, 1] : outer
+        const bOuter = batches === "b1" ? [1, 1] : outer
+        const input = (shape: number[], at: number) => ({ shape, values: Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(at + i * 0.7)) })
+        const a = input([...aOuter, ...(tA ? [k, m] : [m, k])], 1)
+        const b = input([...bOuter, ...(tB ? [n, k] : [k, n])], 2)
+        // TensorFlow.js has no gradient for broadcast batches (on any backend)
+        const f = ([x, y]: Array<tf.Tensor>) => [tf.matMul(x!, y!, tA, tB),
+          ...(batches === "same" ? tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.sin(tf.matMul(p, q, tA, tB))))([x!, y!]) : [])]
+        const mine = await under("wasm", [a, b], f)
+        const stock = await under("cpu", [a, b], f)
+        expect(mine.map((t) => t.shape)).toEqual(stock.map((t) => t.shape))
+        mine.forEach((t, o) => t.values.forEach((v, i) => expect(v).toBeCloseTo(stock[o]!.values[i]!, 4)))
+      }), { numRuns: 60, seed: 11 })
+  })
+
+  it("identity shares its input's data, and the copy outlives the original", async () => {
+    await tf.setBackend("wasm")
+    const before = tf.memory().numTensors
+    const x = tf.tensor([1, 2, 3])
+    const y = tf.clone(x)
+    x.dispose()
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3])
+    y.dispose()
+    expect(tf.memory().numTensors).toBe(before)
   })
 })

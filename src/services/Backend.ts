@@ -70,7 +70,7 @@ const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
       })
     }
     yield* Effect.promise(() => tf.ready())
-    if (name === "wasm" || name === "cpu") installFastKernels(name)
+    if (name === "wasm" || name === "cpu") yield* Effect.promise(() => installFastKernels(name))
   })
 
 /** Fastest first: native TensorFlow, then WebAssembly (≈ 3.7× the plain JavaScript `cpu`). */

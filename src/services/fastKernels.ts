@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm"
+import { wasmBatchMatMul } from "./wasmBatchMatMul.js"
 
 /**
  * Faster data-movement kernels for the wasm and cpu backends of TensorFlow.js 4.22, where the
@@ -232,21 +233,49 @@ const KERNELS = { Slice: slice, SplitV: splitV, Unpack: unpack, Concat: concat, 
 /** The first input's dtype: string and complex tensors keep the stock kernels. */
 const firstDtype = (inputs: tf.NamedTensorInfoMap): tf.DataType | undefined => Object.values(inputs)[0]?.dtype
 
-const installed = new Set<string>()
+/** Share the input's data, as the cpu backend does: the stock wasm Identity copies it. */
+const identity = ({ inputs, backend }: KernelArgs): tf.TensorInfo => {
+  const x = inputs["x"]!
+  ;(backend as BackendWasm).incRef(x.dataId)
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+}
 
-/** Replace the Slice, SplitV, Unpack, Concat and Tile kernels of a backend (once per process). */
-export const installFastKernels = (backendName: "wasm" | "cpu"): void => {
-  if (installed.has(backendName)) return
-  installed.add(backendName)
+const replace = (kernelName: string, backendName: string, make: (stock: tf.KernelConfig) => (args: KernelArgs) => tf.TensorInfo | Array<tf.TensorInfo>): void => {
+  const stock = tf.getKernel(kernelName, backendName)
+  if (stock === undefined) return
+  tf.unregisterKernel(kernelName, backendName)
+  tf.registerKernel({ ...stock, kernelFunc: make(stock) as unknown as tf.KernelFunc })
+}
+
+const installs = new Map<string, Promise<void>>()
+
+/**
+ * Replace the Slice, SplitV, Unpack, Concat and Tile kernels of a backend (once per process); on
+ * wasm also Identity and BatchMatMul (see `wasmBatchMatMul`).
+ */
+export const installFastKernels = (backendName: "wasm" | "cpu"): Promise<void> => {
+  const started = installs.get(backendName)
+  if (started !== undefined) return started
+  const install = installKernels(backendName)
+  installs.set(backendName, install)
+  return install
+}
+
+const installKernels = async (backendName: "wasm" | "cpu"): Promise<void> => {
   const storageOf = backendName === "wasm" ? wasmStorage : cpuStorage
   for (const [kernelName, make] of Object.entries(KERNELS)) {
-    const stock = tf.getKernel(kernelName, backendName)
-    if (stock === undefined) continue
-    tf.unregisterKernel(kernelName, backendName)
-    const mine = (args: KernelArgs) => {
+    replace(kernelName, backendName, (stock) => (args) => {
       const dtype = firstDtype(args.inputs)
-      return dtype === "string" || dtype === "complex64" ? stock.kernelFunc(args as never) : make(storageOf(args.backend))(args)
+      return dtype === "string" || dtype === "complex64" ? stock.kernelFunc(args as never) as tf.TensorInfo : make(storageOf(args.backend))(args)
+    })
+  }
+  if (backendName === "wasm") {
+    const stockIdentity = tf.getKernel("Identity", "wasm")
+    replace("Identity", "wasm", () => (args) => (firstDtype(args.inputs) === "string" ? stockIdentity!.kernelFunc(args as never) as tf.TensorInfo : identity(args)))
+    const stockMatMul = tf.getKernel("BatchMatMul", "wasm")
+    if (stockMatMul !== undefined) {
+      const batched = await wasmBatchMatMul(stockMatMul.kernelFunc)
+      replace("BatchMatMul", "wasm", () => batched)
     }
-    tf.registerKernel({ ...stock, kernelFunc: mine as unknown as tf.KernelFunc })
   }
 }

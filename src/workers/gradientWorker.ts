@@ -20,7 +20,7 @@ const ready = (async () => {
   await tf.setBackend(init.backend)
   await tf.ready()
   tf.enableProdMode()
-  if (init.backend !== "tensorflow") installFastKernels(init.backend)
+  if (init.backend !== "tensorflow") await installFastKernels(init.backend)
 })()
 
 const plans = new Map<string, ReturnType<typeof trainingPlan>>()
