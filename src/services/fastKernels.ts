@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm"
-import { wasmBatchMatMul } from "./wasmBatchMatMul.js"
+import { compileWasmSimd, type WasmSimd } from "./wasmSimd.js"
 
 /**
  * Faster data-movement kernels for the wasm and cpu backends of TensorFlow.js 4.22, where the
@@ -14,7 +14,9 @@ import { wasmBatchMatMul } from "./wasmBatchMatMul.js"
  *   from a view of the input: a slice costs its own size.
  * - Concat, Tile: the stock wasm kernels copy one `subarray` per innermost run, or index every
  *   element (Tile: 5 ms to broadcast `[1, 1, 816, 4]` to `[8, 2, 816, 4]`). These copy the longest
- *   contiguous runs, and short float feature blocks in one row-major pass.
+ *   contiguous runs.
+ * On wasm, strided runs of 4-byte values are copied by a SIMD loop (`wasmSimd`), and Identity and
+ * BatchMatMul are replaced too.
  */
 
 type Values = tf.TypedArray
@@ -27,16 +29,24 @@ type Spec = { readonly shape: ReadonlyArray<number>; readonly dtype: tf.DataType
  */
 interface Storage {
   readonly run: (inputs: ReadonlyArray<tf.TensorInfo>, outputs: ReadonlyArray<Spec>, fill: (ins: ReadonlyArray<Values>, outs: ReadonlyArray<Values>) => void) => Array<tf.TensorInfo>
+  /** Copy `rows` runs of `n` values from `from` (run r at `fromAt + r·fromStride`) into `to`. */
+  readonly copyRows: (from: Values, fromAt: number, fromStride: number, to: Values, toAt: number, toStride: number, rows: number, n: number) => void
 }
 
-const wasmStorage = (b: tf.KernelBackend): Storage => {
+const wasmStorage = (simd: (backend: BackendWasm) => WasmSimd) => (b: tf.KernelBackend): Storage => {
   const backend = b as BackendWasm
+  const { copyRows } = simd(backend)
   return {
     run: (inputs, outputs, fill) => {
       const outs = outputs.map((o) => backend.makeOutput([...o.shape], o.dtype))
       fill(inputs.map((t) => backend.typedArrayFromHeap(t)), outs.map((t) => backend.typedArrayFromHeap(t)))
       return outs
-    }
+    },
+    // the SIMD copy moves 4-byte values; bool tensors (1 byte) take the JavaScript loop
+    copyRows: (from, fromAt, fromStride, to, toAt, toStride, rows, n) =>
+      from.BYTES_PER_ELEMENT === 4 && to.BYTES_PER_ELEMENT === 4
+        ? copyRows(from, fromAt, fromStride, to, toAt, toStride, rows, n)
+        : copyRowsJs(from, fromAt, fromStride, to, toAt, toStride, rows, n)
   }
 }
 
@@ -48,7 +58,8 @@ const cpuStorage = (b: tf.KernelBackend): Storage => {
       const outs = outputs.map((o) => tf.util.getTypedArrayFromDType(o.dtype as "float32", tf.util.sizeFromShape([...o.shape])))
       fill(inputs.map((t) => backend.readSync(t.dataId) as Values), outs)
       return outs.map((v, k) => backend.makeTensorInfo([...outputs[k]!.shape], outputs[k]!.dtype, v))
-    }
+    },
+    copyRows: (...args) => copyRowsJs(...args)
   }
 }
 
@@ -58,34 +69,12 @@ const copyRun = (from: Values, at: number, to: Values, offset: number, n: number
   else for (let k = 0; k < n; k++) to[offset + k] = from[at + k]!
 }
 
-/** Concatenate row by row: row b of the output is row b of each part in turn. */
-const concatRows = (parts: ReadonlyArray<Float32Array>, widths: ReadonlyArray<number>, rows: number, out: Float32Array): void => {
-  let o = 0
-  for (let b = 0; b < rows; b++) {
-    for (let k = 0; k < parts.length; k++) {
-      const v = parts[k]!
-      const n = widths[k]!
-      for (let j = 0, at = b * n; j < n; j++) out[o++] = v[at + j]!
-    }
-  }
-}
-
-/** The inverse of {@link concatRows}. */
-const splitRows = (x: Float32Array, widths: ReadonlyArray<number>, outs: ReadonlyArray<Float32Array>): void => {
-  const width = widths.reduce((a, b) => a + b, 0)
-  const rows = x.length / width
-  let at = 0
-  for (let r = 0; r < rows; r++) {
-    for (let k = 0; k < outs.length; k++) {
-      const o = outs[k]!
-      const n = widths[k]!
-      for (let j = 0, to = r * n; j < n; j++) o[to + j] = x[at++]!
-    }
-  }
+const copyRowsJs = (from: Values, fromAt: number, fromStride: number, to: Values, toAt: number, toStride: number, rows: number, n: number): void => {
+  for (let r = 0; r < rows; r++) copyRun(from, fromAt + r * fromStride, to, toAt + r * toStride, n)
 }
 
 /** Copy the box `begin … begin + size` of `x` (shape `shape`) into `out`, in contiguous runs. */
-const copyBox = (xVals: Values, shape: ReadonlyArray<number>, begin: ReadonlyArray<number>, size: ReadonlyArray<number>, outVals: Values): void => {
+const copyBox = (storage: Storage, xVals: Values, shape: ReadonlyArray<number>, begin: ReadonlyArray<number>, size: ReadonlyArray<number>, outVals: Values): void => {
   const total = size.reduce((a, b) => a * b, 1)
   const rank = shape.length
   if (total === 0) return
@@ -110,26 +99,23 @@ const copyBox = (xVals: Values, shape: ReadonlyArray<number>, begin: ReadonlyArr
     } else outer.push({ count: size[a]!, stride: stride(a), begin: begin[a]! })
   }
   const base = begin[inner]! * stride(inner) + outer.reduce((acc, o) => acc + o.begin * o.stride, 0)
-  if (outer.length <= 1) {
-    const rows = outer[0]?.count ?? 1
-    const step = outer[0]?.stride ?? 0
-    for (let r = 0, o = 0, xo = base; r < rows; r++, o += run, xo += step) copyRun(xVals, xo, outVals, o, run)
-    return
-  }
-  const index = new Array<number>(outer.length).fill(0)
-  for (let o = 0; o < total; o += run) {
+  // the innermost outer axis is one strided copy of rows; the axes before it are walked
+  const rows = outer[outer.length - 1] ?? { count: 1, stride: 0, begin: 0 }
+  const walked = outer.slice(0, -1)
+  const index = new Array<number>(walked.length).fill(0)
+  for (let o = 0; o < total; o += run * rows.count) {
     let xOffset = base
-    for (let a = 0; a < outer.length; a++) xOffset += index[a]! * outer[a]!.stride
-    copyRun(xVals, xOffset, outVals, o, run)
-    for (let a = outer.length - 1; a >= 0; a--) {
-      if (++index[a]! < outer[a]!.count) break
+    for (let a = 0; a < walked.length; a++) xOffset += index[a]! * walked[a]!.stride
+    storage.copyRows(xVals, xOffset, rows.stride, outVals, o, run, rows.count, run)
+    for (let a = walked.length - 1; a >= 0; a--) {
+      if (++index[a]! < walked[a]!.count) break
       index[a] = 0
     }
   }
 }
 
 const sliceWith = (storage: Storage, x: tf.TensorInfo, begin: ReadonlyArray<number>, size: ReadonlyArray<number>): tf.TensorInfo =>
-  storage.run([x], [{ shape: size, dtype: x.dtype }], ([xv], [ov]) => copyBox(xv!, x.shape, begin, size, ov!))[0]!
+  storage.run([x], [{ shape: size, dtype: x.dtype }], ([xv], [ov]) => copyBox(storage, xv!, x.shape, begin, size, ov!))[0]!
 
 const slice = (storage: Storage) => ({ inputs, attrs }: KernelArgs): tf.TensorInfo => {
   const x = inputs["x"]!
@@ -142,11 +128,6 @@ const splitV = (storage: Storage) => ({ inputs, attrs }: KernelArgs): Array<tf.T
   const axis = tf.util.parseAxisParam(attrs!["axis"] as number, x.shape)[0]!
   const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs!["numOrSizeSplits"] as number[] | number, axis)
   const rank = x.shape.length
-  if (axis === rank - 1 && rank > 1 && x.dtype === "float32" && Math.max(...sizes) < 64) {
-    // a split of short feature blocks: read the input once, row by row
-    return storage.run([x], sizes.map((n) => ({ shape: [...x.shape.slice(0, -1), n], dtype: x.dtype })),
-      ([xv], outs) => splitRows(xv as Float32Array, sizes, outs as ReadonlyArray<Float32Array>))
-  }
   const begin = new Array<number>(rank).fill(0)
   return sizes.map((s) => {
     const size = [...x.shape]
@@ -181,17 +162,11 @@ const concat = (storage: Storage) => ({ inputs, attrs }: KernelArgs): tf.TensorI
     if (parts.length === 0) return
     const outer = tf.util.sizeFromShape(parts[0]!.shape.slice(0, axis))
     const inner = parts.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)))
-    if (Math.max(...inner) < 64 && all[0]!.dtype === "float32") {
-      // short float runs (feature blocks of a hyperactivation): write the output in order, row by
-      // row; typed as Float32Array so the loop stays monomorphic
-      concatRows(values as ReadonlyArray<Float32Array>, inner, outer, outVals as Float32Array)
-      return
-    }
     const width = inner.reduce((a, b) => a + b, 0)
     let start = 0
     for (const [k, v] of values.entries()) {
       const n = inner[k]!
-      for (let b = 0, offset = start; b < outer; b++, offset += width) copyRun(v, b * n, outVals!, offset, n)
+      storage.copyRows(v, 0, n, outVals!, start, width, outer, n)
       start += n
     }
   })[0]!
@@ -251,7 +226,7 @@ const installs = new Map<string, Promise<void>>()
 
 /**
  * Replace the Slice, SplitV, Unpack, Concat and Tile kernels of a backend (once per process); on
- * wasm also Identity and BatchMatMul (see `wasmBatchMatMul`).
+ * wasm also Identity and BatchMatMul (see `wasmSimd`).
  */
 export const installFastKernels = (backendName: "wasm" | "cpu"): Promise<void> => {
   const started = installs.get(backendName)
@@ -262,20 +237,16 @@ export const installFastKernels = (backendName: "wasm" | "cpu"): Promise<void> =
 }
 
 const installKernels = async (backendName: "wasm" | "cpu"): Promise<void> => {
-  const storageOf = backendName === "wasm" ? wasmStorage : cpuStorage
+  const simd = backendName === "wasm" ? await compileWasmSimd(tf.getKernel("BatchMatMul", "wasm")!.kernelFunc) : undefined
+  const storageOf = simd === undefined ? cpuStorage : wasmStorage(simd)
   for (const [kernelName, make] of Object.entries(KERNELS)) {
     replace(kernelName, backendName, (stock) => (args) => {
       const dtype = firstDtype(args.inputs)
       return dtype === "string" || dtype === "complex64" ? stock.kernelFunc(args as never) as tf.TensorInfo : make(storageOf(args.backend))(args)
     })
   }
-  if (backendName === "wasm") {
-    const stockIdentity = tf.getKernel("Identity", "wasm")
-    replace("Identity", "wasm", () => (args) => (firstDtype(args.inputs) === "string" ? stockIdentity!.kernelFunc(args as never) as tf.TensorInfo : identity(args)))
-    const stockMatMul = tf.getKernel("BatchMatMul", "wasm")
-    if (stockMatMul !== undefined) {
-      const batched = await wasmBatchMatMul(stockMatMul.kernelFunc)
-      replace("BatchMatMul", "wasm", () => batched)
-    }
+  if (simd !== undefined) {
+    replace("Identity", "wasm", (stock) => (args) => (firstDtype(args.inputs) === "string" ? stock.kernelFunc(args as never) as tf.TensorInfo : identity(args)))
+    replace("BatchMatMul", "wasm", () => (args) => simd(args.backend as BackendWasm).batchMatMul(args))
   }
 }

@@ -3,16 +3,19 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm"
 import initWabt from "wabt"
 
 /**
- * A batched matrix product for the wasm backend, in WebAssembly SIMD, working in place on the
- * backend's own heap. The stock TensorFlow.js 4.22 kernel hands batched products to a scalar
- * blocked loop that runs the attention pools' products (`[256, 48, 5] · [256, 5, 48]` and the
- * like) at 0.3–1 GFLOP/s, 3–25× slower than this one; 2-D products keep the stock kernel, which
- * calls XNNPACK.
+ * Kernels for the wasm backend in WebAssembly SIMD, working in place on the backend's own heap.
  *
- * `c[b] = A[b] · B[b]`, vectorised along the columns of `B` (16, then 4, then 1 at a time) so each
- * row of `c` accumulates in registers over the inner axis. A transposed `A` is read with strides; a
- * transposed `B` is first copied, transposed, into a scratch block (its cost is 1/m of the
- * product's). Sums run over the inner axis in order, as the stock kernel's do.
+ * - `bmm`, a batched matrix product. The stock TensorFlow.js 4.22 kernel hands batched products to
+ *   a scalar blocked loop that runs the attention pools' products (`[256, 48, 5] · [256, 5, 48]`
+ *   and the like) at 0.3–1 GFLOP/s, 3–25× slower than this one; 2-D products keep the stock
+ *   kernel, which calls XNNPACK. `c[b] = A[b] · B[b]`, vectorised along the columns of `B` (16,
+ *   then 4, then 1 at a time) so each row of `c` accumulates in registers over the inner axis. A
+ *   transposed `A` is read with strides; a transposed `B` is first copied, transposed, into a
+ *   scratch block (1/m of the product's cost). Sums run over the inner axis in order, as the stock
+ *   kernel's do.
+ * - `copyRows`, a strided copy of equal runs of 4-byte values: the data movement of concatenating
+ *   and splitting hyperfeature blocks (runs of 4–30 values), which a JavaScript loop does at about
+ *   7 ns a value.
  */
 const WAT = `
 (module
@@ -118,13 +121,43 @@ const WAT = `
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $perI)))
       (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
-      (br $perB)))))
+      (br $perB))))
+
+  ;; rows runs of n 4-byte values, from one strided block to another; strides in bytes
+  (func (export "copyRows")
+    (param $from i32) (param $fromStride i32) (param $to i32) (param $toStride i32) (param $rows i32) (param $n i32)
+    (local $f i32) (local $t i32) (local $left i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (block $done (loop $perRow
+      (br_if $done (i32.eqz (local.get $rows)))
+      (local.set $f (local.get $from))
+      (local.set $t (local.get $to))
+      (local.set $left (local.get $bytes))
+      (block $d16 (loop $l16
+        (br_if $d16 (i32.lt_u (local.get $left) (i32.const 16)))
+        (v128.store (local.get $t) (v128.load (local.get $f)))
+        (local.set $f (i32.add (local.get $f) (i32.const 16)))
+        (local.set $t (i32.add (local.get $t) (i32.const 16)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 16)))
+        (br $l16)))
+      (block $d4 (loop $l4
+        (br_if $d4 (i32.eqz (local.get $left)))
+        (i32.store (local.get $t) (i32.load (local.get $f)))
+        (local.set $f (i32.add (local.get $f) (i32.const 4)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 4)))
+        (br $l4)))
+      (local.set $from (i32.add (local.get $from) (local.get $fromStride)))
+      (local.set $to (i32.add (local.get $to) (local.get $toStride)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $perRow)))))
 `
 
 type Bmm = (a: number, b: number, c: number, scratch: number, batch: number, m: number, k: number, n: number,
   ars: number, acs: number, abs: number, bbs: number, tb: number) => void
+type CopyRows = (from: number, fromStride: number, to: number, toStride: number, rows: number, n: number) => void
 
-/** What the kernel needs of the Emscripten module behind the wasm backend. */
+/** What the kernels need of the Emscripten module behind the wasm backend. */
 interface WasmModule {
   readonly asm: { readonly memory: object }
   readonly _malloc: (bytes: number) => number
@@ -141,30 +174,41 @@ const WebAssembly = (globalThis as unknown as {
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }
 
-/**
- * Build the BatchMatMul kernel for a wasm backend: products with more than one matrix run here,
- * single 2-D products and batch shapes that broadcast other than one-against-many go to `stock`.
- */
-export const wasmBatchMatMul = async (stock: tf.KernelFunc): Promise<(args: KernelArgs) => tf.TensorInfo> => {
+/** The kernels, instantiated on one wasm backend's heap. */
+export interface WasmSimd {
+  /** The BatchMatMul kernel: products of more than one matrix; the rest go to the stock kernel. */
+  readonly batchMatMul: (args: KernelArgs) => tf.TensorInfo
+  /**
+   * Copy `rows` runs of `n` values from `from` (run r at `fromAt + r·fromStride`) into `to` (at
+   * `toAt + r·toStride`); both are views of 4-byte values on this backend's heap, offsets in values.
+   */
+  readonly copyRows: (from: tf.TypedArray, fromAt: number, fromStride: number, to: tf.TypedArray, toAt: number, toStride: number, rows: number, n: number) => void
+}
+
+/** Assemble the kernels (once); the result instantiates them per backend, on first use. */
+export const compileWasmSimd = async (stockBatchMatMul: tf.KernelFunc): Promise<(backend: BackendWasm) => WasmSimd> => {
   const wabt = await initWabt()
-  const parsed = wabt.parseWat("batchMatMul.wat", WAT, { simd: true })
+  const parsed = wabt.parseWat("kernels.wat", WAT, { simd: true })
   const compiled = new WebAssembly.Module(parsed.toBinary({}).buffer)
   parsed.destroy()
-  // one instance per backend object, on that backend's heap
-  const instances = new WeakMap<tf.KernelBackend, Bmm>()
-  const bmmOf = (backend: BackendWasm): Bmm => {
-    let bmm = instances.get(backend)
-    if (bmm === undefined) {
-      const memory = (backend.wasm as unknown as WasmModule).asm.memory
-      bmm = new WebAssembly.Instance(compiled, { env: { memory } }).exports["bmm"] as Bmm
-      instances.set(backend, bmm)
+  const instances = new WeakMap<BackendWasm, WasmSimd>()
+  return (backend) => {
+    let simd = instances.get(backend)
+    if (simd === undefined) {
+      simd = instantiate(backend, compiled, stockBatchMatMul)
+      instances.set(backend, simd)
     }
-    return bmm
+    return simd
   }
-  return (args) => {
-    const backend = args.backend as BackendWasm
-    const module = backend.wasm as unknown as WasmModule
-    const offset = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset
+}
+
+const instantiate = (backend: BackendWasm, compiled: object, stock: tf.KernelFunc): WasmSimd => {
+  const module = backend.wasm as unknown as WasmModule
+  const exports = new WebAssembly.Instance(compiled, { env: { memory: module.asm.memory } }).exports
+  const bmm = exports["bmm"] as Bmm
+  const copy = exports["copyRows"] as CopyRows
+  const offset = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset
+  const batchMatMul = (args: KernelArgs): tf.TensorInfo => {
     const a = args.inputs["a"]!
     const b = args.inputs["b"]!
     const transposeA = args.attrs!["transposeA"] as boolean
@@ -190,9 +234,14 @@ export const wasmBatchMatMul = async (stock: tf.KernelFunc): Promise<(args: Kern
     if (m * n === 0) return out
     // heap offsets stay valid when an allocation grows the heap
     const scratch = transposeB ? module._malloc(4 * k * n) : 0
-    bmmOf(backend)(offset(a), offset(b), offset(out), scratch, batch, m, k, n,
+    bmm(offset(a), offset(b), offset(out), scratch, batch, m, k, n,
       transposeA ? 1 : k, transposeA ? m : 1, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, transposeB ? 1 : 0)
     if (transposeB) module._free(scratch)
     return out
+  }
+  return {
+    batchMatMul,
+    copyRows: (from, fromAt, fromStride, to, toAt, toStride, rows, n) =>
+      copy(from.byteOffset + 4 * fromAt, 4 * fromStride, to.byteOffset + 4 * toAt, 4 * toStride, rows, n)
   }
 }
