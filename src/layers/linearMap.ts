@@ -19,18 +19,13 @@ export const matMul2d = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFun
 
 /**
  * A per-generation linear map over the last axis: `x: [B, ..., F]`, `M: [B, F, G]`, `m: [B, G]`
- * → `[B, ..., G]`. Each generation has its own matrix (its own β), so this is B 2-D products
- * (one batched product runs on wasm's slow generic loop).
+ * → `[B, ..., G]`. Each generation has its own matrix (its own β): one batched product.
  */
 export const linearMap = (x: tf.Tensor, M: tf.Tensor, m: tf.Tensor): tf.Tensor =>
   tf.tidy(() => {
     const B = x.shape[0]!
     const F = x.shape[x.rank - 1]!
     const G = M.shape[2]!
-    const rows = tf.reshape(x, [B, -1, F])
-    const xs = B === 1 ? [tf.squeeze(rows, [0])] : tf.unstack(rows)
-    const Ms = B === 1 ? [tf.squeeze(M, [0])] : tf.unstack(M)
-    const products = xs.map((xb, b) => matMul2d(xb as tf.Tensor2D, Ms[b] as tf.Tensor2D))
-    const y = B === 1 ? tf.expandDims(products[0]!, 0) : tf.stack(products)
+    const y = tf.matMul(tf.reshape(x, [B, -1, F]), M)
     return tf.reshape(tf.add(y, tf.expandDims(m, 1)), [...x.shape.slice(0, -1), G])
   })

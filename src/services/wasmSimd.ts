@@ -7,12 +7,13 @@ import initWabt from "wabt"
  *
  * - `bmm`, a batched matrix product. The stock TensorFlow.js 4.22 kernel hands batched products to
  *   a scalar blocked loop that runs the attention pools' products (`[256, 48, 5] · [256, 5, 48]`
- *   and the like) at 0.3–1 GFLOP/s, 3–25× slower than this one; 2-D products keep the stock
- *   kernel, which calls XNNPACK. `c[b] = A[b] · B[b]`, vectorised along the columns of `B` (16,
- *   then 4, then 1 at a time) so each row of `c` accumulates in registers over the inner axis. A
- *   transposed `A` is read with strides; a transposed `B` is first copied, transposed, into a
- *   scratch block (1/m of the product's cost). Sums run over the inner axis in order, as the stock
- *   kernel's do.
+ *   and the like) at 0.3–1 GFLOP/s, 3–25× slower than this one, and the linear maps' products
+ *   about as fast as XNNPACK runs their 2-D slices (≈ 8–10 GMAC/s; 2-D products keep the stock
+ *   kernel). `c[b] = A[b] · B[b]`, vectorised along the columns of `B`: rows four at a time in
+ *   blocks of 8 columns (each vector of `B` serves four rows), the rest one row at a time in blocks
+ *   of 16, 4 and 1, accumulating in registers over the inner axis. A transposed `A` is read with
+ *   strides; a transposed `B` is first copied, transposed, into a scratch block (1/m of the
+ *   product's cost). Sums run over the inner axis in order, as the stock kernel's do.
  * - `copyRows`, a strided copy of equal runs of 4-byte values: the data movement of concatenating
  *   and splitting hyperfeature blocks (runs of 4–30 values), which a JavaScript loop does at about
  *   7 ns a value.
@@ -20,18 +21,138 @@ import initWabt from "wabt"
 const WAT = `
 (module
   (import "env" "memory" (memory 0))
-  ;; A element (i, p) at a + 4·(b·abs + i·ars + p·acs); B row-major [k, n] at bm + 4·b·bbs, or when
-  ;; tb stored [n, k] and copied transposed into scratch first; c row-major [m, n], batch after batch.
+
+  ;; One row of c, columns j0 … n: c[j] = Σ_p A(p)·B[p, j], A(p) at aP + p·acs4 bytes, B rows n4 bytes
+  ;; apart. 16 columns at a time in four accumulators, then 4, then 1.
+  (func $row (param $aP i32) (param $acs4 i32) (param $bB i32) (param $cRow i32) (param $j i32) (param $n i32) (param $k i32)
+    (local $n4 i32) (local $a i32) (local $b i32) (local $c i32) (local $p i32)
+    (local $av v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $sf f32)
+    (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+    (block $done16 (loop $per16
+      (br_if $done16 (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $n)))
+      (local.set $s0 (v128.const f32x4 0 0 0 0)) (local.set $s1 (v128.const f32x4 0 0 0 0))
+      (local.set $s2 (v128.const f32x4 0 0 0 0)) (local.set $s3 (v128.const f32x4 0 0 0 0))
+      (local.set $a (local.get $aP))
+      (local.set $b (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $p (local.get $k))
+      (block $dK (loop $lK
+        (br_if $dK (i32.eqz (local.get $p)))
+        (local.set $av (f32x4.splat (f32.load (local.get $a))))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $av) (v128.load (local.get $b)))))
+        (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $b)))))
+        (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $av) (v128.load offset=32 (local.get $b)))))
+        (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $av) (v128.load offset=48 (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (local.get $acs4)))
+        (local.set $b (i32.add (local.get $b) (local.get $n4)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $lK)))
+      (local.set $c (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))))
+      (v128.store (local.get $c) (local.get $s0))
+      (v128.store offset=16 (local.get $c) (local.get $s1))
+      (v128.store offset=32 (local.get $c) (local.get $s2))
+      (v128.store offset=48 (local.get $c) (local.get $s3))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $per16)))
+    (block $done4 (loop $per4
+      (br_if $done4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+      (local.set $s0 (v128.const f32x4 0 0 0 0))
+      (local.set $a (local.get $aP))
+      (local.set $b (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $p (local.get $k))
+      (block $dK4 (loop $lK4
+        (br_if $dK4 (i32.eqz (local.get $p)))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (f32x4.splat (f32.load (local.get $a))) (v128.load (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (local.get $acs4)))
+        (local.set $b (i32.add (local.get $b) (local.get $n4)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $lK4)))
+      (v128.store (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))) (local.get $s0))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $per4)))
+    (block $done1 (loop $per1
+      (br_if $done1 (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $sf (f32.const 0))
+      (local.set $a (local.get $aP))
+      (local.set $b (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $p (local.get $k))
+      (block $dK1 (loop $lK1
+        (br_if $dK1 (i32.eqz (local.get $p)))
+        (local.set $sf (f32.add (local.get $sf) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (local.get $acs4)))
+        (local.set $b (i32.add (local.get $b) (local.get $n4)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $lK1)))
+      (f32.store (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))) (local.get $sf))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $per1))))
+
+  ;; Four rows of c (rows ars4 bytes apart in A, n4 in c), columns 0 … n8 − 1, 8 at a time: each
+  ;; value of B loaded once serves the four rows.
+  (func $quad (param $aP i32) (param $ars4 i32) (param $acs4 i32) (param $bB i32) (param $cRow i32) (param $n8 i32) (param $n i32) (param $k i32)
+    (local $n4 i32) (local $j i32) (local $a i32) (local $b i32) (local $c i32) (local $p i32)
+    (local $b0 v128) (local $b1 v128) (local $av v128)
+    (local $r00 v128) (local $r01 v128) (local $r10 v128) (local $r11 v128)
+    (local $r20 v128) (local $r21 v128) (local $r30 v128) (local $r31 v128)
+    (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+    (block $doneJ (loop $perJ
+      (br_if $doneJ (i32.ge_u (local.get $j) (local.get $n8)))
+      (local.set $r00 (v128.const f32x4 0 0 0 0)) (local.set $r01 (v128.const f32x4 0 0 0 0))
+      (local.set $r10 (v128.const f32x4 0 0 0 0)) (local.set $r11 (v128.const f32x4 0 0 0 0))
+      (local.set $r20 (v128.const f32x4 0 0 0 0)) (local.set $r21 (v128.const f32x4 0 0 0 0))
+      (local.set $r30 (v128.const f32x4 0 0 0 0)) (local.set $r31 (v128.const f32x4 0 0 0 0))
+      (local.set $a (local.get $aP))
+      (local.set $b (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $p (local.get $k))
+      (block $dK (loop $lK
+        (br_if $dK (i32.eqz (local.get $p)))
+        (local.set $b0 (v128.load (local.get $b)))
+        (local.set $b1 (v128.load offset=16 (local.get $b)))
+        (local.set $av (f32x4.splat (f32.load (local.get $a))))
+        (local.set $r00 (f32x4.add (local.get $r00) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $r01 (f32x4.add (local.get $r01) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (f32x4.splat (f32.load (i32.add (local.get $a) (local.get $ars4)))))
+        (local.set $r10 (f32x4.add (local.get $r10) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $r11 (f32x4.add (local.get $r11) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (f32x4.splat (f32.load (i32.add (local.get $a) (i32.shl (local.get $ars4) (i32.const 1))))))
+        (local.set $r20 (f32x4.add (local.get $r20) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $r21 (f32x4.add (local.get $r21) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $av (f32x4.splat (f32.load (i32.add (local.get $a) (i32.mul (local.get $ars4) (i32.const 3))))))
+        (local.set $r30 (f32x4.add (local.get $r30) (f32x4.mul (local.get $av) (local.get $b0))))
+        (local.set $r31 (f32x4.add (local.get $r31) (f32x4.mul (local.get $av) (local.get $b1))))
+        (local.set $a (i32.add (local.get $a) (local.get $acs4)))
+        (local.set $b (i32.add (local.get $b) (local.get $n4)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $lK)))
+      (local.set $c (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))))
+      (v128.store (local.get $c) (local.get $r00))
+      (v128.store offset=16 (local.get $c) (local.get $r01))
+      (local.set $c (i32.add (local.get $c) (local.get $n4)))
+      (v128.store (local.get $c) (local.get $r10))
+      (v128.store offset=16 (local.get $c) (local.get $r11))
+      (local.set $c (i32.add (local.get $c) (local.get $n4)))
+      (v128.store (local.get $c) (local.get $r20))
+      (v128.store offset=16 (local.get $c) (local.get $r21))
+      (local.set $c (i32.add (local.get $c) (local.get $n4)))
+      (v128.store (local.get $c) (local.get $r30))
+      (v128.store offset=16 (local.get $c) (local.get $r31))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $perJ))))
+
+  ;; c[b] = A[b]·B[b]. A element (i, p) at a + 4·(b·abs + i·ars + p·acs); B row-major [k, n] at
+  ;; bm + 4·b·bbs, or when tb stored [n, k] and copied transposed into scratch first; c row-major
+  ;; [m, n], batch after batch. Rows go four at a time through $quad (columns in blocks of 8), the
+  ;; columns it leaves and the last rows through $row.
   (func (export "bmm")
     (param $a i32) (param $bm i32) (param $c i32) (param $scratch i32)
     (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
     (param $ars i32) (param $acs i32) (param $abs i32) (param $bbs i32) (param $tb i32)
-    (local $bi i32) (local $i i32) (local $j i32) (local $p i32)
-    (local $aB i32) (local $bB i32) (local $cRow i32) (local $aP i32) (local $bP i32) (local $cP i32)
-    (local $acs4 i32) (local $n4 i32)
-    (local $av v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $sf f32)
+    (local $bi i32) (local $i i32) (local $j i32) (local $p i32) (local $r i32)
+    (local $aB i32) (local $bB i32) (local $cRow i32) (local $aP i32)
+    (local $ars4 i32) (local $acs4 i32) (local $n4 i32) (local $n8 i32)
+    (local.set $ars4 (i32.shl (local.get $ars) (i32.const 2)))
     (local.set $acs4 (i32.shl (local.get $acs) (i32.const 2)))
     (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
     (local.set $cRow (local.get $c))
     (block $doneB (loop $perB
       (br_if $doneB (i32.ge_u (local.get $bi) (local.get $batch)))
@@ -54,69 +175,26 @@ const WAT = `
           (br $lT)))
         (local.set $bB (local.get $scratch))))
       (local.set $i (i32.const 0))
+      (local.set $aP (local.get $aB))
+      (block $doneQ (loop $perQ
+        (br_if $doneQ (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+        (call $quad (local.get $aP) (local.get $ars4) (local.get $acs4) (local.get $bB) (local.get $cRow) (local.get $n8) (local.get $n) (local.get $k))
+        (if (i32.lt_u (local.get $n8) (local.get $n)) (then
+          (local.set $r (i32.const 0))
+          (block $dR (loop $lR
+            (br_if $dR (i32.ge_u (local.get $r) (i32.const 4)))
+            (call $row (i32.add (local.get $aP) (i32.mul (local.get $r) (local.get $ars4))) (local.get $acs4) (local.get $bB)
+              (i32.add (local.get $cRow) (i32.mul (local.get $r) (local.get $n4))) (local.get $n8) (local.get $n) (local.get $k))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $lR)))))
+        (local.set $aP (i32.add (local.get $aP) (i32.shl (local.get $ars4) (i32.const 2))))
+        (local.set $cRow (i32.add (local.get $cRow) (i32.shl (local.get $n4) (i32.const 2))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $perQ)))
       (block $doneI (loop $perI
         (br_if $doneI (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $j (i32.const 0))
-        ;; 16 columns at a time, in four accumulators
-        (block $done16 (loop $per16
-          (br_if $done16 (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $n)))
-          (local.set $s0 (v128.const f32x4 0 0 0 0)) (local.set $s1 (v128.const f32x4 0 0 0 0))
-          (local.set $s2 (v128.const f32x4 0 0 0 0)) (local.set $s3 (v128.const f32x4 0 0 0 0))
-          (local.set $aP (i32.add (local.get $aB) (i32.shl (i32.mul (local.get $i) (local.get $ars)) (i32.const 2))))
-          (local.set $bP (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
-          (local.set $p (local.get $k))
-          (block $dK (loop $lK
-            (br_if $dK (i32.eqz (local.get $p)))
-            (local.set $av (f32x4.splat (f32.load (local.get $aP))))
-            (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $av) (v128.load (local.get $bP)))))
-            (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $bP)))))
-            (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $av) (v128.load offset=32 (local.get $bP)))))
-            (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $av) (v128.load offset=48 (local.get $bP)))))
-            (local.set $aP (i32.add (local.get $aP) (local.get $acs4)))
-            (local.set $bP (i32.add (local.get $bP) (local.get $n4)))
-            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-            (br $lK)))
-          (local.set $cP (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))))
-          (v128.store (local.get $cP) (local.get $s0))
-          (v128.store offset=16 (local.get $cP) (local.get $s1))
-          (v128.store offset=32 (local.get $cP) (local.get $s2))
-          (v128.store offset=48 (local.get $cP) (local.get $s3))
-          (local.set $j (i32.add (local.get $j) (i32.const 16)))
-          (br $per16)))
-        ;; then 4 at a time
-        (block $done4 (loop $per4
-          (br_if $done4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
-          (local.set $s0 (v128.const f32x4 0 0 0 0))
-          (local.set $aP (i32.add (local.get $aB) (i32.shl (i32.mul (local.get $i) (local.get $ars)) (i32.const 2))))
-          (local.set $bP (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
-          (local.set $p (local.get $k))
-          (block $dK4 (loop $lK4
-            (br_if $dK4 (i32.eqz (local.get $p)))
-            (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (f32x4.splat (f32.load (local.get $aP))) (v128.load (local.get $bP)))))
-            (local.set $aP (i32.add (local.get $aP) (local.get $acs4)))
-            (local.set $bP (i32.add (local.get $bP) (local.get $n4)))
-            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-            (br $lK4)))
-          (v128.store (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))) (local.get $s0))
-          (local.set $j (i32.add (local.get $j) (i32.const 4)))
-          (br $per4)))
-        ;; then the rest one by one
-        (block $done1 (loop $per1
-          (br_if $done1 (i32.ge_u (local.get $j) (local.get $n)))
-          (local.set $sf (f32.const 0))
-          (local.set $aP (i32.add (local.get $aB) (i32.shl (i32.mul (local.get $i) (local.get $ars)) (i32.const 2))))
-          (local.set $bP (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
-          (local.set $p (local.get $k))
-          (block $dK1 (loop $lK1
-            (br_if $dK1 (i32.eqz (local.get $p)))
-            (local.set $sf (f32.add (local.get $sf) (f32.mul (f32.load (local.get $aP)) (f32.load (local.get $bP)))))
-            (local.set $aP (i32.add (local.get $aP) (local.get $acs4)))
-            (local.set $bP (i32.add (local.get $bP) (local.get $n4)))
-            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-            (br $lK1)))
-          (f32.store (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))) (local.get $sf))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $per1)))
+        (call $row (local.get $aP) (local.get $acs4) (local.get $bB) (local.get $cRow) (i32.const 0) (local.get $n) (local.get $k))
+        (local.set $aP (i32.add (local.get $aP) (local.get $ars4)))
         (local.set $cRow (i32.add (local.get $cRow) (local.get $n4)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $perI)))
