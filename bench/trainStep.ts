@@ -59,11 +59,19 @@ const bench = (name: BackendName, threads: number) => Effect.gen(function* () {
   for (const [kernel, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) {
     console.log(`  ${kernel.padEnd(14)} ${e.ms.toFixed(1).padStart(7)} ms ${((100 * e.ms) / total).toFixed(0).padStart(3)}%  ${String(e.calls).padStart(5)} calls`)
   }
-  // batched products are the attention pools (and the target networks); 2-D ones the linear maps
-  const matmuls = profile.kernels.filter((k) => k.name === "BatchMatMul")
-  const batched = matmuls.filter((k) => k.inputShapes.some((s) => s !== undefined && s.length === 3 && s[0]! > 1))
-  const ms = (ks: typeof matmuls) => ks.reduce((a, k) => a + Number(k.kernelTimeMs), 0)
-  console.log(`  BatchMatMul: ${ms(batched).toFixed(1)} ms in ${batched.length} batched products (attention pools, target nets), ${(ms(matmuls) - ms(batched)).toFixed(1)} ms in ${matmuls.length - batched.length} 2-D products (linear maps)`)
+  // the matrix products by operand shapes: attention pools `[B·S·n, s, ·]`, linear maps `[B, E, F]`
+  const byShape = new Map<string, { ms: number; calls: number }>()
+  for (const k of profile.kernels.filter((k) => k.name === "BatchMatMul")) {
+    const key = k.inputShapes.map((s) => `[${s?.join(",")}]`).join("·")
+    const e = byShape.get(key) ?? { ms: 0, calls: 0 }
+    e.ms += Number(k.kernelTimeMs)
+    e.calls += 1
+    byShape.set(key, e)
+  }
+  console.log("  slowest products:")
+  for (const [shapes, e] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 5)) {
+    console.log(`    ${shapes.padEnd(28)} ${e.ms.toFixed(1).padStart(7)} ms  ${String(e.calls).padStart(5)} calls`)
+  }
   disposeTrainer(trainer)
   console.log(JSON.stringify({
     backend: backend.name, threads, P: trainer.plan.layout.size, ms_per_step: Number(msPerStep.toFixed(1)), steps,
