@@ -101,6 +101,17 @@ describe("fast data-movement kernels agree with the stock cpu kernels", () => {
       }), { numRuns: 60, seed: 11 })
   })
 
+  it("bool tensors (1-byte values) concatenate and slice through the JavaScript copy", async () => {
+    await tf.setBackend("wasm")
+    const a = tf.tensor2d([[true, false], [false, true]], undefined, "bool")
+    const b = tf.tensor2d([[true], [true]], undefined, "bool")
+    const joined = tf.concat([a, b], 1)
+    const cut = tf.slice(joined, [0, 1], [2, 2])
+    expect(joined.arraySync()).toEqual([[1, 0, 1], [0, 1, 1]])
+    expect(cut.arraySync()).toEqual([[0, 1], [1, 1]])
+    tf.dispose([a, b, joined, cut])
+  })
+
   it("identity shares its input's data, and the copy outlives the original", async () => {
     await tf.setBackend("wasm")
     const before = tf.memory().numTensors
