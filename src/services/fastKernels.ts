@@ -59,7 +59,7 @@ const cpuStorage = (b: tf.KernelBackend): Storage => {
       fill(inputs.map((t) => backend.readSync(t.dataId) as Values), outs)
       return outs.map((v, k) => backend.makeTensorInfo([...outputs[k]!.shape], outputs[k]!.dtype, v))
     },
-    copyRows: (...args) => copyRowsJs(...args)
+    copyRows: copyRowsJs
   }
 }
 
