@@ -101,6 +101,20 @@ describe("the replacement kernels agree with the stock cpu kernels", () => {
       }), { numRuns: 60, seed: 11 })
   })
 
+  it("products with few columns and a long inner axis (the dot-product path)", async () => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 16, max: 70 }), fc.integer({ min: 1, max: 7 }), fc.boolean(),
+      async (batch, m, k, n, tB) => {
+        const input = (shape: number[], at: number) => ({ shape, values: Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => Math.cos(at + i * 0.3)) })
+        const a = input([batch + 1, m, k], 1)
+        const b = input([batch + 1, ...(tB ? [n, k] : [k, n])], 2)
+        const f = ([x, y]: Array<tf.Tensor>) => tf.matMul(x!, y!, false, tB)
+        const [mine] = await under("wasm", [a, b], f)
+        const [stock] = await under("cpu", [a, b], f)
+        expect(mine!.shape).toEqual(stock!.shape)
+        mine!.values.forEach((v, i) => expect(v).toBeCloseTo(stock!.values[i]!, 4))
+      }), { numRuns: 40, seed: 12 })
+  })
+
   it("bool tensors (1-byte values) concatenate and slice through the JavaScript copy", async () => {
     await tf.setBackend("wasm")
     const a = tf.tensor2d([[true, false], [false, true]], undefined, "bool")

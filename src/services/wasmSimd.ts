@@ -201,6 +201,77 @@ const WAT = `
       (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
       (br $perB))))
 
+  ;; c[b] = A[b]·B[b] for few columns (n < 8) and a long inner axis: c[i, j] = A[i, ·]·Bt[j, ·], dot
+  ;; products along the inner axis, 4 lanes at a time. A row-major [m, k] at a + 4·b·abs; B stored
+  ;; [n, k] at bm + 4·b·bbs when tb, else [k, n] and copied transposed into scratch first.
+  (func (export "bmmDot")
+    (param $a i32) (param $bm i32) (param $c i32) (param $scratch i32)
+    (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
+    (param $abs i32) (param $bbs i32) (param $tb i32)
+    (local $bi i32) (local $i i32) (local $j i32) (local $p i32)
+    (local $aRow i32) (local $bB i32) (local $bRow i32) (local $cP i32) (local $k4 i32)
+    (local $x i32) (local $y i32) (local $acc v128) (local $sf f32)
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (local.set $cP (local.get $c))
+    (block $doneB (loop $perB
+      (br_if $doneB (i32.ge_u (local.get $bi) (local.get $batch)))
+      (local.set $bB (i32.add (local.get $bm) (i32.shl (i32.mul (local.get $bi) (local.get $bbs)) (i32.const 2))))
+      (if (i32.eqz (local.get $tb)) (then
+        ;; scratch[j·k + p] = B[p·n + j]
+        (local.set $p (i32.const 0))
+        (block $dT (loop $lT
+          (br_if $dT (i32.ge_u (local.get $p) (local.get $k)))
+          (local.set $j (i32.const 0))
+          (block $dJ (loop $lJ
+            (br_if $dJ (i32.ge_u (local.get $j) (local.get $n)))
+            (f32.store
+              (i32.add (local.get $scratch) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $k)) (local.get $p)) (i32.const 2)))
+              (f32.load (i32.add (local.get $bB) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $n)) (local.get $j)) (i32.const 2)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $lJ)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br $lT)))
+        (local.set $bB (local.get $scratch))))
+      (local.set $aRow (i32.add (local.get $a) (i32.shl (i32.mul (local.get $bi) (local.get $abs)) (i32.const 2))))
+      (local.set $i (i32.const 0))
+      (block $doneI (loop $perI
+        (br_if $doneI (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $bRow (local.get $bB))
+        (local.set $j (i32.const 0))
+        (block $doneJ (loop $perJ
+          (br_if $doneJ (i32.ge_u (local.get $j) (local.get $n)))
+          (local.set $acc (v128.const f32x4 0 0 0 0))
+          (local.set $x (local.get $aRow))
+          (local.set $y (local.get $bRow))
+          (local.set $p (i32.const 0))
+          (block $d4 (loop $l4
+            (br_if $d4 (i32.ge_u (local.get $p) (local.get $k4)))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (local.get $x)) (v128.load (local.get $y)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $l4)))
+          (local.set $sf (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+          (block $d1 (loop $l1
+            (br_if $d1 (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $sf (f32.add (local.get $sf) (f32.mul (f32.load (local.get $x)) (f32.load (local.get $y)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $l1)))
+          (f32.store (local.get $cP) (local.get $sf))
+          (local.set $cP (i32.add (local.get $cP) (i32.const 4)))
+          (local.set $bRow (i32.add (local.get $bRow) (i32.shl (local.get $k) (i32.const 2))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $perJ)))
+        (local.set $aRow (i32.add (local.get $aRow) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $perI)))
+      (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
+      (br $perB))))
+
   ;; rows runs of n 4-byte values, from one strided block to another; strides in bytes
   (func (export "copyRows")
     (param $from i32) (param $fromStride i32) (param $to i32) (param $toStride i32) (param $rows i32) (param $n i32)
@@ -233,6 +304,8 @@ const WAT = `
 
 type Bmm = (a: number, b: number, c: number, scratch: number, batch: number, m: number, k: number, n: number,
   ars: number, acs: number, abs: number, bbs: number, tb: number) => void
+type BmmDot = (a: number, b: number, c: number, scratch: number, batch: number, m: number, k: number, n: number,
+  abs: number, bbs: number, tb: number) => void
 type CopyRows = (from: number, fromStride: number, to: number, toStride: number, rows: number, n: number) => void
 
 /** What the kernels need of the Emscripten module behind the wasm backend. */
@@ -284,6 +357,7 @@ const instantiate = (backend: BackendWasm, compiled: object, stock: tf.KernelFun
   const module = backend.wasm as unknown as WasmModule
   const exports = new WebAssembly.Instance(compiled, { env: { memory: module.asm.memory } }).exports
   const bmm = exports["bmm"] as Bmm
+  const bmmDot = exports["bmmDot"] as BmmDot
   const copy = exports["copyRows"] as CopyRows
   const offset = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset
   const batchMatMul = (args: KernelArgs): tf.TensorInfo => {
@@ -310,11 +384,15 @@ const instantiate = (backend: BackendWasm, compiled: object, stock: tf.KernelFun
     const outShape = [...tf.backend_util.assertAndGetBroadcastShape(outerA, outerB), m, n]
     const out = backend.makeOutput(outShape, "float32")
     if (m * n === 0) return out
+    // few columns and a long inner axis: dot products along it (A must be row-major)
+    const dot = n < 8 && k >= 16 && !transposeA
     // heap offsets stay valid when an allocation grows the heap
-    const scratch = transposeB ? module._malloc(4 * k * n) : 0
-    bmm(offset(a), offset(b), offset(out), scratch, batch, m, k, n,
-      transposeA ? 1 : k, transposeA ? m : 1, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, transposeB ? 1 : 0)
-    if (transposeB) module._free(scratch)
+    const scratch = transposeB !== dot ? module._malloc(4 * k * n) : 0
+    const abs = batchA === 1 ? 0 : m * k
+    const bbs = batchB === 1 ? 0 : k * n
+    if (dot) bmmDot(offset(a), offset(b), offset(out), scratch, batch, m, k, n, abs, bbs, transposeB ? 1 : 0)
+    else bmm(offset(a), offset(b), offset(out), scratch, batch, m, k, n, transposeA ? 1 : k, transposeA ? m : 1, abs, bbs, transposeB ? 1 : 0)
+    if (scratch !== 0) module._free(scratch)
     return out
   }
   return {
