@@ -14,6 +14,10 @@ import initWabt from "wabt"
  *   of 16, 4 and 1, accumulating in registers over the inner axis. A transposed `A` is read with
  *   strides; a transposed `B` is first copied, transposed, into a scratch block (1/m of the
  *   product's cost). Sums run over the inner axis in order, as the stock kernel's do.
+ * - `bmmDot`, the same product for few columns (n < 8) and a long inner axis, such as the
+ *   attention pools' `A·V` (`[256, 48, 48] · [256, 48, 5]`): dot products along the inner axis, 4
+ *   lanes at a time, against `B` transposed. Its sums are in a different order from the stock
+ *   kernel's (equal to float tolerance).
  * - `copyRows`, a strided copy of equal runs of 4-byte values: the data movement of concatenating
  *   and splitting hyperfeature blocks (runs of 4–30 values), which a JavaScript loop does at about
  *   7 ns a value.
