@@ -142,6 +142,22 @@ const WAT = `
       (local.set $j (i32.add (local.get $j) (i32.const 8)))
       (br $perJ))))
 
+  ;; to[c·rows + r] = from[r·cols + c]: a row-major [rows, cols] matrix transposed
+  (func $transpose (param $from i32) (param $to i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $c i32)
+    (block $dR (loop $lR
+      (br_if $dR (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $c (i32.const 0))
+      (block $dC (loop $lC
+        (br_if $dC (i32.ge_u (local.get $c) (local.get $cols)))
+        (f32.store
+          (i32.add (local.get $to) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+          (f32.load (i32.add (local.get $from) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $lC)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $lR))))
+
   ;; c[b] = A[b]·B[b]. A element (i, p) at a + 4·(b·abs + i·ars + p·acs); B row-major [k, n] at
   ;; bm + 4·b·bbs, or when tb stored [n, k] and copied transposed into scratch first; c row-major
   ;; [m, n], batch after batch. Rows go four at a time through $quad (columns in blocks of 8), the
@@ -150,7 +166,7 @@ const WAT = `
     (param $a i32) (param $bm i32) (param $c i32) (param $scratch i32)
     (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
     (param $ars i32) (param $acs i32) (param $abs i32) (param $bbs i32) (param $tb i32)
-    (local $bi i32) (local $i i32) (local $j i32) (local $p i32) (local $r i32)
+    (local $bi i32) (local $i i32) (local $r i32)
     (local $aB i32) (local $bB i32) (local $cRow i32) (local $aP i32)
     (local $ars4 i32) (local $acs4 i32) (local $n4 i32) (local $n8 i32)
     (local.set $ars4 (i32.shl (local.get $ars) (i32.const 2)))
@@ -163,20 +179,7 @@ const WAT = `
       (local.set $aB (i32.add (local.get $a) (i32.shl (i32.mul (local.get $bi) (local.get $abs)) (i32.const 2))))
       (local.set $bB (i32.add (local.get $bm) (i32.shl (i32.mul (local.get $bi) (local.get $bbs)) (i32.const 2))))
       (if (local.get $tb) (then
-        ;; scratch[p·n + j] = B[j·k + p]
-        (local.set $j (i32.const 0))
-        (block $dT (loop $lT
-          (br_if $dT (i32.ge_u (local.get $j) (local.get $n)))
-          (local.set $p (i32.const 0))
-          (block $dP (loop $lP
-            (br_if $dP (i32.ge_u (local.get $p) (local.get $k)))
-            (f32.store
-              (i32.add (local.get $scratch) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $n)) (local.get $j)) (i32.const 2)))
-              (f32.load (i32.add (local.get $bB) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $k)) (local.get $p)) (i32.const 2)))))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br $lP)))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $lT)))
+        (call $transpose (local.get $bB) (local.get $scratch) (local.get $n) (local.get $k))
         (local.set $bB (local.get $scratch))))
       (local.set $i (i32.const 0))
       (local.set $aP (local.get $aB))
@@ -221,20 +224,7 @@ const WAT = `
       (br_if $doneB (i32.ge_u (local.get $bi) (local.get $batch)))
       (local.set $bB (i32.add (local.get $bm) (i32.shl (i32.mul (local.get $bi) (local.get $bbs)) (i32.const 2))))
       (if (i32.eqz (local.get $tb)) (then
-        ;; scratch[j·k + p] = B[p·n + j]
-        (local.set $p (i32.const 0))
-        (block $dT (loop $lT
-          (br_if $dT (i32.ge_u (local.get $p) (local.get $k)))
-          (local.set $j (i32.const 0))
-          (block $dJ (loop $lJ
-            (br_if $dJ (i32.ge_u (local.get $j) (local.get $n)))
-            (f32.store
-              (i32.add (local.get $scratch) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $k)) (local.get $p)) (i32.const 2)))
-              (f32.load (i32.add (local.get $bB) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $n)) (local.get $j)) (i32.const 2)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $lJ)))
-          (local.set $p (i32.add (local.get $p) (i32.const 1)))
-          (br $lT)))
+        (call $transpose (local.get $bB) (local.get $scratch) (local.get $k) (local.get $n))
         (local.set $bB (local.get $scratch))))
       (local.set $aRow (i32.add (local.get $a) (i32.shl (i32.mul (local.get $bi) (local.get $abs)) (i32.const 2))))
       (local.set $i (i32.const 0))
