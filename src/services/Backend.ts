@@ -70,7 +70,15 @@ const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
       })
     }
     yield* Effect.promise(() => tf.ready())
-    if (name === "wasm" || name === "cpu") yield* Effect.promise(() => installFastKernels(name))
+    if (name === "wasm" || name === "cpu") {
+      yield* Effect.tryPromise({
+        try: () => installFastKernels(name),
+        catch: (e) => new BackendUnavailable({
+          backend: name, install: "reinstall the dependencies with `npm ci` (the wasm kernels are assembled by the `wabt` package)",
+          message: `the ${name} backend's kernels failed to install: ${e instanceof Error ? e.message : String(e)}`
+        })
+      })
+    }
   })
 
 /** Fastest first: native TensorFlow, then WebAssembly (≈ 35× the plain JavaScript `cpu` on a training step). */
