@@ -11,7 +11,7 @@ import initWabt from "wabt"
  *   about as fast as XNNPACK runs their 2-D slices (≈ 8–10 GMAC/s; 2-D products keep the stock
  *   kernel). `c[b] = A[b] · B[b]`, vectorised along the columns of `B`: rows four at a time in
  *   blocks of 8 columns (each vector of `B` serves four rows), the rest one row at a time in blocks
- *   of 16, 4 and 1, accumulating in registers over the inner axis. A transposed `A` is read with
+ *   of 4 and 1, accumulating in registers over the inner axis. A transposed `A` is read with
  *   strides; a transposed `B` is first copied, transposed, into a scratch block (1/m of the
  *   product's cost). Sums run over the inner axis in order, as the stock kernel's do.
  * - `bmmDot`, the same product for few columns (n < 8) and a long inner axis, such as the
@@ -27,36 +27,12 @@ const WAT = `
   (import "env" "memory" (memory 0))
 
   ;; One row of c, columns j0 … n: c[j] = Σ_p A(p)·B[p, j], A(p) at aP + p·acs4 bytes, B rows n4 bytes
-  ;; apart. 16 columns at a time in four accumulators, then 4, then 1.
+  ;; apart; 4 columns at a time, then 1. It serves what $quad leaves: the last (fewer than 8)
+  ;; columns of each group of four rows, and the last (fewer than 4) rows.
   (func $row (param $aP i32) (param $acs4 i32) (param $bB i32) (param $cRow i32) (param $j i32) (param $n i32) (param $k i32)
-    (local $n4 i32) (local $a i32) (local $b i32) (local $c i32) (local $p i32)
-    (local $av v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $sf f32)
+    (local $n4 i32) (local $a i32) (local $b i32) (local $p i32)
+    (local $s0 v128) (local $sf f32)
     (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
-    (block $done16 (loop $per16
-      (br_if $done16 (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $n)))
-      (local.set $s0 (v128.const f32x4 0 0 0 0)) (local.set $s1 (v128.const f32x4 0 0 0 0))
-      (local.set $s2 (v128.const f32x4 0 0 0 0)) (local.set $s3 (v128.const f32x4 0 0 0 0))
-      (local.set $a (local.get $aP))
-      (local.set $b (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $p (local.get $k))
-      (block $dK (loop $lK
-        (br_if $dK (i32.eqz (local.get $p)))
-        (local.set $av (f32x4.splat (f32.load (local.get $a))))
-        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $av) (v128.load (local.get $b)))))
-        (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $b)))))
-        (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $av) (v128.load offset=32 (local.get $b)))))
-        (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $av) (v128.load offset=48 (local.get $b)))))
-        (local.set $a (i32.add (local.get $a) (local.get $acs4)))
-        (local.set $b (i32.add (local.get $b) (local.get $n4)))
-        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-        (br $lK)))
-      (local.set $c (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))))
-      (v128.store (local.get $c) (local.get $s0))
-      (v128.store offset=16 (local.get $c) (local.get $s1))
-      (v128.store offset=32 (local.get $c) (local.get $s2))
-      (v128.store offset=48 (local.get $c) (local.get $s3))
-      (local.set $j (i32.add (local.get $j) (i32.const 16)))
-      (br $per16)))
     (block $done4 (loop $per4
       (br_if $done4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
       (local.set $s0 (v128.const f32x4 0 0 0 0))
