@@ -131,6 +131,7 @@ describe("the replacement kernels agree with the stock cpu kernels", () => {
     const before = tf.memory().numTensors
     const x = tf.tensor([1, 2, 3])
     const y = tf.clone(x)
+    expect(y.dataId).toBe(x.dataId)
     x.dispose()
     expect(Array.from(y.dataSync())).toEqual([1, 2, 3])
     y.dispose()

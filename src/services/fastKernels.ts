@@ -4,8 +4,8 @@ import { compileWasmSimd, type WasmSimd } from "./wasmSimd.js"
 
 /**
  * Faster data-movement kernels for the wasm and cpu backends of TensorFlow.js 4.22, where the
- * hypernetwork spends much of its time outside matrix products. Results are identical to the stock
- * kernels (property tests compare them); string tensors go to the stock kernels.
+ * hypernetwork spends much of its time outside matrix products. Their results are identical to the
+ * stock kernels' (property tests compare them); string tensors go to the stock kernels.
  *
  * - Slice, SplitV, Unpack: the stock wasm kernels read their input with `backend.readSync`, which
  *   copies the *whole* input out of the heap before copying the slice, so splitting a tensor in k
@@ -15,8 +15,9 @@ import { compileWasmSimd, type WasmSimd } from "./wasmSimd.js"
  * - Concat, Tile: the stock wasm kernels copy one `subarray` per innermost run, or index every
  *   element (Tile: 5 ms to broadcast `[1, 1, 816, 4]` to `[8, 2, 816, 4]`). These copy the longest
  *   contiguous runs.
- * On wasm, strided runs of 4-byte values are copied by a SIMD loop (`wasmSimd`), and Identity and
- * BatchMatMul are replaced too.
+ * On wasm, strided runs of 4-byte values are copied by a SIMD loop (`wasmSimd`), Identity shares
+ * its input's data, and BatchMatMul runs on `wasmSimd`'s products (equal to the stock kernel's to
+ * float tolerance, tested likewise).
  */
 
 type Values = tf.TypedArray
