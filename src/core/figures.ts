@@ -44,17 +44,17 @@ export const phaseDiagramSpec = (sweep: SweepResult): TopLevelSpec => {
   const stride = Math.max(1, Math.ceil(steps.length / 12))
   const labelled = steps.filter((_, k) => k % stride === 0)
   return {
-  $schema: SCHEMA,
-  title: "Phase diagram: algorithm by training step and β",
-  width: 560, height: 260,
-  data: { values: sweep.rows.map((r) => ({ step: r.step, logBeta: r.logBeta, algorithm: r.algorithm, loss: r.loss })) },
-  mark: { type: "rect" },
-  encoding: {
-    x: { field: "step", type: "ordinal", title: "training step", axis: { labelAngle: -45, values: labelled } },
-    y: { ...logBetaAxis, type: "ordinal", sort: "descending", axis: { labelExpr: "format(datum.value, '.1f')", labelOverlap: "greedy" } },
-    color: classColour,
-    tooltip: [{ field: "step" }, { field: "logBeta", format: ".2f" }, { field: "algorithm" }, { field: "loss", format: ".3f" }]
-  }
+    $schema: SCHEMA,
+    title: "Phase diagram: algorithm by training step and β",
+    width: 560, height: 260,
+    data: { values: sweep.rows.map((r) => ({ step: r.step, logBeta: r.logBeta, algorithm: r.algorithm, loss: r.loss })) },
+    mark: { type: "rect" },
+    encoding: {
+      x: { field: "step", type: "ordinal", title: "training step", axis: { labelAngle: -45, values: labelled } },
+      y: { ...logBetaAxis, type: "ordinal", sort: "descending", axis: { labelExpr: "format(datum.value, '.1f')", labelOverlap: "greedy" } },
+      color: classColour,
+      tooltip: [{ field: "step" }, { field: "logBeta", format: ".2f" }, { field: "algorithm" }, { field: "loss", format: ".3f" }]
+    }
   }
 }
 
