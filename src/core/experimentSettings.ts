@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { Thresholds, defaultThresholds } from "./classifier.js"
+import { sizeGrid } from "./sizeGrid.js"
 
 const Count = (what: string, max: number) => Schema.Number.check(
   Schema.isInt({ message: `${what} must be an integer` }),
@@ -67,11 +68,14 @@ export const ExperimentSettings = Schema.Struct({
 })
 export type ExperimentSettings = typeof ExperimentSettings.Type
 
-/** The paper's experiments (30 β on [1e−12, 1], 8 seeds; a shape grid n0 ∈ 4…64, n1 ∈ 8…128). */
+/**
+ * The paper's experiments (30 β on [1e−12, 1], 8 seeds; a shape grid n0 ∈ 4…64, n1 ∈ 8…128, six sizes
+ * to a doubling through the trained 16 and 48: 23 × 24 shapes).
+ */
 export const paperExperiments: ExperimentSettings = {
   sweep: { betas: 30, seeds: 8, samples: 4096, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
   ablation: { betas: 30, seeds: 8, samples: 4096 },
-  generalization: { inputs: [4, 8, 12, 16, 24, 32, 48, 64], hidden: [8, 16, 24, 32, 48, 64, 96, 128], logBeta: -6, seeds: 8, samples: 4096 },
+  generalization: { inputs: sizeGrid(16, 4, 64, 6), hidden: sizeGrid(48, 8, 128, 6), logBeta: -6, seeds: 8, samples: 4096 },
   baseline: { steps: 30000, batch: 256, learningRate: 1e-3, logEvery: 100, samples: 16384 },
   drawing: { lowLogBeta: -12, highLogBeta: 0, seed: 0, iterations: 3000 },
   thresholds: defaultThresholds

@@ -147,7 +147,8 @@ export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
   const cells = g.cells.map((c) => {
     const col = hidden.indexOf(c.hidden)
     const row = inputs.indexOf(c.inputs)
-    return { ...c, col, row, col0: col - 0.5, col1: col + 0.5, row0: row - 0.5, row1: row + 0.5, label: c.loss.toFixed(2) }
+    // cells overlap by a hair so that anti-aliasing leaves no seams between them
+    return { ...c, col, row, col0: col - 0.51, col1: col + 0.51, row0: row - 0.51, row1: row + 0.51, label: c.loss.toFixed(2) }
   })
   const xAxis = { field: "col", type: "quantitative", title: "hidden units n1", scale: { domain: [-0.5, hidden.length - 0.5], nice: false, zero: false }, axis: { values: hidden.map((_, k) => k), labelExpr: `[${hidden.join(",")}][datum.value]`, grid: false } }
   const yAxis = { field: "row", type: "quantitative", title: "inputs n0", scale: { domain: [-0.5, inputs.length - 0.5], nice: false, zero: false }, axis: { values: inputs.map((_, k) => k), labelExpr: `[${inputs.join(",")}][datum.value]`, grid: false } }
@@ -165,7 +166,8 @@ export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
           tooltip: [{ field: "inputs" }, { field: "hidden" }, { field: "loss", format: ".3f" }, { field: "algorithm" }]
         }
       },
-      { data: { values: cells }, mark: { type: "text", fontSize: 9, color: "white" }, encoding: { x: xAxis, y: yAxis, text: { field: "label" } } },
+      // a printed loss per cell reads on a small grid and is a smear on a dense one (the tooltip has it)
+      ...(hidden.length <= 10 && inputs.length <= 10 ? [{ data: { values: cells }, mark: { type: "text", fontSize: 9, color: "white" }, encoding: { x: xAxis, y: yAxis, text: { field: "label" } } }] : []),
       {
         data: { values: contourSegments(g, [0.07, 0.15]) }, mark: { type: "line", strokeWidth: 2.5, interpolate: "linear" },
         encoding: { x: xAxis, y: yAxis, detail: { field: "segment" }, order: { field: "end", type: "quantitative" }, color: { field: "level", type: "nominal", title: "contour", scale: { domain: [0.07, 0.15], range: ["#e41a1c", "#377eb8"] } } }

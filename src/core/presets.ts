@@ -1,5 +1,6 @@
 import { defaultThresholds } from "./classifier.js"
 import { type ExperimentSettings, paperExperiments } from "./experimentSettings.js"
+import { sizeGrid } from "./sizeGrid.js"
 import { canonicalTrainConfig, type TrainConfig } from "./trainConfig.js"
 
 /** A whole reproduction: how to train and what to measure afterwards. */
@@ -20,19 +21,20 @@ export const presets = {
    * by step 6000 and 0.049 by step 10000, hence 10000 steps.
    */
   quick: {
-    description: "[8, 24, 1] on a 2-core CPU in under 20 minutes: 10000 steps at learning rate 2e-3, 30 β × 4 seeds, a 5 × 5 shape grid",
+    description: "[8, 24, 1] on a 2-core CPU in under 20 minutes: 10000 steps at learning rate 2e-3, 30 β × 4 seeds, a 17 × 16 shape grid",
     train: (seed, cores) => ({ ...canonicalTrainConfig(seed), shape: [8, 24, 1], steps: 10_000, learningRate: 2e-3, checkpointEvery: 500, threads: Math.max(1, Math.min(cores, 8)) }),
     experiments: {
       sweep: { betas: 30, seeds: 4, samples: 2048, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
       ablation: { betas: 30, seeds: 4, samples: 2048 },
-      generalization: { inputs: [4, 8, 16, 32, 64], hidden: [8, 24, 48, 96, 128], logBeta: -6, seeds: 4, samples: 2048 },
+      // four sizes to a doubling through the trained 8 and 24
+      generalization: { inputs: sizeGrid(8, 4, 64, 4), hidden: sizeGrid(24, 8, 128, 4), logBeta: -6, seeds: 4, samples: 2048 },
       baseline: { steps: 6000, batch: 256, learningRate: 1e-3, logEvery: 100, samples: 16384 },
       drawing: { lowLogBeta: -12, highLogBeta: 0, seed: 0, iterations: 2000 },
       thresholds: defaultThresholds
     }
   },
   paper: {
-    description: "the paper's scale (30 β, 8 seeds, 50k steps, an 8 × 8 shape grid): a GPU or a long CPU run",
+    description: "the paper's scale (30 β, 8 seeds, 50k steps, a 23 × 24 shape grid): a GPU or a long CPU run",
     train: (seed, cores) => ({ ...canonicalTrainConfig(seed), steps: 50_000, checkpointEvery: 1000, threads: Math.max(1, Math.min(cores, 8)) }),
     experiments: paperExperiments
   }

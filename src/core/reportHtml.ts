@@ -27,6 +27,21 @@ const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray
   `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`
 const figure = (f: ReportFigure) => `<figure id="${esc(f.name)}">${f.svg.replace(/^<\?xml[^>]*>/, "")}<figcaption>${esc(f.caption)}</figcaption></figure>`
 
+/**
+ * Which shapes generalise, and along which direction the low-loss region runs: constant n1/n0
+ * (the paper's Figure 5: it extends as both sizes grow) or constant n0·n1 (measured here).
+ */
+const generalizationFinding = (g: GeneralizationResult): string => {
+  const good = g.cells.filter((c) => c.loss < 0.15)
+  const head = `Generalisation: ${good.length} of ${g.cells.length} shapes reach loss < 0.15 decoder-only at log β = ${g.logBeta}`
+  if (good.length === 0 || g.trained.length !== 3) return `${head}.`
+  const [n0, n1] = [g.trained[0]!, g.trained[1]!]
+  const span = (xs: ReadonlyArray<number>, show: (x: number) => string = String) => `${show(Math.min(...xs))}–${show(Math.max(...xs))}`
+  const shapes = good.length <= 12 ? `: ${good.map((c) => `[${c.inputs}, ${c.hidden}]`).join(", ")}` : ""
+  return `${head}${shapes}. Across them n0 spans ${span(good.map((c) => c.inputs))} and n1 ${span(good.map((c) => c.hidden))}, ` +
+    `n0·n1 ${span(good.map((c) => (c.inputs * c.hidden) / (n0 * n1)), formatNumber)} × and n1/n0 ${span(good.map((c) => c.hidden / c.inputs / (n1 / n0)), formatNumber)} × the trained shape's.`
+}
+
 /** The findings in sentences, each a number from the run. */
 const findings = (i: ReportInputs): ReadonlyArray<string> => {
   const s = i.summary
@@ -46,8 +61,7 @@ const findings = (i: ReportInputs): ReadonlyArray<string> => {
     const dec = gap.reduce((a, r) => a + r.lossDecoderOnly, 0) / gap.length
     out.push(`Encoder ablation at β ≤ 1e−6: loss ${n(enc)} with the encoder, ${n(dec)} decoder-only (${dec <= 1.25 * enc ? "the assignment comes from noise, as in the paper's case 3d" : "the hypernetwork relies on information memorised through the KL channel"}).`)
   }
-  const ok = i.generalization.cells.filter((c) => c.loss < 0.15).length
-  out.push(`Generalisation: ${ok} of ${i.generalization.cells.length} shapes reach loss < 0.15 decoder-only at log β = ${i.generalization.logBeta}.`)
+  out.push(generalizationFinding(i.generalization))
   return out
 }
 
