@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { tempDir } from "./programs.js"
 
 /** Run the command line from source (through tsx), as a user would run the built one. */
 const cli = (...args: Array<string>) => {
@@ -23,7 +23,7 @@ describe("hyperlayers command line", () => {
     expect(steps.code).toBe(1)
     expect(steps.err).toContain("hyperlayers: invalid settings: steps (--steps): steps must be at least 1")
     expect(steps.err).not.toMatch(/\n\s+at /) // no stack trace
-    const dir = mkdtempSync(join(tmpdir(), "hyperlayers-cli-"))
+    const dir = tempDir("hyperlayers-cli-")
     writeFileSync(join(dir, "c.json"), JSON.stringify({ steps: 10, learningrate: 0.1 }))
     const file = cli("train", "--config", join(dir, "c.json"))
     expect(file.code).toBe(1)

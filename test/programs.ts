@@ -1,8 +1,9 @@
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { Effect, Layer, type Scope } from "effect"
+import { afterAll } from "vitest"
 import { defaultThresholds } from "../src/core/classifier.js"
 import type { ExperimentSettings } from "../src/core/experimentSettings.js"
 import { canonicalTrainConfig, type TrainConfig } from "../src/core/trainConfig.js"
@@ -11,8 +12,16 @@ import { silentProgressLayer } from "../src/services/Progress.js"
 import { seededRngLayer } from "../src/services/Rng.js"
 import { runStoreLayer } from "../src/services/RunStore.js"
 
-/** A fresh temporary directory. */
-export const tempDir = (): string => mkdtempSync(join(tmpdir(), "hyperlayers-test-"))
+const madeDirs: Array<string> = []
+// each test file runs in its own fork, so this hook removes that file's directories
+afterAll(() => madeDirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+
+/** A fresh temporary directory, removed when the test file is done. */
+export const tempDir = (prefix = "hyperlayers-test-"): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  madeDirs.push(dir)
+  return dir
+}
 
 /** Every service a program needs: cpu backend, seeded Rng, files, no progress output. */
 export const testLayer = (seed: number, backend: "cpu" | "wasm" = "cpu") =>
