@@ -33,6 +33,8 @@ describe("hyperlayers command line", () => {
     const list = cli("train", "--shape", "16x48x1")
     expect(list.code).toBe(1)
     expect(list.err).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')
+    writeFileSync(join(dir, "l.json"), JSON.stringify({ shape: "8,24,1" }))
+    expect(cli("train", "--config", join(dir, "l.json")).err).toContain('shape (--shape): expected an array of numbers (e.g. [16, 48, 1]), got "8,24,1"')
     const parse = cli("train", "--steps", "many")
     expect(parse.code).toBe(1)
     expect(parse.err + parse.out).toMatch(/Invalid value for flag --steps/)

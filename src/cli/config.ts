@@ -56,9 +56,9 @@ export const decodeSettings = <A, I>(
     const where = key === "" ? "" : `${key}${flagNames[key] === undefined ? "" : ` (${flagNames[key]})`}${i.path!.length > 1 ? `[${i.path!.slice(1).join("].[")}]` : ""}: `
     // a list flag whose text parseList could not read reaches the Schema as a string
     const value = i.path?.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), merged)
-    const message = typeof value === "string" && i.message.startsWith("Expected array") && key in sources.flags
-      ? `expected a comma-separated list of numbers (e.g. 16,48,1), got ${JSON.stringify(value)}`
-      : i.message
+    const message = !(i.message.startsWith("Expected array") && typeof value === "string") ? i.message
+      : key in sources.flags ? `expected a comma-separated list of numbers (e.g. 16,48,1), got ${JSON.stringify(value)}`
+      : `expected an array of numbers (e.g. [16, 48, 1]), got ${JSON.stringify(value)}`
     return `${where}${message}`
   })
   return Result.fail(new InvalidInput({ source: "settings", message: `invalid settings: ${problems.join("; ")}` }))
