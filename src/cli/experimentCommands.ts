@@ -13,6 +13,7 @@ import { sweep } from "../programs/sweep.js"
 import { RunError } from "../core/errors.js"
 import { RunStore } from "../services/RunStore.js"
 import { BaselineResult } from "../core/results.js"
+import { PAPER_CONTOURS } from "../core/summary.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
 import { backendFlag, programLayer } from "./shared.js"
 
@@ -69,7 +70,7 @@ export const generalizeCommand = Command.make("generalize", {
     { ...flags, inputs: Option.map(inputs, parseList), hidden: Option.map(hidden, parseList) },
     { inputs: "--inputs", hidden: "--hidden", logBeta: "--log-beta", seeds: "--seeds", samples: "--samples" })
   const result = yield* generalize(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
-  yield* Console.log(`${result.cells.filter((c) => c.loss < 0.15).length} of ${result.cells.length} shapes below loss 0.15 → ${run}/generalization.json`)
+  yield* Console.log(`${result.cells.filter((c) => c.loss < PAPER_CONTOURS.outer).length} of ${result.cells.length} shapes below loss ${PAPER_CONTOURS.outer} → ${run}/generalization.json`)
 })).pipe(Command.withDescription("Generalisation (Figure 5): decoder-only generation of other shapes [n0, n1, 1], loss per shape → generalization.json"))
 
 export const baselineCommand = Command.make("baseline", {

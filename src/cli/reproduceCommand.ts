@@ -4,6 +4,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { ExperimentSettings } from "../core/experimentSettings.js"
 import { type PresetName, presetNames, presets } from "../core/presets.js"
 import { RunManifest } from "../core/runManifest.js"
+import { PAPER_CONTOURS } from "../core/summary.js"
 import { formatNumber } from "../core/table.js"
 import { TrainConfig } from "../core/trainConfig.js"
 import { replay } from "../programs/replay.js"
@@ -68,9 +69,20 @@ export const reproduceCommand = Command.make("reproduce", {
     `classes by checkpoint (majority over β): ${f.majorityByStep.map((m) => `${m.step}:${m.algorithm}`).join(" ")}`,
     f.firstPuddingStep === null ? "no pudding at low β yet" : `pudding at low β from step ${f.firstPuddingStep}${f.convexityBeforePudding ? " (convexity before)" : ""}`,
     `final mean loss at β ≤ 1e-6: ${formatNumber(result.summary.finalLowBetaLoss)}; Adam baseline: ${formatNumber(result.summary.baselineLoss)}`,
+    ...stillDeveloping(result.summary.finalLowBetaLoss, preset, runDir, settings.steps),
     `report: ${result.path}`
   ].join("\n"))
 })).pipe(Command.withDescription("The whole reproduction: train, sweep, ablate, generalise, baseline, drawings and report.html"))
+
+/**
+ * How the phases develop depends on the seed, and some seeds are still forming the pudding when
+ * the preset's steps run out: say so, and how to train on, rather than leave a bare number.
+ */
+const stillDeveloping = (lowBetaLoss: number, preset: string, runDir: string, steps: number): ReadonlyArray<string> =>
+  lowBetaLoss < PAPER_CONTOURS.outer ? [] : [
+    `  above the paper's outer contour (${PAPER_CONTOURS.outer}): this seed has not finished developing by step ${steps} (the README's seed table has such seeds).`,
+    `  Train it on and redo the experiments: hyperlayers reproduce --preset ${preset} --resume --out ${runDir} --steps ${2 * steps}; or run another --seed.`
+  ]
 
 export const replayCommand = Command.make("replay", {
   run: Argument.Directory("run", { mustExist: true }).pipe(Argument.withDescription("the run to replay")),

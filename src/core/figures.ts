@@ -1,4 +1,5 @@
 import { contours } from "d3-contour"
+import { PAPER_CONTOURS } from "./summary.js"
 import type { TopLevelSpec } from "vega-lite"
 import type { MetricsRow } from "./runManifest.js"
 import type { Thresholds } from "./classifier.js"
@@ -169,8 +170,8 @@ export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
       // a printed loss per cell reads on a small grid and is a smear on a dense one (the tooltip has it)
       ...(hidden.length <= 10 && inputs.length <= 10 ? [{ data: { values: cells }, mark: { type: "text", fontSize: 9, color: "white" }, encoding: { x: xAxis, y: yAxis, text: { field: "label" } } }] : []),
       {
-        data: { values: contourSegments(g, [0.07, 0.15]) }, mark: { type: "line", strokeWidth: 2.5, interpolate: "linear" },
-        encoding: { x: xAxis, y: yAxis, detail: { field: "segment" }, order: { field: "end", type: "quantitative" }, color: { field: "level", type: "nominal", title: "contour", scale: { domain: [0.07, 0.15], range: ["#e41a1c", "#377eb8"] } } }
+        data: { values: contourSegments(g, [PAPER_CONTOURS.inner, PAPER_CONTOURS.outer]) }, mark: { type: "line", strokeWidth: 2.5, interpolate: "linear" },
+        encoding: { x: xAxis, y: yAxis, detail: { field: "segment" }, order: { field: "end", type: "quantitative" }, color: { field: "level", type: "nominal", title: "contour", scale: { domain: [PAPER_CONTOURS.inner, PAPER_CONTOURS.outer], range: ["#e41a1c", "#377eb8"] } } }
       },
       { data: { values: star }, mark: { type: "point", shape: "M0,-1L0.29,-0.4L0.95,-0.31L0.48,0.15L0.59,0.81L0,0.5L-0.59,0.81L-0.48,0.15L-0.95,-0.31L-0.29,-0.4Z", size: 500, filled: true, fill: "gold", fillOpacity: 1, stroke: "black", strokeWidth: 1 }, encoding: { x: xAxis, y: yAxis } }
     ],

@@ -1,6 +1,6 @@
 import type { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "./results.js"
 import type { RunManifest } from "./runManifest.js"
-import { LOW_LOG_BETA } from "./summary.js"
+import { LOW_LOG_BETA, PAPER_CONTOURS } from "./summary.js"
 import { formatNumber } from "./table.js"
 
 /** A figure as it goes into the report. */
@@ -32,8 +32,8 @@ const figure = (f: ReportFigure) => `<figure id="${esc(f.name)}">${f.svg.replace
  * (the paper's Figure 5: it extends as both sizes grow) or constant n0·n1 (measured here).
  */
 const generalizationFinding = (g: GeneralizationResult): string => {
-  const good = g.cells.filter((c) => c.loss < 0.15)
-  const head = `Generalisation: ${good.length} of ${g.cells.length} shapes reach loss < 0.15 decoder-only at log β = ${g.logBeta}`
+  const good = g.cells.filter((c) => c.loss < PAPER_CONTOURS.outer)
+  const head = `Generalisation: ${good.length} of ${g.cells.length} shapes reach loss < ${PAPER_CONTOURS.outer} decoder-only at log β = ${g.logBeta}`
   if (good.length === 0 || g.trained.length !== 3) return `${head}.`
   const [n0, n1] = [g.trained[0]!, g.trained[1]!]
   const span = (xs: ReadonlyArray<number>, show: (x: number) => string = String) => `${show(Math.min(...xs))}–${show(Math.max(...xs))}`
@@ -54,7 +54,7 @@ const findings = (i: ReportInputs): ReadonlyArray<string> => {
     : `Pudding at low β from step ${s.findings.firstPuddingStep}${s.findings.convexityBeforePudding ? ", after convexity at every earlier checkpoint" : ""}.`)
   const last = byStep[byStep.length - 1]
   if (last !== undefined) out.push(`Last checkpoint (step ${last.step}): ${last.algorithm} at ${Math.round(100 * last.share)}% of β.`)
-  out.push(`Mean loss at β ≤ 1e−6, last checkpoint: ${n(s.finalLowBetaLoss)} (the paper's contours: 0.15 and 0.07); Adam baseline: ${n(s.baselineLoss)}.`)
+  out.push(`Mean loss at β ≤ 1e−6, last checkpoint: ${n(s.finalLowBetaLoss)} (the paper's contours: ${PAPER_CONTOURS.outer} and ${PAPER_CONTOURS.inner}); Adam baseline: ${n(s.baselineLoss)}.`)
   const gap = i.ablation.rows.filter((r) => r.logBeta <= LOW_LOG_BETA)
   if (gap.length > 0) {
     const enc = gap.reduce((a, r) => a + r.lossEncoder, 0) / gap.length

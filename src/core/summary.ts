@@ -5,6 +5,9 @@ import type { AblationResult, BaselineResult, GeneralizationResult, RunSummary, 
 /** β ≤ 1e−6 counts as low β throughout the reports. */
 export const LOW_LOG_BETA = -6
 
+/** The loss contours of the paper's Figure 5, the yardsticks of every loss reported. */
+export const PAPER_CONTOURS = { inner: 0.07, outer: 0.15 } as const
+
 const majority = (classes: ReadonlyArray<Algorithm>): { algorithm: Algorithm; share: number } => {
   const counts = new Map<Algorithm, number>()
   for (const c of classes) counts.set(c, (counts.get(c) ?? 0) + 1)
