@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { stillDeveloping } from "../src/cli/reproduceCommand.js"
 import { tempDir } from "./programs.js"
 
 /** Run the command line from source (through tsx), as a user would run the built one. */
@@ -49,5 +50,13 @@ describe("hyperlayers command line", () => {
     expect(r.code).toBe(0)
     expect(r.out).toMatch(/negative pudding\s+swish\s+\S+\s+1\.00\s+4\.00\s+pudding/)
     expect(r.out).toMatch(/double-sided\s+relu\s+\S+\s+1\.00e\+6\s+4\.00\s+double-sided/)
+  })
+
+  it("tells how to train on a seed that ends above the paper's outer contour, and only then", () => {
+    expect(stillDeveloping(0.149, "quick", "runs/r", 10000)).toEqual([])
+    const note = stillDeveloping(0.15, "quick", "runs/r", 10000)
+    expect(note).toHaveLength(2)
+    expect(note[0]).toContain("above the paper's outer contour (0.15)")
+    expect(note[1]).toContain("hyperlayers reproduce --preset quick --resume --out runs/r --steps 20000")
   })
 })

@@ -78,7 +78,7 @@ export const reproduceCommand = Command.make("reproduce", {
  * How the phases develop depends on the seed, and some seeds are still forming the pudding when
  * the preset's steps run out: say so, and how to train on, rather than leave a bare number.
  */
-const stillDeveloping = (lowBetaLoss: number, preset: string, runDir: string, steps: number): ReadonlyArray<string> =>
+export const stillDeveloping = (lowBetaLoss: number, preset: string, runDir: string, steps: number): ReadonlyArray<string> =>
   lowBetaLoss < PAPER_CONTOURS.outer ? [] : [
     `  above the paper's outer contour (${PAPER_CONTOURS.outer}): this seed has not finished developing by step ${steps} (the README's seed table has such seeds).`,
     `  Train it on and redo the experiments: hyperlayers reproduce --preset ${preset} --resume --out ${runDir} --steps ${2 * steps}; or run another --seed.`
