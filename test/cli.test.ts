@@ -56,7 +56,7 @@ describe("hyperlayers command line", () => {
     expect(stillDeveloping(0.149, "quick", "runs/r", 10000)).toEqual([])
     const note = stillDeveloping(0.15, "quick", "runs/r", 10000)
     expect(note).toHaveLength(2)
-    expect(note[0]).toContain("above the paper's outer contour (0.15)")
+    expect(note[0]).toContain("above the paper's outer contour (0.15) at step 10000")
     expect(note[1]).toContain("hyperlayers reproduce --preset quick --resume --out runs/r --steps 20000")
   })
 })

@@ -80,8 +80,8 @@ export const reproduceCommand = Command.make("reproduce", {
  */
 export const stillDeveloping = (lowBetaLoss: number, preset: string, runDir: string, steps: number): ReadonlyArray<string> =>
   lowBetaLoss < PAPER_CONTOURS.outer ? [] : [
-    `  above the paper's outer contour (${PAPER_CONTOURS.outer}): this seed has not finished developing by step ${steps} (the README's seed table has such seeds).`,
-    `  Train it on and redo the experiments: hyperlayers reproduce --preset ${preset} --resume --out ${runDir} --steps ${2 * steps}; or run another --seed.`
+    `  above the paper's outer contour (${PAPER_CONTOURS.outer}) at step ${steps}: how the phases develop depends on the seed (the README's seed table).`,
+    `  Some seeds get there with more steps (hyperlayers reproduce --preset ${preset} --resume --out ${runDir} --steps ${2 * steps}), some stall; another --seed draws another path.`
   ]
 
 export const replayCommand = Command.make("replay", {
