@@ -1,9 +1,9 @@
 import { contours } from "d3-contour"
-import { PAPER_CONTOURS } from "./summary.js"
 import type { TopLevelSpec } from "vega-lite"
 import type { MetricsRow } from "./runManifest.js"
 import type { Thresholds } from "./classifier.js"
 import type { AblationResult, BaselineResult, GeneralizationResult, SweepResult } from "./results.js"
+import { PAPER_CONTOURS } from "./summary.js"
 
 /**
  * Vega-Lite specifications of the report's figures, built from result tables. Pure data in, specs

@@ -29,7 +29,8 @@ const figure = (f: ReportFigure) => `<figure id="${esc(f.name)}">${f.svg.replace
 
 /**
  * Which shapes generalise, and along which direction the low-loss region runs: constant n1/n0
- * (the paper's Figure 5: it extends as both sizes grow) or constant n0·n1 (measured here).
+ * (the paper's Figure 5: it extends as both sizes grow) or constant n0·n1 (what the quick and
+ * canonical runs of the README show).
  */
 const generalizationFinding = (g: GeneralizationResult): string => {
   const good = g.cells.filter((c) => c.loss < PAPER_CONTOURS.outer)
