@@ -17,6 +17,7 @@ export { drawNetworkSvg } from "./core/networkDrawing.js"
 // configuration and results
 export { canonicalTrainConfig, TrainConfig } from "./core/trainConfig.js"
 export { ExperimentSettings, paperExperiments } from "./core/experimentSettings.js"
+export { sizeGrid } from "./core/sizeGrid.js"
 export { presets } from "./core/presets.js"
 export { RunManifest } from "./core/runManifest.js"
 export { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "./core/results.js"
