@@ -10,7 +10,7 @@ export { ConstructionError, InvalidInput, WeightShapeError } from "./core/errors
 // the task, constructions, order parameters, classification
 export { l1Loss, l1Target } from "./core/l1Task.js"
 export { convexity, doubleSided, pudding, type PuddingSign } from "./core/constructions.js"
-export { doubleSidedness, type Matrix, orderParameters, seedDependence, strongestConnection } from "./core/orderParameters.js"
+export { doubleSidedness, type Matrix, orderParameters, seedDependence, signAgreement, strongestConnection } from "./core/orderParameters.js"
 export { Algorithm, classify, defaultThresholds, Thresholds } from "./core/classifier.js"
 export { forceLayout } from "./core/forceLayout.js"
 export { drawNetworkSvg } from "./core/networkDrawing.js"

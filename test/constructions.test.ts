@@ -6,7 +6,7 @@ import { classify } from "../src/core/classifier.js"
 import { convexity, doubleSided, pudding, type PuddingSign } from "../src/core/constructions.js"
 import { l1Mean, l1Std, l1Loss } from "../src/core/l1Task.js"
 import { disposeNetWeights, forward, type NetWeights } from "../src/core/network.js"
-import { doubleSidedness, strongestConnection } from "../src/core/orderParameters.js"
+import { doubleSidedness, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
 import { makeSeededRng } from "../src/services/Rng.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 
@@ -108,8 +108,13 @@ describe("classification of the constructions", () => {
     const W = { rows: 16, cols: 48, data: neg.W[0]!.dataSync() }
     expect(doubleSidedness(W)).toBeCloseTo(1, 6) // α1 ≈ 1 for a clean pudding
     expect(strongestConnection(W)).toBe(4)
+    // by first-layer weights alone every input ties: −4 to its own unit, +4 to each leftover one;
+    // through to the output its own unit is the strongest path, and negative for every input
+    expect(signAgreement(W)).toBe(0)
+    expect(signAgreement(W, neg.W[1]!.dataSync())).toBe(1)
     expect(lossOf(neg)).toBeLessThan(0.02)
     const ds = Result.getOrThrow(doubleSided(16, 48))
+    expect(signAgreement({ rows: 16, cols: 48, data: ds.W[0]!.dataSync() }, ds.W[1]!.dataSync())).toBe(0) // ±1 per input: a tie of both signs
     expect(lossOf(ds)).toBeLessThan(0.02)
     const Wc = tf.randomUniform([16, 48], -1, 1, "float32", 3) as tf.Tensor2D
     const cv = Result.getOrThrow(convexity(Wc, x))

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Effect, Schema } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { phaseDiagramSpec } from "../src/core/figures.js"
-import { RunSummary } from "../src/core/results.js"
+import { RunSummary, SweepResult } from "../src/core/results.js"
 import { reproduce } from "../src/programs/reproduce.js"
 import { useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
@@ -30,6 +30,14 @@ describe("reproduce on a tiny preset", () => {
     expect(summary.generalization.map((c) => [c.inputs, c.hidden])).toEqual([[2, 3], [2, 5], [3, 3], [3, 5]])
     expect(summary.ablation.length).toBe(3)
     for (const p of summary.phases) expect(p.loss).toBeGreaterThan(0)
+    const sweepRows = Schema.decodeUnknownSync(SweepResult)(JSON.parse(readFileSync(`${runDir}/sweep.json`, "utf8"))).rows
+    expect(sweepRows).toHaveLength(9)
+    // three inputs: a sign agreement of k/3 per generation, the median of two seeds a multiple of 1/6
+    for (const r of sweepRows) {
+      expect(r.signAgreement).toBeGreaterThanOrEqual(0)
+      expect(r.signAgreement).toBeLessThanOrEqual(1)
+      expect(Math.abs(6 * r.signAgreement! - Math.round(6 * r.signAgreement!))).toBeLessThan(1e-9)
+    }
     expect(result.summary).toEqual(summary)
     const html = readFileSync(result.path, "utf8")
     expect((html.match(/<svg/g) ?? []).length).toBe(12)

@@ -1,7 +1,7 @@
 import { fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { classify, defaultThresholds } from "../src/core/classifier.js"
-import { ALPHA1_MEDIAN_FLOOR, doubleSidedness, type Matrix, seedDependence, strongestConnection } from "../src/core/orderParameters.js"
+import { ALPHA1_MEDIAN_FLOOR, doubleSidedness, type Matrix, seedDependence, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
 
 // Subnormal weights are flushed to zero: scaling them underflows, which is float arithmetic, not
 // a property of the order parameters.
@@ -79,6 +79,43 @@ describe("order parameters", () => {
     // an input with only positive weights makes α1 negative
     expect(doubleSidedness({ rows: 2, cols: 2, data: [1, 2, -1, 1] })).toBeLessThan(0)
     expect(seedDependence({ rows: 1, cols: 2, data: [1, 0] }, { rows: 1, cols: 2, data: [0, 1] })).toBe(1)
+  })
+})
+
+describe("sign agreement", () => {
+  it("is in [0, 1] and invariant under W → c·W (c ≠ 0), scaling of out, and permutations of inputs and hidden units", () => {
+    const arb = fc.tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 12 }))
+      .chain(([r, c]) => fc.tuple(matrix(r, c), fc.array(weight, { minLength: c, maxLength: c }), permutation(r), permutation(c)))
+    // powers of two scale exactly, so products of weights keep their ties
+    fc.assert(fc.property(arb, fc.integer({ min: -8, max: 8 }), fc.boolean(), ([W, out, pr, pc], e, flip) => {
+      const c = 2 ** e
+      for (const o of [undefined, out]) {
+        const s = signAgreement(W, o)
+        expect(s).toBeGreaterThanOrEqual(0)
+        expect(s).toBeLessThanOrEqual(1)
+        expect(signAgreement(scale(W, flip ? -c : c), o)).toBe(s)
+        expect(signAgreement(permute(W, pr, pc), o === undefined ? o : pc.map((j) => o[j]!))).toBe(s)
+      }
+      expect(signAgreement(W, out.map((o) => -c * o))).toBe(signAgreement(W, out))
+    }))
+    expect(() => signAgreement({ rows: 1, cols: 2, data: [1, 2] }, [1])).toThrow(/one outgoing strength per hidden unit: 2, got 1/)
+  })
+
+  it("counts the sign of each input's strongest weight: 1 for one sign, |#plus − #minus| / n0 for mixed", () => {
+    // each input gets a strong weight of the drawn sign on a unit of its own, weak noise elsewhere
+    const arb = fc.integer({ min: 1, max: 16 }).chain((n) => fc.tuple(
+      fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+      fc.array(fc.double({ min: -0.5, max: 0.5, noNaN: true }), { minLength: n * 3 * n, maxLength: n * 3 * n })
+    ))
+    fc.assert(fc.property(arb, ([plus, noise]) => {
+      const n = plus.length
+      const cols = 3 * n
+      const data = noise.map((w, k) => (k % cols === Math.floor(k / cols) ? (plus[Math.floor(k / cols)] ? 4 : -4) : w))
+      const ups = plus.filter(Boolean).length
+      expect(signAgreement({ rows: n, cols, data })).toBeCloseTo(Math.abs(2 * ups - n) / n, 12)
+    }))
+    expect(signAgreement({ rows: 2, cols: 2, data: [3, -3, 0, 0] })).toBe(0) // a tie of both signs and a zero row count 0
+    expect(signAgreement({ rows: 3, cols: 2, data: [1, -2, -1, 0.5, -0.1, 0] })).toBe(1)
   })
 })
 

@@ -74,6 +74,34 @@ export const seedDependence = (W: Matrix, V: Matrix): number => {
   return norms === 0 ? 0 : diff / norms
 }
 
+/**
+ * Sign agreement `s = |Σ_i sign(W_(i, j*(i)))| / n0`: j*(i) is the hidden unit of input i's
+ * strongest path, the largest `|W_ij| · out_j` with `out_j` the strength of unit j's outgoing
+ * weights (their Euclidean norm; all 1 when not given, for first-layer weights alone). A row whose
+ * strongest path comes with both signs, or a zero row, counts 0. Not one of the paper's: it tells
+ * a signed pudding (s = 1, every input's own unit reached with one sign, as the leftover units'
+ * `±Σ x_i` needs) from a network that draws each input's sign at random (s ≈ 0), which stays near
+ * the convexity loss although α2 calls it pudding. In [0, 1]; invariant under `W → c·W` (c ≠ 0),
+ * positive scaling of `out`, and permutations of inputs and (with `out`) of hidden units.
+ */
+export const signAgreement = (W: Matrix, out?: ArrayLike<number>): number => {
+  if (out !== undefined && out.length !== W.cols) throw new RangeError(`sign agreement needs one outgoing strength per hidden unit: ${W.cols}, got ${out.length}`)
+  if (W.rows === 0) return 0
+  let sum = 0
+  for (let i = 0; i < W.rows; i++) {
+    let top = 0
+    let sign = 0
+    for (let j = 0; j < W.cols; j++) {
+      const w = W.data[i * W.cols + j]!
+      const a = Math.abs(w) * (out === undefined ? 1 : Math.abs(out[j]!))
+      if (a > top) [top, sign] = [a, Math.sign(w)]
+      else if (a === top && a > 0 && Math.sign(w) !== sign) sign = 0
+    }
+    sum += sign
+  }
+  return Math.abs(sum) / W.rows
+}
+
 export interface OrderParameters {
   readonly alpha1: number
   readonly alpha2: number

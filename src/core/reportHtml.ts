@@ -62,6 +62,13 @@ const findings = (i: ReportInputs): ReadonlyArray<string> => {
     const dec = gap.reduce((a, r) => a + r.lossDecoderOnly, 0) / gap.length
     out.push(`Encoder ablation at β ≤ 1e−6: loss ${n(enc)} with the encoder, ${n(dec)} decoder-only (${dec <= 1.25 * enc ? "the assignment comes from noise, as in the paper's case 3d" : "the hypernetwork relies on information memorised through the KL channel"}).`)
   }
+  const signs = i.sweep.rows.filter((r) => r.step === last?.step && r.logBeta <= LOW_LOG_BETA && r.algorithm === "pudding" && r.signAgreement !== undefined)
+  if (signs.length > 0) {
+    const s = signs.reduce((a, r) => a + r.signAgreement!, 0) / signs.length
+    out.push(`Sign agreement of the inputs' strongest paths at β ≤ 1e−6, last checkpoint: ${n(s)} (${s >= 0.75
+      ? "one sign for (nearly) every input: a signed pudding"
+      : "signs drawn at random per input: the pudding's ± symmetry is not broken, and such a network stays near the convexity loss"}).`)
+  }
   out.push(generalizationFinding(i.generalization))
   return out
 }
@@ -92,7 +99,7 @@ ${table(["log β", "loss with encoder", "loss decoder-only", "KL", "class (encod
 <h2>Generalisation to unseen shapes</h2>${i.figures.filter((f) => f.name === "generalization").map(figure).join("")}
 <h2>Drawings</h2><div class="drawings">${i.drawings.map(figure).join("")}</div>
 <h2>The last checkpoint (step ${lastStep}) per β</h2>
-${table(["log β", "loss (mean)", "min", "max", "KL", "α1", "α2", "α3", "class"], lastRows.map((r) => [n(r.logBeta), n(r.loss), n(r.lossMin), n(r.lossMax), n(r.kl), n(r.alpha1), n(r.alpha2), n(r.alpha3), `<span class="c-${r.algorithm}">${r.algorithm}</span>`]))}
+${table(["log β", "loss (mean)", "min", "max", "KL", "α1", "α2", "α3", "sign agreement", "class"], lastRows.map((r) => [n(r.logBeta), n(r.loss), n(r.lossMin), n(r.lossMax), n(r.kl), n(r.alpha1), n(r.alpha2), n(r.alpha3), r.signAgreement === undefined ? "–" : n(r.signAgreement), `<span class="c-${r.algorithm}">${r.algorithm}</span>`]))}
 <h2>Adam baseline</h2>
 <p>${i.baseline.steps} steps of Adam (learning rate ${i.baseline.learningRate}, batch ${i.baseline.batch}): loss ${n(i.baseline.loss)}, α1 ${n(i.baseline.alpha1)}, α2 ${n(i.baseline.alpha2)}, α3 ${n(i.baseline.alpha3)} (two seeds), class ${esc(i.baseline.algorithm)}.</p>
 <h2>Run manifest</h2><pre>${esc(JSON.stringify(m, null, 2))}</pre>

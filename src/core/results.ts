@@ -12,6 +12,8 @@ export const BetaSummary = Schema.Struct({
   alpha1: Schema.Number,
   alpha2: Schema.Number,
   alpha3: Schema.Number,
+  /** Absent in runs swept before it was added. */
+  signAgreement: Schema.optional(Schema.Number),
   algorithm: Algorithm
 })
 

@@ -6,7 +6,7 @@ import { type Algorithm, classify, defaultThresholds, type Thresholds } from "..
 import { l1Loss } from "../core/l1Task.js"
 import type { NetShape } from "../core/netShape.js"
 import { forward } from "../core/network.js"
-import { doubleSidedness, type Matrix, seedDependence, strongestConnection } from "../core/orderParameters.js"
+import { doubleSidedness, type Matrix, seedDependence, signAgreement, strongestConnection } from "../core/orderParameters.js"
 import type { TrainConfig } from "../core/trainConfig.js"
 import type { GenerationMode } from "../layers/block.js"
 import { generate, type GenerationError, planGeneration, randomSpecs } from "../layers/hypernetwork.js"
@@ -46,6 +46,8 @@ export interface GenerationEval {
   readonly kl: number
   /** First-layer weights, for the order parameters. */
   readonly W1: Matrix
+  /** The norm of each hidden unit's outgoing weights (absent for a one-layer network). */
+  readonly hiddenOut?: Float32Array
 }
 
 /** The Gaussian evaluation inputs for input size n: the same for every generation (common random numbers). */
@@ -90,17 +92,19 @@ const evaluateGenerations = (
       for (let at = 0; at < pairs.length; at += chunk) {
         const part = pairs.slice(at, at + chunk)
         const randoms = yield* seedRandoms(model.config, target, part.map((p) => p.seed))
-        const [loss, kl, W1] = tf.tidy(() => {
+        const [loss, kl, W1, W2norm] = tf.tidy(() => {
           const theta = hyperhypernetwork(model.params, tf.tensor1d(part.map((p) => p.logBeta)))
           const g = generate(plan, theta, randoms)
-          return [l1Loss(forward(g.weights, x, model.config.activation), x), g.kl, g.weights.W[0]!]
+          const W2 = g.weights.W[1]
+          return [l1Loss(forward(g.weights, x, model.config.activation), x), g.kl, g.weights.W[0]!, W2 === undefined ? undefined : tf.norm(W2, "euclidean", -1)]
         })
-        const [lv, kv, wv] = [loss.dataSync(), kl.dataSync(), W1.dataSync()]
+        const [lv, kv, wv, ov] = [loss.dataSync(), kl.dataSync(), W1.dataSync(), W2norm?.dataSync()]
         const [rows, cols] = [target[0]!, target[1]!]
         part.forEach((p, k) => out.push({
-          ...p, loss: lv[k]!, kl: kv[k]!, W1: { rows, cols, data: Float32Array.from(wv.subarray(k * rows * cols, (k + 1) * rows * cols)) }
+          ...p, loss: lv[k]!, kl: kv[k]!, W1: { rows, cols, data: Float32Array.from(wv.subarray(k * rows * cols, (k + 1) * rows * cols)) },
+          ...(ov === undefined ? {} : { hiddenOut: Float32Array.from(ov.subarray(k * cols, (k + 1) * cols)) })
         }))
-        tf.dispose([loss, kl, W1, ...Object.values(randoms)])
+        tf.dispose([loss, kl, W1, ...(W2norm === undefined ? [] : [W2norm]), ...Object.values(randoms)])
       }
     } finally {
       x.dispose()
@@ -121,6 +125,8 @@ export interface BetaSummary {
   readonly alpha2: number
   /** Mean over disjoint pairs of seeds (0, 1), (2, 3) … */
   readonly alpha3: number
+  /** Median over seeds of the sign agreement of each input's strongest path (not the paper's). */
+  readonly signAgreement: number
   readonly algorithm: Algorithm
 }
 
@@ -138,6 +144,7 @@ export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: 
     kl: mean(evals.map((e) => e.kl)),
     alpha1, alpha2,
     alpha3: mean(pairs),
+    signAgreement: median(evals.map((e) => signAgreement(e.W1, e.hiddenOut))),
     algorithm: classify({ alpha1, alpha2 }, thresholds)
   }
 }
