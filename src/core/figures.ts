@@ -85,11 +85,13 @@ export const orderParametersOverTrainingSpec = (sweep: SweepResult): TopLevelSpe
     { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "α1 (log)", value: Math.log10(Math.max(r.alpha1, 1e-3)), algorithm: r.algorithm },
     { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "α2", value: r.alpha2, algorithm: r.algorithm },
     { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "α3", value: r.alpha3, algorithm: r.algorithm },
+    // runs swept before the sign agreement existed have none to plot
+    ...(r.signAgreement === undefined ? [] : [{ step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "sign agreement", value: r.signAgreement, algorithm: r.algorithm }]),
     { step: r.step, beta: `log β = ${r.logBeta.toFixed(1)}`, quantity: "loss", value: r.loss, algorithm: r.algorithm }
   ])
   return {
     $schema: SCHEMA, title: "Order parameters over training", data: { values },
-    facet: { row: { field: "quantity", type: "nominal", title: null }, column: { field: "beta", type: "nominal", title: null } },
+    facet: { row: { field: "quantity", type: "nominal", title: null, sort: ["loss", "α1 (log)", "α2", "α3", "sign agreement"] }, column: { field: "beta", type: "nominal", title: null } },
     spec: {
       width: 170, height: 90,
       layer: [

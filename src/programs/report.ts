@@ -44,7 +44,7 @@ export const report = (runDir: string, settings: ExperimentSettings) =>
       ["loss-curves", "Training loss over all β and over β ≤ 1e−6 (batch means every logEvery steps), the Adam baseline's loss, and the accumulated KL.", lossCurvesSpec(metrics, baselineResult)],
       ["phase-diagram", "Figure 3 analogue: the class of the generated networks (median α1, α2 over generation seeds) per checkpoint and β.", phaseDiagramSpec(sweepResult)],
       ["order-parameter-paths", "Figure 2 analogue: each checkpoint's path through (α2, α1) and (α2, α3) as β sweeps 1e−12 → 1, points coloured by class.", orderParameterPathsSpec(sweepResult, settings.thresholds)],
-      ["order-parameters-over-training", "α1 (log10), α2, α3 and loss over training at the lowest, a middle and the highest β of the sweep.", orderParametersOverTrainingSpec(sweepResult)],
+      ["order-parameters-over-training", "Loss, α1 (log10), α2, α3 and the sign agreement (not the paper's: 1 when every input's strongest path has one sign) over training at the lowest, a middle and the highest β of the sweep.", orderParametersOverTrainingSpec(sweepResult)],
       ["ablation", "Figure 4 analogue: loss of networks generated with the encoder (z ~ q) and decoder-only (z ~ p), same seeds.", ablationSpec(ablationResult)],
       ["generalization", "Figure 5 analogue: decoder-only loss for shapes never trained on; contours at 0.07 (red) and 0.15 (blue); the star marks the trained shape.", generalizationSpec(generalization)]
     ] as const
