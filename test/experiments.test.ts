@@ -42,6 +42,8 @@ describe("reproduce on a tiny preset", () => {
     const html = readFileSync(result.path, "utf8")
     expect((html.match(/<svg/g) ?? []).length).toBe(12)
     expect(html).toContain("Findings")
+    const under = summary.generalization.filter((c) => c.loss < 0.15).length
+    expect(html).toContain(`Generalisation: ${under} of 4 shapes reach loss &lt; 0.15 decoder-only at log β = -6`)
   })
 
   it("is a function of its seed: the same seed gives the same summary, another seed another", async () => {

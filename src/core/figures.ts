@@ -143,7 +143,7 @@ const contourSegments = (g: GeneralizationResult, levels: ReadonlyArray<number>)
   return points
 }
 
-/** Figure 5: decoder-only loss over `[n0, n1, 1]`, contours at 0.07 and 0.15, the trained shape starred. */
+/** Figure 5: decoder-only loss over `[n0, n1, 1]`, contours at the paper's 0.07 and 0.15, the trained shape starred. */
 export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
   const hidden = [...new Set(g.cells.map((c) => c.hidden))].sort((a, b) => a - b)
   const inputs = [...new Set(g.cells.map((c) => c.inputs))].sort((a, b) => a - b)

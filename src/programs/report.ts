@@ -4,7 +4,7 @@ import type { ExperimentSettings } from "../core/experimentSettings.js"
 import { reportHtml } from "../core/reportHtml.js"
 import { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "../core/results.js"
 import { MetricsRow, RunManifest } from "../core/runManifest.js"
-import { summarise } from "../core/summary.js"
+import { PAPER_CONTOURS, summarise } from "../core/summary.js"
 import { Progress } from "../services/Progress.js"
 import { RunStore } from "../services/RunStore.js"
 import { drawConstructions, drawRun } from "./draw.js"
@@ -46,7 +46,7 @@ export const report = (runDir: string, settings: ExperimentSettings) =>
       ["order-parameter-paths", "Figure 2 analogue: each checkpoint's path through (α2, α1) and (α2, α3) as β sweeps 1e−12 → 1, points coloured by class.", orderParameterPathsSpec(sweepResult, settings.thresholds)],
       ["order-parameters-over-training", "Loss, α1 (log10), α2, α3 and the sign agreement (not the paper's: 1 when every input's strongest path has one sign) over training at the lowest, a middle and the highest β of the sweep.", orderParametersOverTrainingSpec(sweepResult)],
       ["ablation", "Figure 4 analogue: loss of networks generated with the encoder (z ~ q) and decoder-only (z ~ p), same seeds.", ablationSpec(ablationResult)],
-      ["generalization", "Figure 5 analogue: decoder-only loss for shapes never trained on; contours at 0.07 (red) and 0.15 (blue); the star marks the trained shape.", generalizationSpec(generalization)]
+      ["generalization", `Figure 5 analogue: decoder-only loss for shapes never trained on; contours at ${PAPER_CONTOURS.inner} (red) and ${PAPER_CONTOURS.outer} (blue); the star marks the trained shape.`, generalizationSpec(generalization)]
     ] as const
     const figures: Array<Figure> = []
     for (const [k, [name, caption, spec]] of specs.entries()) {

@@ -81,7 +81,7 @@ const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
     }
   })
 
-/** Fastest first: native TensorFlow, then WebAssembly (≈ 35× the plain JavaScript `cpu` on a training step). */
+/** Fastest first: native TensorFlow, then WebAssembly (25–35× the plain JavaScript `cpu` on a training step). */
 const AUTO_ORDER: ReadonlyArray<BackendName> = ["tensorflow", "wasm", "cpu"]
 
 const choose = (request: BackendRequest): Effect.Effect<{ name: BackendName; reason: string }, BackendUnavailable> =>
