@@ -101,6 +101,36 @@ const choose = (request: BackendRequest): Effect.Effect<{ name: BackendName; rea
     })
 
 /**
+ * The engine scope held open for a Backend layer's lifetime tracks every tensor made outside a
+ * `tf.tidy` (random draws, gradients, checkpoint reads), and TensorFlow.js keeps each one in the
+ * scope's `track` list until the scope ends, disposed or not: a run of 10,000 steps held 140,000
+ * dead tensor objects (+3.4 MB of heap per 1,000 tiny steps). This swaps the list for one that
+ * drops disposed tensors whenever it has doubled since the last sweep, so it stays within twice
+ * the live tensors and `endScope` still disposes whatever the scope's programs left alive.
+ */
+class PruningTrack extends Array<tf.Tensor> {
+  private sweepAt = 1024
+  override push(...items: Array<tf.Tensor>): number {
+    for (const t of items) this[this.length] = t
+    if (this.length >= this.sweepAt) {
+      let kept = 0
+      for (let k = 0; k < this.length; k++) {
+        const t = this[k]!
+        if (!t.isDisposed) this[kept++] = t
+      }
+      this.length = kept
+      this.sweepAt = Math.max(1024, 2 * kept)
+    }
+    return this.length
+  }
+}
+const pruneWhenLong = (scope: { track: Array<tf.Tensor> }): void => {
+  const track = new PruningTrack()
+  track.push(...scope.track)
+  scope.track = track
+}
+
+/**
  * A Layer selecting a backend for its scope. Acquire sets the backend and waits until it is ready;
  * release disposes every tensor and variable created in the scope and not disposed by then. The
  * TensorFlow.js engine is global: provide one Backend layer at a time.
@@ -114,6 +144,7 @@ export const backendLayer = (request: BackendRequest): Layer.Layer<Backend, Back
         tf.enableProdMode()
         const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables))
         tf.engine().startScope()
+        pruneWhenLong(tf.engine().state.activeScope)
         return { ...picked, variablesBefore }
       }),
       ({ variablesBefore }) => Effect.sync(() => {
