@@ -17,7 +17,7 @@ describe("replay", () => {
     const same = await runProgram(replay(runDir, `${runDir}/replay`), 9)
     expect(same.differences).toEqual([])
     expect(same.identical).toBe(true)
-    expect(same.compared).toEqual(["checkpoint 0", "checkpoint 2", "checkpoint 4", "sweep.json", "ablation.json", "generalization.json", "baseline.json", "summary.json"])
+    expect(same.compared).toEqual(["checkpoint 0", "checkpoint 2", "checkpoint 4", "metrics.jsonl", "sweep.json", "ablation.json", "generalization.json", "baseline.json", "summary.json"])
     // tamper with the original's results: the replay must notice
     const sweepPath = `${runDir}/sweep.json`
     const sweep = JSON.parse(readFileSync(sweepPath, "utf8"))

@@ -1,19 +1,27 @@
-import { crc32 } from "node:zlib"
+import { createHash } from "node:crypto"
 import { Data, Result, Schema } from "effect"
+import { MetricsLogState } from "./metricsLog.js"
 import { TrainConfig } from "./trainConfig.js"
 
 /**
  * The checkpoint file format: everything needed to evaluate a run at a step or to resume it
  * exactly. A small binary container, so 0.5M parameters and their Adam moments stay compact:
  *
- *     "HLCK" | u32 version | u32 header bytes | header JSON (UTF-8) | pad to 4 | float32 data (LE)
+ *     "HLCK" | u32 version | u32 header bytes | SHA-256 (32 bytes) | header JSON (UTF-8) | pad to 4 | float32 data (LE)
  *
- * The header is decoded with Schema and carries a CRC-32 of the data, so a truncated or corrupt
- * file is an error naming what is wrong, never a silent restart.
+ * The SHA-256 covers the whole file but itself: the version and header length, every byte of the
+ * header (step, config, RNG counters, Adam accumulators, metrics state and any field added later)
+ * and the data. So a truncated, damaged or edited file is an error naming the file and what is
+ * wrong, never a silent restart from altered state. The header is then decoded with Schema.
+ *
+ * Version 1 (hyperlayers before the whole-file checksum) kept a CRC-32 of the data only; its
+ * header cannot be verified, so this version refuses it with a {@link CheckpointError} saying so.
  */
 
-const CHECKPOINT_VERSION = 1
+export const CHECKPOINT_VERSION = 2
 const MAGIC = [0x48, 0x4c, 0x43, 0x4b] // "HLCK"
+/** Bytes before the header: magic, version, header length, SHA-256. */
+const PREAMBLE = 12 + 32
 
 const RngStateJson = Schema.Struct({
   rootSeed: Schema.Number,
@@ -33,9 +41,10 @@ export const CheckpointHeader = Schema.Struct({
   rng: RngStateJson,
   /** Adam's step count and bias-correction accumulators, stored exactly for a bit-identical resume. */
   optimizer: Schema.Struct({ iterations: Schema.Number, accBeta1: Schema.Number, accBeta2: Schema.Number }),
+  /** The state of `metrics.jsonl` at this step (absent in checkpoints written outside `train`). */
+  log: Schema.optional(MetricsLogState),
   tensors: Schema.Array(TensorEntry),
-  floats: Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)),
-  crc32: Schema.Number
+  floats: Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
 })
 export type CheckpointHeader = typeof CheckpointHeader.Type
 
@@ -51,12 +60,36 @@ export interface Checkpoint {
   readonly config: TrainConfig
   readonly rng: { readonly rootSeed: number; readonly streams: Readonly<Record<string, number>> }
   readonly optimizer: { readonly iterations: number; readonly accBeta1: number; readonly accBeta2: number }
+  /** Where `metrics.jsonl` stood at this step (see {@link MetricsLogState}). */
+  readonly log?: MetricsLogState
   /** Hyperhypernetwork parameters (`param/W1` …) then optimizer moments (`adam/m/W1` …). */
   readonly tensors: ReadonlyArray<NamedArray>
 }
 
-export class CheckpointError extends Data.TaggedError("CheckpointError")<{ readonly message: string }> {}
+/**
+ * A checkpoint cannot be used: unreadable, damaged, edited, of another format version, or not
+ * belonging to the run it sits in. `path` names the file and `field`, where one is to blame, the
+ * header field (`step`, `config.shape`, `rng.rootSeed`, …).
+ */
+export class CheckpointError extends Data.TaggedError("CheckpointError")<{
+  readonly message: string
+  readonly path?: string
+  readonly field?: string
+}> {}
 
+const digestOf = (bytes: Uint8Array): Uint8Array => {
+  const h = createHash("sha256")
+  h.update(bytes.subarray(0, 12))
+  h.update(bytes.subarray(PREAMBLE))
+  return h.digest()
+}
+
+/**
+ * The bytes of a checkpoint file (format version {@link CHECKPOINT_VERSION}).
+ *
+ * @param c the checkpoint; tensor values are copied, so later changes to them do not reach the bytes
+ * @returns the whole file, SHA-256 included
+ */
 export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
   let floats = 0
   const tensors = c.tensors.map((t) => {
@@ -69,41 +102,66 @@ export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
   const dataBytes = new Uint8Array(data.buffer)
   const header: CheckpointHeader = {
     format: "hyperlayers-checkpoint", step: c.step, config: c.config, rng: { rootSeed: c.rng.rootSeed, streams: { ...c.rng.streams } },
-    optimizer: c.optimizer, tensors, floats, crc32: crc32(dataBytes)
+    optimizer: c.optimizer, ...(c.log === undefined ? {} : { log: c.log }), tensors, floats
   }
   const json = new TextEncoder().encode(JSON.stringify(Schema.encodeSync(CheckpointHeader)(header)))
-  const start = 12 + json.length + ((4 - ((12 + json.length) % 4)) % 4)
+  const start = PREAMBLE + json.length + ((4 - ((PREAMBLE + json.length) % 4)) % 4)
   const out = new Uint8Array(start + dataBytes.length)
   out.set(MAGIC, 0)
   const view = new DataView(out.buffer)
   view.setUint32(4, CHECKPOINT_VERSION, true)
   view.setUint32(8, json.length, true)
-  out.set(json, 12)
+  out.set(json, PREAMBLE)
   out.set(dataBytes, start)
+  out.set(digestOf(out), 12)
   return out
 }
 
+/**
+ * Read a checkpoint file's bytes: signature, format version, the SHA-256 over everything, then
+ * the header by Schema and the tensors' extents.
+ *
+ * @param bytes the file (any alignment; values are copied out)
+ * @param source the file's path, for messages
+ * @returns the checkpoint, or a {@link CheckpointError} naming `source` and what is wrong
+ */
 export const decodeCheckpoint = (bytes: Uint8Array, source: string): Result.Result<Checkpoint, CheckpointError> => {
-  const fail = (why: string) => Result.fail(new CheckpointError({ message: `${source} is not a usable checkpoint: ${why}` }))
+  const fail = (why: string, field?: string) =>
+    Result.fail(new CheckpointError({ path: source, ...(field === undefined ? {} : { field }), message: `${source} is not a usable checkpoint: ${why}` }))
   if (bytes.length < 12 || MAGIC.some((b, k) => bytes[k] !== b)) return fail("it does not start with the HLCK signature")
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const version = view.getUint32(4, true)
-  if (version !== CHECKPOINT_VERSION) return fail(`format version ${version}, this library reads version ${CHECKPOINT_VERSION}`)
-  const headerLength = view.getUint32(8, true)
-  if (12 + headerLength > bytes.length) return fail("the header is truncated")
-  let raw: unknown
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)))
-  } catch (e) {
-    return fail(`the header is not JSON (${e instanceof Error ? e.message : String(e)})`)
+  if (version === 1) {
+    return fail("it is format version 1, written by an older hyperlayers whose checksum did not cover the header, so its step, " +
+      `seed, RNG and optimizer state cannot be verified; this version reads format ${CHECKPOINT_VERSION} only: train the run again`, "version")
   }
-  const decoded = Schema.decodeUnknownResult(CheckpointHeader)(raw)
-  if (Result.isFailure(decoded)) return fail(`bad header: ${decoded.failure.message}`)
-  const header = decoded.success
-  const start = 12 + headerLength + ((4 - ((12 + headerLength) % 4)) % 4)
+  if (version !== CHECKPOINT_VERSION) return fail(`format version ${version}, this library reads version ${CHECKPOINT_VERSION}`, "version")
+  const headerLength = view.getUint32(8, true)
+  if (bytes.length < PREAMBLE || PREAMBLE + headerLength > bytes.length) return fail("the header is truncated")
+  const start = PREAMBLE + headerLength + ((4 - ((PREAMBLE + headerLength) % 4)) % 4)
+  const headerBytes = bytes.subarray(PREAMBLE, PREAMBLE + headerLength)
+  const parsed = ((): Result.Result<CheckpointHeader, string> => {
+    let raw: unknown
+    try {
+      raw = JSON.parse(new TextDecoder().decode(headerBytes))
+    } catch (e) {
+      return Result.fail(`the header is not JSON (${e instanceof Error ? e.message : String(e)})`)
+    }
+    const decoded = Schema.decodeUnknownResult(CheckpointHeader)(raw)
+    return Result.isFailure(decoded) ? Result.fail(`bad header: ${decoded.failure.message}`) : Result.succeed(decoded.success)
+  })()
+  const digestMatches = Buffer.from(digestOf(bytes)).equals(Buffer.from(bytes.subarray(12, PREAMBLE)))
+  if (!digestMatches) {
+    // say "truncated" where the header shows it: that is what a crash mid-copy leaves
+    if (Result.isSuccess(parsed) && bytes.length - start !== parsed.success.floats * 4) {
+      return fail(`expected ${parsed.success.floats * 4} bytes of data, found ${Math.max(0, bytes.length - start)} (truncated?)`)
+    }
+    return fail("the file does not match its checksum (SHA-256): it was edited or damaged after it was written (header or data)")
+  }
+  if (Result.isFailure(parsed)) return fail(parsed.failure)
+  const header = parsed.success
   const dataBytes = bytes.subarray(start)
-  if (dataBytes.length !== header.floats * 4) return fail(`expected ${header.floats * 4} bytes of data, found ${dataBytes.length} (truncated?)`)
-  if (crc32(dataBytes) !== header.crc32) return fail("the data does not match its checksum (corrupt)")
+  if (dataBytes.length !== header.floats * 4) return fail(`expected ${header.floats * 4} bytes of data, found ${dataBytes.length}`, "floats")
   // copy into a fresh, aligned buffer (a Node Buffer's slice() is a view into a shared pool)
   const copy = new Uint8Array(dataBytes.length)
   copy.set(dataBytes)
@@ -111,8 +169,11 @@ export const decodeCheckpoint = (bytes: Uint8Array, source: string): Result.Resu
   const tensors: Array<NamedArray> = []
   for (const t of header.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1)
-    if (t.offset + size > header.floats) return fail(`tensor ${t.name} runs past the data`)
+    if (t.offset + size > header.floats) return fail(`tensor ${t.name} runs past the data`, "tensors")
     tensors.push({ name: t.name, shape: t.shape, values: data.slice(t.offset, t.offset + size) })
   }
-  return Result.succeed({ step: header.step, config: header.config, rng: header.rng, optimizer: header.optimizer, tensors })
+  return Result.succeed({
+    step: header.step, config: header.config, rng: header.rng, optimizer: header.optimizer,
+    ...(header.log === undefined ? {} : { log: header.log }), tensors
+  })
 }

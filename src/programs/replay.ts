@@ -1,8 +1,18 @@
 import { Effect, Schema } from "effect"
+import type { Checkpoint } from "../core/checkpoint.js"
+import { paperExperiments } from "../core/experimentSettings.js"
+import { lineStep, withoutTiming } from "../core/metricsLog.js"
 import { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "../core/results.js"
+import { valueDifferences } from "../core/runIntegrity.js"
 import { RunManifest } from "../core/runManifest.js"
+import { RESUMABLE_FIELDS } from "../core/trainConfig.js"
+import { seededRngLayer } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
-import { reproduce } from "./reproduce.js"
+import { ablation } from "./ablation.js"
+import { baseline } from "./baseline.js"
+import { generalize } from "./generalize.js"
+import { report } from "./report.js"
+import { sweep } from "./sweep.js"
 import { train } from "./train.js"
 
 export interface ReplayResult {
@@ -20,23 +30,54 @@ const firstDifference = (a: Float32Array, b: Float32Array): number => {
   return -1
 }
 
+/** A checkpoint's state apart from its tensors, as replays must reproduce it. */
+const stateOf = (c: Checkpoint) => {
+  const config: Record<string, unknown> = { ...c.config }
+  for (const k of RESUMABLE_FIELDS) delete config[k]
+  // the log's digest covers its rows' timings; the rows are compared without them
+  return { step: c.step, config, rng: c.rng, optimizer: c.optimizer, logRows: c.log?.rows, logWindow: c.log?.window }
+}
+
+const show = (v: unknown) => (v === undefined ? "absent" : JSON.stringify(v))
+
 /**
  * Re-run a run from its manifest (same settings, root seed and, as the caller ensures, backend)
- * into `replayDir`, then compare every checkpoint bit for bit and every result table exactly.
+ * into `replayDir`, then compare every checkpoint bit for bit (tensors, RNG counters, optimizer
+ * and metrics state), every row of `metrics.jsonl` (timings aside) and every result table exactly.
+ *
+ * Training writes checkpoints and rows at the original's steps, so a run that was interrupted,
+ * resumed or extended replays to the same files. Each experiment whose result the original holds
+ * (`sweep.json`, `ablation.json`, `generalization.json`, `baseline.json`, `summary.json`) is re-run
+ * with the settings its manifest records (the paper's where it records none), whether it ran
+ * within `reproduce` or later on its own. Every phase draws from a fresh Rng seeded with the
+ * manifest's root seed, as the command line gives each command. The original's checkpoints and
+ * log are checked as every reader checks them (an edited file is an error, not a difference).
  */
 export const replay = (runDir: string, replayDir: string) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const manifest = yield* store.readJson(store.join(runDir, "manifest.json"), RunManifest)
+    const seeded = Effect.provide(seededRngLayer(manifest.rootSeed))
     const originals = yield* store.listCheckpoints(runDir)
-    // replay as far as the original got (it may have been stopped early)
-    const steps = originals.length === 0 ? manifest.config.steps : originals[originals.length - 1]!.step
+    const lastOriginal = originals[originals.length - 1]
+    const originalRows = lastOriginal === undefined ? [] : yield* store.metricsAt(runDir, yield* store.readCheckpoint(lastOriginal.path), lastOriginal.path)
+    // replay as far as the original got (it may have been stopped early), writing what it wrote
+    const steps = lastOriginal === undefined ? manifest.config.steps : lastOriginal.step
     const config = { ...manifest.config, steps }
-    if (manifest.experiments === undefined) {
-      yield* train({ runDir: replayDir, config, resume: false, command: manifest.command })
-    } else {
-      yield* reproduce({ runDir: replayDir, config, experiments: manifest.experiments, resume: false, ...(manifest.preset === undefined ? {} : { preset: manifest.preset }) })
-    }
+    yield* train({
+      runDir: replayDir, config, resume: false, command: manifest.command,
+      ...(manifest.preset === undefined ? {} : { preset: manifest.preset }),
+      ...(manifest.experiments === undefined ? {} : { experiments: manifest.experiments }),
+      ...(lastOriginal === undefined ? {} : { schedule: { checkpoints: originals.map((c) => c.step), rows: originalRows.map((l) => lineStep(l)!) } })
+    }).pipe(seeded)
+    const settings = manifest.experiments ?? paperExperiments
+    const has = (file: string) => store.exists(store.join(runDir, file))
+    if (yield* has("sweep.json")) yield* sweep(replayDir, settings.sweep, settings.thresholds).pipe(seeded)
+    if (yield* has("ablation.json")) yield* ablation(replayDir, settings.ablation, settings.thresholds).pipe(seeded)
+    if (yield* has("generalization.json")) yield* generalize(replayDir, settings.generalization, settings.thresholds).pipe(seeded)
+    if (yield* has("baseline.json")) yield* baseline(replayDir, config.shape, config.activation, settings.baseline, settings.thresholds).pipe(seeded)
+    if (yield* has("summary.json")) yield* report(replayDir, settings).pipe(seeded)
+
     const compared: Array<string> = []
     const differences: Array<string> = []
     const replayed = yield* store.listCheckpoints(replayDir)
@@ -48,11 +89,24 @@ export const replay = (runDir: string, replayDir: string) =>
       if (r === undefined) continue
       const [a, b] = [yield* store.readCheckpoint(o.path), yield* store.readCheckpoint(r.path)]
       compared.push(`checkpoint ${o.step}`)
+      for (const d of valueDifferences(stateOf(a), stateOf(b))) differences.push(`checkpoint ${o.step}: ${d.path} is ${show(d.left)} in the original, ${show(d.right)} in the replay`)
       for (const t of a.tensors) {
         const u = b.tensors.find((x) => x.name === t.name)
         const at = u === undefined ? 0 : firstDifference(t.values, u.values)
         if (at >= 0) differences.push(`checkpoint ${o.step}: ${t.name}[${at}] is ${t.values[at]} in the original, ${u?.values[at]} in the replay`)
       }
+    }
+    if (lastOriginal !== undefined) {
+      compared.push("metrics.jsonl")
+      const text = yield* store.readText(store.join(replayDir, "metrics.jsonl"))
+      const replayRows = text.split("\n").filter((l) => lineStep(l) !== undefined)
+      if (replayRows.length !== originalRows.length) differences.push(`metrics.jsonl: ${originalRows.length} rows in the original, ${replayRows.length} in the replay`)
+      originalRows.forEach((line, k) => {
+        const other = replayRows[k]
+        if (other !== undefined && withoutTiming(line) !== withoutTiming(other)) {
+          differences.push(`metrics.jsonl row ${k + 1} (step ${lineStep(line)}): ${withoutTiming(line)} in the original, ${withoutTiming(other)} in the replay`)
+        }
+      })
     }
     const tables: ReadonlyArray<readonly [string, Schema.Codec<unknown, unknown>]> = [
       ["sweep.json", SweepResult as Schema.Codec<unknown, unknown>], ["ablation.json", AblationResult as Schema.Codec<unknown, unknown>],

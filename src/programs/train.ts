@@ -1,8 +1,9 @@
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { RunError } from "../core/errors.js"
 import type { ExperimentSettings } from "../core/experimentSettings.js"
+import { addToWindow, chainDigest, emptyLogState, emptyWindow, logDigest, type MetricsLogState, metricsLine, windowRow } from "../core/metricsLog.js"
 import { type TrainConfig } from "../core/trainConfig.js"
-import { MetricsRow, RunManifest } from "../core/runManifest.js"
+import { type MetricsRow, RunManifest } from "../core/runManifest.js"
 import { formatNumber } from "../core/table.js"
 import { Backend } from "../services/Backend.js"
 import { Progress } from "../services/Progress.js"
@@ -10,7 +11,7 @@ import { Rng } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
 import { runEnvironment } from "./runEnvironment.js"
 import { startWorkerPool } from "./workerPool.js"
-import { disposeTrainer, initTrainer, resumeConflicts, type StepMetrics, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
+import { disposeTrainer, initTrainer, resumeConflicts, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
 
 export interface TrainOptions {
   readonly runDir: string
@@ -22,6 +23,12 @@ export interface TrainOptions {
   readonly preset?: string
   /** Experiment settings to record in a new run's manifest (for `reproduce` and `replay`). */
   readonly experiments?: ExperimentSettings
+  /**
+   * Write checkpoints and metrics rows at exactly these steps instead of every `checkpointEvery`
+   * and `logEvery` steps and at the last: `replay` passes the original run's, so that a run that
+   * was interrupted, resumed or extended replays to the same files.
+   */
+  readonly schedule?: { readonly checkpoints: ReadonlyArray<number>; readonly rows: ReadonlyArray<number> }
 }
 
 export interface TrainResult {
@@ -31,30 +38,24 @@ export interface TrainResult {
   readonly last: MetricsRow | undefined
 }
 
-const LOW_BETA = -6
-
-const summarise = (window: ReadonlyArray<StepMetrics>, msPerStep: number): MetricsRow => {
-  const mean = (xs: ArrayLike<number>) => (xs.length === 0 ? Number.NaN : Array.from(xs).reduce((a, b) => a + b, 0) / xs.length)
-  const low = window.flatMap((m) => Array.from(m.loss).filter((_, k) => m.logBeta[k]! <= LOW_BETA))
-  return {
-    step: window[window.length - 1]!.step,
-    objective: mean(window.map((m) => m.objective)),
-    loss: mean(window.flatMap((m) => Array.from(m.loss))),
-    kl: mean(window.flatMap((m) => Array.from(m.kl))),
-    lossLowBeta: mean(low),
-    msPerStep
-  }
-}
-
-const metricsLine = (row: MetricsRow) => JSON.stringify(Schema.encodeSync(MetricsRow)(row))
-
 /**
  * Train the paper's hypernetwork under the Pareto hyperhypernetwork. Writes `manifest.json`, a
  * checkpoint at step 0, every `checkpointEvery` steps, at the end and when interrupted, and a
- * line of `metrics.jsonl` every `logEvery` steps. With `resume`, continues exactly where the
- * latest checkpoint left off (same parameters, Adam state and random streams).
+ * line of `metrics.jsonl` every `logEvery` steps (the mean of the steps since the previous line).
+ * With `resume`, continues exactly where the latest checkpoint left off (same parameters, Adam
+ * state, random streams and half-filled metrics window), after checking that checkpoint whole and
+ * against the run, and `metrics.jsonl` against the checkpoint: the resumed run's files equal an
+ * uninterrupted run's, timings aside.
+ *
+ * The run directory is locked for the duration (one writer per run: `RunLocked` otherwise). An
+ * interruption (Ctrl-C, SIGTERM) lands between two steps, within one step: the state is saved as a
+ * checkpoint unless the last one already holds it, and a log line says what was saved, or why
+ * nothing could be. A failure (a full disk, say) logs which step the run can resume from.
  */
 export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown, Rng | RunStore | Progress | Backend> =>
+  Effect.flatMap(RunStore, (store) => store.withRunLock(options.runDir)(Effect.scoped(trainLocked(options))))
+
+const trainLocked = (options: TrainOptions) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const progress = yield* Progress
@@ -64,6 +65,8 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
     const metricsPath = store.join(runDir, "metrics.jsonl")
     const existing = yield* store.listCheckpoints(runDir)
     const saved: Array<string> = []
+    // where metrics.jsonl stands: rows written, their digest, and the steps since the last row
+    let log: MetricsLogState = emptyLogState
 
     const trainer: Trainer = yield* Effect.acquireRelease(
       Effect.gen(function* () {
@@ -71,21 +74,18 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
           const latest = existing[existing.length - 1]
           if (latest === undefined) return yield* new RunError({ message: `${runDir} holds no checkpoint to resume from` })
           const ckpt = yield* store.readCheckpoint(latest.path)
+          if (config.steps < ckpt.step) {
+            return yield* new RunError({ message: `cannot resume ${runDir} to step ${config.steps}: it is already at step ${ckpt.step} (${latest.path}); ask for at least ${ckpt.step} steps` })
+          }
           const conflicts = resumeConflicts(ckpt.config, config)
           if (conflicts.length > 0) {
             return yield* new RunError({ message: `cannot resume ${latest.path} with a different configuration (${conflicts.join("; ")})` })
           }
-          // drop metrics logged after the checkpoint: those steps are about to be redone
-          if (yield* store.exists(metricsPath)) {
-            const kept = (yield* store.readText(metricsPath)).split("\n").filter((line) => {
-              try {
-                return line.trim() !== "" && (JSON.parse(line) as { step: number }).step <= ckpt.step
-              } catch {
-                return false
-              }
-            })
-            yield* store.writeText(metricsPath, kept.map((l) => l + "\n").join(""))
-          }
+          // the log as the checkpoint recorded it: rows after its step (about to be redone) and a
+          // line cut short by a crash are dropped
+          const lines = yield* store.metricsAt(runDir, ckpt, latest.path)
+          yield* store.writeText(metricsPath, lines.map((l) => l + "\n").join(""))
+          log = ckpt.log ?? { rows: lines.length, digest: logDigest(lines), window: emptyWindow }
           yield* Effect.logInfo(`resuming ${runDir} at step ${ckpt.step} of ${config.steps}`)
           return yield* trainerFromCheckpoint({ ...ckpt, config: { ...ckpt.config, steps: config.steps, checkpointEvery: config.checkpointEvery, logEvery: config.logEvery } })
         }
@@ -108,45 +108,69 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
       (t) => Effect.sync(() => disposeTrainer(t))
     )
 
-    // the step of the newest checkpoint on disk, so that no step is written twice
+    // the newest checkpoint on disk, so that no step is written twice
     let savedStep = existing.length > 0 ? existing[existing.length - 1]!.step : -1
+    let savedPath = existing.length > 0 ? existing[existing.length - 1]!.path : ""
     const checkpoint = Effect.gen(function* () {
-      const path = yield* store.writeCheckpoint(runDir, yield* trainerCheckpoint(trainer))
+      const path = yield* store.writeCheckpoint(runDir, { ...(yield* trainerCheckpoint(trainer)), log })
       saved.push(path)
       savedStep = trainer.step
+      savedPath = path
       return path
     }).pipe(Effect.uninterruptible)
     const lastSaved = () => savedStep === trainer.step
     if (!lastSaved()) yield* checkpoint
 
+    const schedule = options.schedule === undefined ? undefined : { checkpoints: new Set(options.schedule.checkpoints), rows: new Set(options.schedule.rows) }
+    const isRowStep = (s: number) => (schedule === undefined ? s % config.logEvery === 0 || s === config.steps : schedule.rows.has(s))
+    const isCheckpointStep = (s: number) => (schedule === undefined ? s % config.checkpointEvery === 0 || s === config.steps : schedule.checkpoints.has(s))
+
     const pool = config.threads > 1 ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
-    let window: Array<StepMetrics> = []
     let last: MetricsRow | undefined
     let windowStart = performance.now()
+    let timedSteps = 0
+    // a step, its metrics row and its checkpoint, as one: an interruption lands before or after
+    const iteration = Effect.gen(function* () {
+      const m = yield* trainStep(trainer, pool)
+      log = { ...log, window: addToWindow(log.window, m) }
+      timedSteps += 1
+      if (isRowStep(m.step)) {
+        const row = windowRow(log.window, m.step, (performance.now() - windowStart) / timedSteps)
+        const line = metricsLine(row)
+        yield* store.appendText(metricsPath, line + "\n")
+        log = { rows: log.rows + 1, digest: chainDigest(log.digest, line), window: emptyWindow }
+        last = row
+        windowStart = performance.now()
+        timedSteps = 0
+        yield* progress.update("train", {
+          done: m.step, total: config.steps,
+          detail: `objective ${formatNumber(row.objective)} loss ${formatNumber(row.loss)} KL ${formatNumber(row.kl)}`
+        })
+      }
+      if (isCheckpointStep(m.step)) yield* checkpoint
+    }).pipe(Effect.uninterruptible)
     const loop = Effect.gen(function* () {
       while (trainer.step < config.steps) {
-        const m = yield* trainStep(trainer, pool)
-        window.push(m)
-        if (m.step % config.logEvery === 0 || m.step === config.steps) {
-          last = summarise(window, (performance.now() - windowStart) / window.length)
-          window = []
-          windowStart = performance.now()
-          const text = metricsLine(last)
-          yield* store.readText(metricsPath).pipe(Effect.orElseSucceed(() => ""), Effect.flatMap((old) => store.writeText(metricsPath, old + text + "\n")))
-          yield* progress.update("train", {
-            done: m.step, total: config.steps,
-            detail: `objective ${formatNumber(last.objective)} loss ${formatNumber(last.loss)} KL ${formatNumber(last.kl)}`
-          })
-        }
-        if (m.step % config.checkpointEvery === 0 || m.step === config.steps) yield* checkpoint
+        yield* iteration
+        // Between steps, hand the thread to the event loop: a step resumes only on microtasks, so
+        // without this a SIGINT or SIGTERM handler would wait for the next file write to run.
+        yield* Effect.yieldNow
       }
     })
-    yield* loop.pipe(Effect.onInterrupt(() => Effect.gen(function* () {
-      if (!lastSaved()) {
-        const path = yield* checkpoint.pipe(Effect.orDie)
-        yield* Effect.logInfo(`interrupted at step ${trainer.step}: saved ${path}; continue with --resume`)
-      }
-    })))
+    const onInterrupt = Effect.gen(function* () {
+      const where = `interrupted at step ${trainer.step} of ${config.steps}`
+      if (lastSaved()) return yield* Effect.logWarning(`${where}: ${savedPath} holds this step; continue with --resume`)
+      const r = yield* Effect.result(checkpoint)
+      if (r._tag === "Success") return yield* Effect.logWarning(`${where}: saved ${r.success} (metrics rows up to that step included); continue with --resume`)
+      yield* Effect.logError(`${where}: could not save a checkpoint (${describe(r.failure)}); ` +
+        (savedStep < 0 ? "no checkpoint of this run was saved" : `continue from ${savedPath} (step ${savedStep}) with --resume`))
+    })
+    const onFailure = (e: unknown) => Effect.logError(`training stopped at step ${trainer.step}: ${describe(e)}; ` +
+      (savedStep < 0 ? "no checkpoint of this run was saved" : `${savedPath} (step ${savedStep}) is the last checkpoint: continue from it with --resume once the cause is fixed`))
+    yield* loop.pipe(Effect.onInterrupt(() => onInterrupt), Effect.tapError(onFailure))
     yield* progress.finish("train", last === undefined ? "" : `step ${trainer.step}, loss ${formatNumber(last.loss)}`)
     return { runDir, step: trainer.step, checkpoints: saved, last }
-  }).pipe(Effect.scoped)
+  })
+
+const describe = (e: unknown): string =>
+  typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" ? e.message : String(e)

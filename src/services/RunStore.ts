@@ -1,8 +1,13 @@
 import { Context, Data, Effect, FileSystem, Layer, Path, Schema } from "effect"
 import { type Checkpoint, CheckpointError, decodeCheckpoint, encodeCheckpoint } from "../core/checkpoint.js"
+import { lineStep, logDigest } from "../core/metricsLog.js"
+import { checkpointAgreesWithRun, checkpointNameStep } from "../core/runIntegrity.js"
+import { RunManifest } from "../core/runManifest.js"
+import { errorCode, StoreError, storeFailure } from "./fileErrors.js"
+import { makeRunLocks, type RunLocked } from "./RunLock.js"
 
-/** A file could not be read or written; `path` names it. */
-export class StoreError extends Data.TaggedError("StoreError")<{ readonly message: string; readonly path: string }> {}
+export { StoreError } from "./fileErrors.js"
+export { RunLocked } from "./RunLock.js"
 
 /** A checkpoint file on disk and its step. */
 export interface CheckpointFile {
@@ -10,16 +15,25 @@ export interface CheckpointFile {
   readonly path: string
 }
 
-const CHECKPOINT_NAME = /^step-(\d+)\.ckpt$/
+/** `metrics.jsonl` does not match what a checkpoint recorded of it (edited, truncated, or another run's). */
+export class MetricsMismatch extends Data.TaggedError("MetricsMismatch")<{ readonly message: string; readonly path: string }> {}
 
 /**
  * A run's files. A run is a directory holding `manifest.json`, `checkpoints/step-NNNNNNNN.ckpt`,
- * `metrics.jsonl` and whatever its experiments write. Every whole-file write goes to a temporary
- * file in the same directory and is renamed over the target, so nothing is ever half-written.
+ * `metrics.jsonl`, `writer.lock` while a process writes it, and whatever its experiments write.
+ * Every whole-file write goes to a temporary file in the same directory and is renamed over the
+ * target, so nothing is ever half-written; a failure names the file, the cause in words (no space
+ * left, read-only, name too long, …) and what to do ({@link StoreError}).
+ *
+ * Every checkpoint read through the store is checked whole (its SHA-256), against its file name,
+ * and, when it sits in a run, against the run's `manifest.json` (config and seed): so `train
+ * --resume`, `sweep` and every other reader refuse an edited or foreign checkpoint alike.
  */
 export class RunStore extends Context.Service<RunStore, {
   readonly writeText: (path: string, text: string) => Effect.Effect<void, StoreError>
   readonly writeBytes: (path: string, bytes: Uint8Array) => Effect.Effect<void, StoreError>
+  /** Append to a log file (`metrics.jsonl`); a line cut short by a crash is dropped on resume. */
+  readonly appendText: (path: string, text: string) => Effect.Effect<void, StoreError>
   readonly readText: (path: string) => Effect.Effect<string, StoreError>
   readonly readBytes: (path: string) => Effect.Effect<Uint8Array, StoreError>
   readonly exists: (path: string) => Effect.Effect<boolean>
@@ -28,9 +42,19 @@ export class RunStore extends Context.Service<RunStore, {
   readonly writeJson: <A, I>(path: string, schema: Schema.Codec<A, I>, value: A) => Effect.Effect<void, StoreError>
   readonly checkpointPath: (runDir: string, step: number) => string
   readonly writeCheckpoint: (runDir: string, checkpoint: Checkpoint) => Effect.Effect<string, StoreError>
+  /** Read and check a checkpoint (whole-file checksum, file name, the run's manifest). */
   readonly readCheckpoint: (path: string) => Effect.Effect<Checkpoint, StoreError | CheckpointError>
   /** Checkpoints of a run, by step (empty when there are none). */
   readonly listCheckpoints: (runDir: string) => Effect.Effect<ReadonlyArray<CheckpointFile>, StoreError>
+  /**
+   * The lines of `<run>/metrics.jsonl` up to a checkpoint's step, checked against the row count
+   * and digest the checkpoint recorded; rows after the step and a line cut short are left out.
+   */
+  readonly metricsAt: (runDir: string, checkpoint: Checkpoint, checkpointFile: string) => Effect.Effect<ReadonlyArray<string>, StoreError | MetricsMismatch>
+  /** Run `effect` as the run's only writer (see RunLock); re-entrant within a fiber. */
+  readonly withRunLock: (runDir: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | RunLocked | StoreError, R>
+  /** Create a directory and its parents. */
+  readonly makeDirectory: (dir: string) => Effect.Effect<void, StoreError>
   readonly join: (...parts: ReadonlyArray<string>) => string
   readonly resolve: (path: string) => string
 }>()("hyperlayers/RunStore") {}
@@ -38,39 +62,86 @@ export class RunStore extends Context.Service<RunStore, {
 export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem | Path.Path> = Layer.effect(RunStore, Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const storeError = (p: string, what: string) => (e: { readonly message: string }) => new StoreError({ path: p, message: `could not ${what} ${p}: ${e.message}` })
 
-  const atomically = (target: string, write: (tmp: string) => Effect.Effect<void, unknown>) =>
+  /**
+   * `mkdir -p`, one level at a time. Node's recursive mkdir loops forever where the kernel answers
+   * ENOENT for a directory whose parent exists (under /proc, say); here that is an error.
+   */
+  const makeDirectory = (dir: string): Effect.Effect<void, StoreError> => {
+    const target = path.resolve(dir)
+    const fail = storeFailure("create the directory", target)
+    const isDirectory = fs.stat(target).pipe(Effect.map((s) => s.type === "Directory"), Effect.orElseSucceed(() => false))
+    const mkdir = fs.makeDirectory(target)
+    return mkdir.pipe(Effect.catch((e) => Effect.gen(function* () {
+      const code = errorCode(e)
+      if (code === "EEXIST" || e.reason._tag === "AlreadyExists") {
+        if (yield* isDirectory) return
+        return yield* new StoreError({ path: target, problem: "NotADirectory", message: `could not create the directory ${target}: a file of that name is in the way: choose another path` })
+      }
+      const parent = path.dirname(target)
+      if ((code === "ENOENT" || e.reason._tag === "NotFound") && parent !== target) {
+        yield* makeDirectory(parent)
+        return yield* mkdir.pipe(Effect.catch((e2) => Effect.gen(function* () {
+          if (errorCode(e2) === "EEXIST" && (yield* isDirectory)) return
+          if (errorCode(e2) === "ENOENT") {
+            return yield* new StoreError({ path: target, problem: "CannotCreate", message: `could not create the directory ${target}: the file system does not allow it (under /proc or /sys?): choose another directory` })
+          }
+          return yield* Effect.fail(fail(e2))
+        })))
+      }
+      return yield* Effect.fail(fail(e))
+    })))
+  }
+
+  const atomically = (target: string, write: (tmp: string) => Effect.Effect<void, unknown>): Effect.Effect<void, StoreError> =>
     Effect.gen(function* () {
-      yield* fs.makeDirectory(path.dirname(target), { recursive: true })
+      yield* makeDirectory(path.dirname(target))
       const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
-      yield* write(tmp).pipe(Effect.andThen(fs.rename(tmp, target)), Effect.onError(() => Effect.ignore(fs.remove(tmp))))
-    }).pipe(Effect.mapError((e) => new StoreError({ path: target, message: `could not write ${target}: ${e instanceof Error || (typeof e === "object" && e !== null && "message" in e) ? (e as { message: string }).message : String(e)}` })))
+      yield* write(tmp).pipe(
+        Effect.andThen(fs.rename(tmp, target)),
+        Effect.mapError(storeFailure("write", target)),
+        Effect.onError(() => Effect.ignore(fs.remove(tmp))))
+    })
 
   const writeText = (p: string, text: string) => atomically(p, (tmp) => fs.writeFileString(tmp, text))
   const writeBytes = (p: string, bytes: Uint8Array) => atomically(p, (tmp) => fs.writeFile(tmp, bytes))
-  const readText = (p: string) => fs.readFileString(p).pipe(Effect.mapError(storeError(p, "read")))
-  const readBytes = (p: string) => fs.readFile(p).pipe(Effect.mapError(storeError(p, "read")))
+  const readText = (p: string) => fs.readFileString(p).pipe(Effect.mapError(storeFailure("read", p)))
+  const readBytes = (p: string) => fs.readFile(p).pipe(Effect.mapError(storeFailure("read", p)))
+  const exists = (p: string) => fs.exists(p).pipe(Effect.orElseSucceed(() => false))
   const checkpointPath = (runDir: string, step: number) => path.join(runDir, "checkpoints", `step-${String(step).padStart(8, "0")}.ckpt`)
+
+  const readJson = <A, I>(p: string, schema: Schema.Codec<A, I>) => Effect.gen(function* () {
+    const text = yield* readText(p)
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (e) {
+      return yield* new StoreError({ path: p, problem: "Other", message: `${p} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+    }
+    return yield* Schema.decodeUnknownEffect(schema)(raw).pipe(Effect.mapError((e) => new StoreError({ path: p, problem: "Other", message: `${p}: ${e.message}` })))
+  })
+
+  /** The manifest of the run a checkpoint file sits in (`<run>/checkpoints/…`), if it sits in one. */
+  const manifestOf = (checkpointFile: string) => Effect.gen(function* () {
+    const dir = path.dirname(path.resolve(checkpointFile))
+    if (path.basename(dir) !== "checkpoints") return undefined
+    const manifest = path.join(path.dirname(dir), "manifest.json")
+    return (yield* exists(manifest)) ? yield* readJson(manifest, RunManifest) : undefined
+  })
+
+  const locks = makeRunLocks(fs, path, makeDirectory)
 
   return RunStore.of({
     writeText,
     writeBytes,
+    appendText: (p, text) => makeDirectory(path.dirname(p)).pipe(
+      Effect.andThen(fs.writeFileString(p, text, { flag: "a" }).pipe(Effect.mapError(storeFailure("append to", p))))),
     readText,
     readBytes,
-    exists: (p) => fs.exists(p).pipe(Effect.orElseSucceed(() => false)),
-    readJson: (p, schema) => Effect.gen(function* () {
-      const text = yield* readText(p)
-      let raw: unknown
-      try {
-        raw = JSON.parse(text)
-      } catch (e) {
-        return yield* new StoreError({ path: p, message: `${p} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
-      }
-      return yield* Schema.decodeUnknownEffect(schema)(raw).pipe(Effect.mapError((e) => new StoreError({ path: p, message: `${p}: ${e.message}` })))
-    }),
+    exists,
+    readJson,
     writeJson: (p, schema, value) => Effect.gen(function* () {
-      const encoded = yield* Schema.encodeEffect(schema)(value).pipe(Effect.mapError((e) => new StoreError({ path: p, message: `could not encode ${p}: ${e.message}` })))
+      const encoded = yield* Schema.encodeEffect(schema)(value).pipe(Effect.mapError((e) => new StoreError({ path: p, problem: "Other", message: `could not encode ${p}: ${e.message}` })))
       yield* writeText(p, JSON.stringify(encoded, null, 2) + "\n")
     }),
     checkpointPath,
@@ -78,16 +149,41 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
       const p = checkpointPath(runDir, checkpoint.step)
       return Effect.as(writeBytes(p, encodeCheckpoint(checkpoint)), p)
     },
-    readCheckpoint: (p) => Effect.flatMap(readBytes(p), (bytes) => Effect.fromResult(decodeCheckpoint(bytes, p))),
+    readCheckpoint: (p) => Effect.gen(function* () {
+      const checkpoint = yield* Effect.fromResult(decodeCheckpoint(yield* readBytes(p), p))
+      const manifest = yield* manifestOf(p)
+      return yield* Effect.fromResult(checkpointAgreesWithRun(checkpoint, { path: p, nameStep: checkpointNameStep(path.basename(p)), manifest }))
+    }),
     listCheckpoints: (runDir) => Effect.gen(function* () {
       const dir = path.join(runDir, "checkpoints")
-      if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false)))) return []
-      const names = yield* fs.readDirectory(dir).pipe(Effect.mapError(storeError(dir, "list")))
+      if (!(yield* exists(dir))) return []
+      const names = yield* fs.readDirectory(dir).pipe(Effect.mapError(storeFailure("list", dir)))
       return names.flatMap((n) => {
-        const m = CHECKPOINT_NAME.exec(n)
-        return m === null ? [] : [{ step: Number(m[1]), path: path.join(dir, n) }]
+        const step = checkpointNameStep(n)
+        return step === undefined ? [] : [{ step, path: path.join(dir, n) }]
       }).sort((a, b) => a.step - b.step)
     }),
+    metricsAt: (runDir, checkpoint, checkpointFile) => Effect.gen(function* () {
+      const file = path.join(runDir, "metrics.jsonl")
+      const text = (yield* exists(file)) ? yield* readText(file) : ""
+      const lines: Array<string> = []
+      for (const line of text.split("\n")) {
+        const step = lineStep(line)
+        if (step === undefined || step > checkpoint.step) break
+        lines.push(line)
+      }
+      const log = checkpoint.log
+      if (log !== undefined && (lines.length !== log.rows || logDigest(lines) !== log.digest)) {
+        return yield* new MetricsMismatch({
+          path: file,
+          message: `${file} does not match ${checkpointFile}: the checkpoint recorded ${log.rows} row${log.rows === 1 ? "" : "s"} up to step ${checkpoint.step}, ` +
+            `the file has ${lines.length}${lines.length === log.rows ? " with other contents" : ""} (edited, truncated or another run's): restore it, or start a new run`
+        })
+      }
+      return lines
+    }),
+    withRunLock: locks.withRunLock,
+    makeDirectory,
     join: (...parts) => path.join(...parts),
     resolve: (p) => path.resolve(p)
   })
