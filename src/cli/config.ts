@@ -34,28 +34,41 @@ export const readConfigFile = (file: Option.Option<string>): Effect.Effect<Recor
 export const givenFlags = (flags: Record<string, Option.Option<unknown>>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(flags).flatMap(([k, v]) => (Option.isSome(v) ? [[k, v.value]] : [])))
 
+/** The value at `path` of a nested object (undefined where the path leaves it). */
+const at = (value: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
+  path.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined), value)
+
 /**
  * Merge defaults, file and flags and decode them. `flagNames` maps a setting to its flag so that
- * messages say what to change; keys the Schema does not know are an error (a typo in a file).
+ * messages say what to change; keys the Schema does not know are an error at every nesting level
+ * (a typo in a file), listing the keys known there. `prefix` names where the settings sit in a
+ * larger file (`experiments.` for a reproduce config).
  */
 export const decodeSettings = <A, I>(
   schema: Schema.Codec<A, I>,
   sources: { readonly defaults: object; readonly file: Record<string, unknown>; readonly flags: Record<string, unknown> },
   known: ReadonlyArray<string>,
-  flagNames: Readonly<Record<string, string>>
+  flagNames: Readonly<Record<string, string>>,
+  prefix = ""
 ): Result.Result<A, InvalidInput> => {
   const unknownKeys = Object.keys(sources.file).filter((k) => !known.includes(k))
   if (unknownKeys.length > 0) {
-    return Result.fail(new InvalidInput({ source: "config", message: `unknown setting${unknownKeys.length > 1 ? "s" : ""} in the config file: ${unknownKeys.join(", ")} (known: ${known.join(", ")})` }))
+    return Result.fail(new InvalidInput({ source: "config", message: `unknown setting${unknownKeys.length > 1 ? "s" : ""} in the config file: ${unknownKeys.map((k) => prefix + k).join(", ")} (known: ${known.join(", ")})` }))
   }
   const merged = { ...sources.defaults, ...sources.file, ...sources.flags }
-  const r = Schema.decodeUnknownResult(schema)(merged, { errors: "all" })
+  const r = Schema.decodeUnknownResult(schema)(merged, { errors: "all", onExcessProperty: "error" })
   if (Result.isSuccess(r)) return Result.succeed(r.success)
   const problems = formatIssues(r.failure.issue).issues.map((i) => {
-    const key = String(i.path?.[0] ?? "")
-    const where = key === "" ? "" : `${key}${flagNames[key] === undefined ? "" : ` (${flagNames[key]})`}${i.path!.length > 1 ? `[${i.path!.slice(1).join("].[")}]` : ""}: `
+    const path = (i.path ?? []).map((p): PropertyKey => (typeof p === "object" ? p.key : p))
+    const key = String(path[0] ?? "")
+    const where = key === "" ? "" : `${prefix}${key}${flagNames[key] === undefined ? "" : ` (${flagNames[key]})`}${path.length > 1 ? `[${path.slice(1).join("].[")}]` : ""}: `
+    if (i.message === "Expected no excess property") {
+      const siblings = at(sources.defaults, path.slice(0, -1))
+      const knownHere = typeof siblings === "object" && siblings !== null && !Array.isArray(siblings) ? ` (known: ${Object.keys(siblings).join(", ")})` : ""
+      return `${where}unknown setting${knownHere}`
+    }
     // a list flag whose text parseList could not read reaches the Schema as a string
-    const value = i.path?.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), merged)
+    const value = at(merged, path)
     const message = !(i.message.startsWith("Expected array") && typeof value === "string") ? i.message
       : key in sources.flags ? `expected a comma-separated list of numbers (e.g. 16,48,1), got ${JSON.stringify(value)}`
       : `expected an array of numbers (e.g. [16, 48, 1]), got ${JSON.stringify(value)}`
@@ -64,6 +77,12 @@ export const decodeSettings = <A, I>(
   return Result.fail(new InvalidInput({ source: "settings", message: `invalid settings: ${problems.join("; ")}` }))
 }
 
-/** `"16,48,1"` → `[16, 48, 1]`; anything else is left for the Schema to reject with its message. */
+const NUMBER = String.raw`[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?Infinity`
+const LIST = new RegExp(String.raw`^\s*(?:${NUMBER})(?:\s*,\s*(?:${NUMBER}))*\s*$`)
+
+/**
+ * `"16,48,1"` → `[16, 48, 1]` (any numbers, negative ones included, so that the Schema names a
+ * bad size); anything else is left as text for the Schema to reject with its message.
+ */
 export const parseList = (text: string): ReadonlyArray<number> | string =>
-  /^\s*-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?)*\s*$/.test(text) ? text.split(",").map((s) => Number(s.trim())) : text
+  LIST.test(text) ? text.split(",").map((s) => Number(s.trim())) : text

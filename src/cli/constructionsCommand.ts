@@ -1,12 +1,28 @@
-import { Console, Effect } from "effect"
+import { Console, Effect, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
+import { MAX_EDGES, MAX_LAYER_SIZE } from "../core/netShape.js"
 import { formatNumber, formatTable } from "../core/table.js"
 import { constructionsTable } from "../programs/constructionsTable.js"
 import { Backend } from "../services/Backend.js"
+import { decodeSettings, givenFlags } from "./config.js"
 import { backendFlag, programLayer, seedFlag } from "./shared.js"
 
+const int = (what: string, max: number) => Schema.Number.check(
+  Schema.isInt({ message: `${what} must be an integer` }),
+  Schema.isGreaterThanOrEqualTo(1, { message: `${what} must be at least 1` }),
+  Schema.isLessThanOrEqualTo(max, { message: `${what} must be at most ${max}` }))
+
+/** The table's settings, each bounded so that a typo cannot exhaust memory. */
+const ConstructionsSettings = Schema.Struct({
+  inputs: int("inputs", MAX_LAYER_SIZE),
+  hidden: int("hidden", MAX_LAYER_SIZE),
+  samples: int("samples", 1 << 22)
+}).check(
+  Schema.makeFilter((s: { inputs: number; hidden: number; samples: number }) => s.inputs * s.hidden <= MAX_EDGES || `inputs × hidden must be at most ${MAX_EDGES}`),
+  Schema.makeFilter((s: { inputs: number; samples: number }) => s.inputs * s.samples <= 1 << 26 || `inputs × samples must be at most ${1 << 26} (the inputs are held in memory at once)`))
+
 const size = (name: string, fallback: number, description: string) =>
-  Flag.Int(name).pipe(Flag.withDefault(fallback), Flag.withDescription(description))
+  Flag.Int(name).pipe(Flag.optional, Flag.withDescription(`${description} (default ${fallback})`))
 
 export const constructionsCommand = Command.make("constructions", {
   inputs: size("inputs", 16, "input size n of the network [n, h, 1]"),
@@ -14,8 +30,10 @@ export const constructionsCommand = Command.make("constructions", {
   samples: size("samples", 65536, "Gaussian inputs on which each loss is measured"),
   backend: backendFlag,
   seed: seedFlag
-}, ({ inputs, hidden, samples, backend, seed }) =>
-  Effect.gen(function* () {
+}, ({ backend, seed, ...flags }) => Effect.gen(function* () {
+  const { inputs, hidden, samples } = yield* Effect.fromResult(decodeSettings(ConstructionsSettings,
+    { defaults: { inputs: 16, hidden: 48, samples: 65536 }, file: {}, flags: givenFlags(flags) }, [], { inputs: "--inputs", hidden: "--hidden", samples: "--samples" }))
+  yield* Effect.gen(function* () {
     const rows = yield* constructionsTable({ inputs, hidden, samples })
     const b = yield* Backend
     yield* Console.log(`Constructions for [${inputs}, ${hidden}, 1] (backend ${b.name}; loss = MSE on ${samples} Gaussian inputs, normalised L1 target)\n`)
@@ -28,4 +46,4 @@ export const constructionsCommand = Command.make("constructions", {
       { header: "class", cell: (r) => r.algorithm }
     ]))
   }).pipe(programLayer(backend, seed))
-).pipe(Command.withDescription("Print each hand-built L1 construction (double-sided, signed puddings, convexity) with its loss, α1, α2 and class"))
+})).pipe(Command.withDescription("Print each hand-built L1 construction (double-sided, signed puddings, convexity) with its loss, α1, α2 and class"))

@@ -28,15 +28,24 @@ const runManifest = (runDir: string) => Effect.flatMap(RunStore, (s) => s.readJs
 
 /**
  * Settings for one experiment of a run: the run's recorded settings (or the paper's), then
- * `--config`, then flags. Returns the run's manifest too, whose root seed the experiment uses.
+ * `--config`, then flags. Returns the run's manifest too, whose root seed the experiment uses, and
+ * `asWriter`, which runs the experiment as the run's only writer (its lock) and, once it has
+ * succeeded, records the settings it ran with in the manifest, so that `replay` re-runs it alike.
  */
-const experimentSettings = <K extends keyof ExperimentSettings, A, I>(
+const experimentSettings = <K extends keyof ExperimentSettings, A extends ExperimentSettings[K], I>(
   runDir: string, key: K, schema: Schema.Codec<A, I>, file: Option.Option<string>, flags: Record<string, Option.Option<unknown>>, flagNames: Record<string, string>
 ) => Effect.gen(function* () {
+  const store = yield* RunStore
   const manifest = yield* runManifest(runDir)
   const defaults = (manifest.experiments ?? paperExperiments)[key] as object
   const settings = yield* Effect.fromResult(decodeSettings(schema, { defaults, file: yield* readConfigFile(file), flags: givenFlags(flags) }, Object.keys(defaults), flagNames))
-  return { manifest, settings, thresholds: (manifest.experiments ?? paperExperiments).thresholds }
+  const record = Effect.gen(function* () {
+    const path = store.join(runDir, "manifest.json")
+    const now = yield* store.readJson(path, RunManifest)
+    yield* store.writeJson(path, RunManifest, { ...now, experiments: { ...(now.experiments ?? paperExperiments), [key]: settings } })
+  })
+  const asWriter = <B, E, R>(experiment: Effect.Effect<B, E, R>) => store.withRunLock(runDir)(Effect.tap(experiment, () => record))
+  return { manifest, settings, thresholds: (manifest.experiments ?? paperExperiments).thresholds, asWriter }
 })
 
 export const sweepCommand = Command.make("sweep", {
@@ -45,9 +54,9 @@ export const sweepCommand = Command.make("sweep", {
   samples: int("samples", "Gaussian inputs per loss (default 4096)"), everyCheckpoint: int("every-checkpoint", "use every k-th checkpoint (default 1)"),
   logBetaMin: num("log-beta-min", "lowest log10 β (default -12)"), logBetaMax: num("log-beta-max", "highest log10 β (default 0)")
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
-  const { manifest, settings, thresholds } = yield* experimentSettings(run, "sweep", SweepSettings, config, flags,
+  const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "sweep", SweepSettings, config, flags,
     { betas: "--betas", seeds: "--seeds", samples: "--samples", everyCheckpoint: "--every-checkpoint", logBetaMin: "--log-beta-min", logBetaMax: "--log-beta-max" })
-  const result = yield* sweep(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
+  const result = yield* sweep(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`swept ${new Set(result.rows.map((r) => r.step)).size} checkpoints × ${settings.betas} β into ${run}/sweep.json`)
 })).pipe(Command.withDescription("Evaluate every checkpoint at log-spaced β: loss (mean over generation seeds), KL, α1–α3 and class → sweep.json"))
 
@@ -55,8 +64,8 @@ export const ablateCommand = Command.make("ablate", {
   run: runArgument, config: configFlag, backend: backendFlag,
   betas: int("betas", "values of β on [1e-12, 1] (default 30)"), seeds: int("seeds", "generation seeds per β (default 8)"), samples: int("samples", "Gaussian inputs per loss (default 4096)")
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
-  const { manifest, settings, thresholds } = yield* experimentSettings(run, "ablation", AblationSettings, config, flags, { betas: "--betas", seeds: "--seeds", samples: "--samples" })
-  const result = yield* ablation(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
+  const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "ablation", AblationSettings, config, flags, { betas: "--betas", seeds: "--seeds", samples: "--samples" })
+  const result = yield* ablation(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   const low = result.rows[0]!
   yield* Console.log(`ablation at step ${result.step} → ${run}/ablation.json; at log β = ${low.logBeta}: loss ${formatNumber(low.lossEncoder)} with the encoder, ${formatNumber(low.lossDecoderOnly)} decoder-only`)
 })).pipe(Command.withDescription("Encoder ablation (Figure 4): loss with the encoder vs decoder-only, per β, at the last checkpoint → ablation.json"))
@@ -66,10 +75,10 @@ export const generalizeCommand = Command.make("generalize", {
   inputs: list("inputs", "input sizes n0, e.g. 4,8,16,32,64"), hidden: list("hidden", "hidden sizes n1, e.g. 8,16,48,96,128"),
   logBeta: num("log-beta", "log10 β of the generations (default -6)"), seeds: int("seeds", "generation seeds per shape"), samples: int("samples", "Gaussian inputs per loss")
 }, ({ run, config, backend, inputs, hidden, ...flags }) => Effect.gen(function* () {
-  const { manifest, settings, thresholds } = yield* experimentSettings(run, "generalization", GeneralizationSettings, config,
+  const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "generalization", GeneralizationSettings, config,
     { ...flags, inputs: Option.map(inputs, parseList), hidden: Option.map(hidden, parseList) },
     { inputs: "--inputs", hidden: "--hidden", logBeta: "--log-beta", seeds: "--seeds", samples: "--samples" })
-  const result = yield* generalize(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
+  const result = yield* generalize(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`${result.cells.filter((c) => c.loss < PAPER_CONTOURS.outer).length} of ${result.cells.length} shapes below loss ${PAPER_CONTOURS.outer} → ${run}/generalization.json`)
 })).pipe(Command.withDescription("Generalisation (Figure 5): decoder-only generation of other shapes [n0, n1, 1], loss per shape → generalization.json"))
 
@@ -78,9 +87,9 @@ export const baselineCommand = Command.make("baseline", {
   steps: int("steps", "Adam steps"), batch: int("batch", "Gaussian inputs per step"), learningRate: num("lr", "Adam learning rate"),
   logEvery: int("log-every", "steps between points of the loss curve"), samples: int("samples", "inputs for the final loss")
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
-  const { manifest, settings, thresholds } = yield* experimentSettings(run, "baseline", BaselineSettings, config, flags,
+  const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "baseline", BaselineSettings, config, flags,
     { steps: "--steps", batch: "--batch", learningRate: "--lr", logEvery: "--log-every", samples: "--samples" })
-  const result = yield* baseline(run, manifest.config.shape, manifest.config.activation, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
+  const result = yield* baseline(run, manifest.config.shape, manifest.config.activation, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`Adam baseline: loss ${formatNumber(result.loss)}, α1 ${formatNumber(result.alpha1)}, α2 ${formatNumber(result.alpha2)}, class ${result.algorithm} → ${run}/baseline.json`)
 })).pipe(Command.withDescription("Baseline (Figure 6): the target network trained directly with Adam, its loss and order parameters → baseline.json"))
 
@@ -89,7 +98,7 @@ export const drawCommand = Command.make("draw", {
   lowLogBeta: num("low-log-beta", "log10 β of the first drawing (default -12)"), highLogBeta: num("high-log-beta", "log10 β of the second (default 0)"),
   seed: int("generation-seed", "generation seed of the drawn networks (default 0)"), iterations: int("iterations", "gradient steps of the layout")
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
-  const { manifest, settings } = yield* experimentSettings(run, "drawing", DrawingSettings, config, flags,
+  const { manifest, settings, asWriter } = yield* experimentSettings(run, "drawing", DrawingSettings, config, flags,
     { lowLogBeta: "--low-log-beta", highLogBeta: "--high-log-beta", seed: "--generation-seed", iterations: "--iterations" })
   const store = yield* RunStore
   const baselinePath = store.join(run, "baseline.json")
@@ -98,7 +107,7 @@ export const drawCommand = Command.make("draw", {
     const drawn = [...(yield* drawRun(run, settings, Option.getOrUndefined(base))), ...(yield* drawConstructions(manifest.config.shape[0]!, manifest.config.shape[1]!, settings))]
     for (const f of drawn) yield* writeFigure(run, f)
     return drawn
-  }).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
+  }).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`drew ${figures.map((f) => f.name).join(", ")} → ${run}/figures/`)
 })).pipe(Command.withDescription("Force-directed drawings (B.1) of generated networks at a low and a high β, the Adam baseline and the constructions → figures/"))
 
@@ -110,6 +119,6 @@ export const reportCommand = Command.make("report", { run: runArgument, backend:
     if (!(yield* store.exists(store.join(run, file!)))) missing.push(`${file} (hyperlayers ${command} ${run})`)
   }
   if (missing.length > 0) return yield* new RunError({ message: `the report needs results the run lacks: ${missing.join(", ")}` })
-  const result = yield* report(run, manifest.experiments ?? paperExperiments).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
+  const result = yield* report(run, manifest.experiments ?? paperExperiments).pipe(programLayer(backend, Option.some(manifest.rootSeed)), store.withRunLock(run))
   yield* Console.log(`report: ${result.path}`)
 })).pipe(Command.withDescription("Figures, summary.json and a self-contained report.html from a run's results"))

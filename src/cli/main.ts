@@ -20,9 +20,29 @@ const describe = (e: unknown): string =>
     ? e.message
     : String(e)
 
+/**
+ * Read a value that begins with "-" as the value of the flag before it when it is a number
+ * (`--steps -Infinity`, `--shape -4,8,1`, `--log-beta-min -1e3`): the parser takes only plain
+ * negative decimals as values and would split the rest into short flags (`-I`, `-4`). Such a pair
+ * becomes `--flag=value`, so the flag's Schema reads it and names what is wrong. Everything from a
+ * `--` on is left alone.
+ */
+export const joinNegativeValues = (args: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (let k = 0; k < args.length; k++) {
+    const arg = args[k]!
+    if (arg === "--") return [...out, ...args.slice(k)]
+    const previous = out[out.length - 1]
+    if (previous !== undefined && /^--[^=]+$/.test(previous) && /^-(?:\d|\.\d|inf|nan)/i.test(arg)) out[out.length - 1] = `${previous}=${arg}`
+    else out.push(arg)
+  }
+  return out
+}
+
 export const main = (): void =>
-  root.pipe(
-    Command.run({ version: VERSION }),
+  Command.runWith(root, { version: VERSION })(joinNegativeValues(process.argv.slice(2))).pipe(
+    // an interruption (Ctrl-C, SIGTERM) exits with 130; say so (train says what it saved)
+    Effect.onInterrupt(() => Console.error("hyperlayers: interrupted")),
     // command-line parse errors are printed by Command.run with the help; print the rest plainly
     Effect.catchCause((cause) => Effect.gen(function* () {
       if (Cause.hasInterruptsOnly(cause)) return

@@ -53,15 +53,19 @@ export const reproduceCommand = Command.make("reproduce", {
   } else if (Option.isNone(seed)) {
     trainDefaults = { ...trainDefaults, seed: yield* systemSeed }
   }
+  for (const part of ["train", "experiments"]) {
+    if (file[part] !== undefined && !isObject(file[part])) return yield* new RunError({ message: `--config: "${part}" must be an object of settings, not ${JSON.stringify(file[part])}` })
+  }
   const trainFile = isObject(file["train"]) ? file["train"] : {}
   const settings = yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults: trainDefaults, file: trainFile, flags: { ...(Option.isSome(steps) ? { steps: steps.value } : {}), ...(Option.isSome(threads) ? { threads: threads.value } : {}) } },
-    Object.keys(trainDefaults), { steps: "--steps", seed: "--seed", threads: "--threads" }))
+    Object.keys(trainDefaults), { steps: "--steps", seed: "--seed", threads: "--threads" }, "train."))
+  const experimentsFile = isObject(file["experiments"]) ? file["experiments"] : {}
   const experiments = yield* Effect.fromResult(decodeSettings(ExperimentSettings,
-    { defaults: deepMerge(experimentDefaults, isObject(file["experiments"]) ? file["experiments"] : {}), file: {}, flags: {} }, Object.keys(experimentDefaults), {}))
+    { defaults: experimentDefaults, file: {}, flags: deepMerge(experimentDefaults, experimentsFile) }, Object.keys(experimentDefaults), {}, "experiments."))
   const runDir = store.resolve(Option.getOrElse(out, () => newRunDir(settings.seed)))
   yield* Console.error(`reproducing (preset ${preset}, seed ${settings.seed}, ${settings.steps} training steps on ${settings.threads} thread${settings.threads > 1 ? "s" : ""}) in ${runDir}`)
   const started = performance.now()
-  const result = yield* reproduce({ runDir, config: settings, experiments, preset, resume }).pipe(programLayer(backend, Option.some(settings.seed)))
+  const result = yield* reproduce({ runDir, config: settings, experiments, preset, resume }).pipe(programLayer(backend, Option.some(settings.seed)), store.withRunLock(runDir))
   const f = result.summary.findings
   yield* Console.log([
     "",

@@ -148,7 +148,7 @@ export const decodeCheckpoint = (bytes: Uint8Array, source: string): Result.Resu
       return Result.fail(`the header is not JSON (${e instanceof Error ? e.message : String(e)})`)
     }
     const decoded = Schema.decodeUnknownResult(CheckpointHeader)(raw)
-    return Result.isFailure(decoded) ? Result.fail(`bad header: ${decoded.failure.message}`) : Result.succeed(decoded.success)
+    return Result.isFailure(decoded) ? Result.fail(`bad header: ${decoded.failure.message.replace(/\s*\n\s*/g, " ")}`) : Result.succeed(decoded.success)
   })()
   const digestMatches = Buffer.from(digestOf(bytes)).equals(Buffer.from(bytes.subarray(12, PREAMBLE)))
   if (!digestMatches) {
