@@ -1,9 +1,11 @@
-import { spawnSync } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { spawn, spawnSync } from "node:child_process"
+import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { joinNegativeValues } from "../src/cli/main.js"
 import { stillDeveloping } from "../src/cli/reproduceCommand.js"
-import { tempDir } from "./programs.js"
+import { train } from "../src/programs/train.js"
+import { runProgram, tempDir, tinyConfig } from "./programs.js"
 
 /** Run the command line from source (through tsx), as a user would run the built one. */
 const cli = (...args: Array<string>) => {
@@ -58,5 +60,63 @@ describe("hyperlayers command line", () => {
     expect(note).toHaveLength(2)
     expect(note[0]).toContain("above the paper's outer contour (0.15) at step 10000")
     expect(note[1]).toContain("hyperlayers reproduce --preset quick --resume --out runs/r --steps 20000")
+  })
+
+  it("reads numbers beginning with '-' as the values of their flags, and names what is wrong with them", () => {
+    expect(joinNegativeValues(["train", "--steps", "-Infinity", "--shape", "-4,8,1", "--lr", "-1e-3", "--seed", "-.5", "--resume", "-h", "--", "--x", "-5"]))
+      .toEqual(["train", "--steps=-Infinity", "--shape=-4,8,1", "--lr=-1e-3", "--seed=-.5", "--resume", "-h", "--", "--x", "-5"])
+    const steps = cli("train", "--steps", "-Infinity", "--backend", "cpu")
+    expect(steps.code).toBe(1)
+    expect(steps.err + steps.out).toContain('Invalid value for flag --steps: "-Infinity"')
+    expect(steps.err + steps.out).not.toMatch(/Unrecognized flag/)
+    expect(cli("train", "--shape", "-4,8,1", "--backend", "cpu").err).toContain("hyperlayers: invalid settings: shape (--shape)[0]: a layer size must be at least 1")
+    const inputs = cli("constructions", "--inputs", "-1", "--samples", "10")
+    expect(inputs.code).toBe(1)
+    expect(inputs.err).toContain("hyperlayers: invalid settings: inputs (--inputs): inputs must be at least 1")
+  })
+
+  it("refuses unknown and mistyped keys at every nesting level of a config file", () => {
+    const dir = tempDir("hyperlayers-cli-")
+    writeFileSync(join(dir, "t.json"), JSON.stringify({ hypernetwork: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3, depht: 4 } }))
+    expect(cli("train", "--config", join(dir, "t.json")).err).toContain(
+      "hyperlayers: invalid settings: hypernetwork[depht]: unknown setting (known: activation, position, noise, attentionKey, learned, latent, depth)")
+    writeFileSync(join(dir, "r.json"), JSON.stringify({ train: { hypernetwork: { depht: 4 } } }))
+    expect(cli("reproduce", "--config", join(dir, "r.json"), "--seed", "1").err).toMatch(/invalid settings: .*train\.hypernetwork\[depht\]: unknown setting \(known: activation,/)
+    writeFileSync(join(dir, "e.json"), JSON.stringify({ experiments: { sweep: { betaz: 3 }, ablation: { betas: "3" }, sweeep: {} } }))
+    const e = cli("reproduce", "--config", join(dir, "e.json"), "--seed", "1")
+    expect(e.code).toBe(1)
+    expect(e.err).toContain("experiments.sweep[betaz]: unknown setting (known: betas, seeds, samples, logBetaMin, logBetaMax, everyCheckpoint)")
+    expect(e.err).toContain("experiments.ablation[betas]: Expected number")
+    expect(e.err).toMatch(/experiments\.sweeep: unknown setting \(known: sweep, ablation,/)
+  })
+
+  it("refuses --resume to fewer steps than the run has made", async () => {
+    const run = tempDir("hyperlayers-cli-")
+    await runProgram(train({ runDir: run, config: tinyConfig({ steps: 4 }), resume: false }), 7)
+    const r = cli("train", "--resume", "--out", run, "--steps", "2", "--backend", "cpu")
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/hyperlayers: cannot resume .* to step 2: it is already at step 4 .*ask for at least 4 steps/)
+  })
+
+  it("stops on Ctrl-C within a step, saying what it saved, and refuses a second writer meanwhile", async () => {
+    const dir = tempDir("hyperlayers-cli-")
+    const run = join(dir, "run")
+    writeFileSync(join(dir, "tiny.json"), JSON.stringify({ ...tinyConfig(), steps: 1_000_000, checkpointEvery: 1_000_000, logEvery: 1_000_000, seed: 3 }))
+    // no metrics row or checkpoint is due for a million steps: before, nothing let the signal in
+    const first = spawn(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", "train", "--config", join(dir, "tiny.json"), "--backend", "cpu", "--out", run], { stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    first.stdout.on("data", (d) => (out += String(d)))
+    first.stderr.on("data", (d) => (out += String(d)))
+    const exited = new Promise<number | null>((resolve) => first.on("exit", (code) => resolve(code)))
+    const step0 = join(run, "checkpoints", "step-00000000.ckpt")
+    for (let k = 0; k < 3000 && !existsSync(step0); k++) await new Promise((r) => setTimeout(r, 30))
+    const second = cli("train", "--config", join(dir, "tiny.json"), "--backend", "cpu", "--out", run)
+    expect(second.code).toBe(1)
+    expect(second.err).toContain(`hyperlayers: ${run} is being written by process ${first.pid} on`)
+    first.kill("SIGINT")
+    expect(await exited).toBe(130)
+    expect(out).toMatch(/interrupted at step (\d+) of 1000000: saved \S+step-0*\1\.ckpt \(metrics rows up to that step included\); continue with --resume/)
+    expect(out).toContain("hyperlayers: interrupted")
+    expect(existsSync(join(run, "writer.lock"))).toBe(false)
   })
 })

@@ -1,8 +1,13 @@
-import { readFileSync, writeFileSync } from "node:fs"
-import { Effect } from "effect"
+import { spawnSync } from "node:child_process"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { Effect, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { replay } from "../src/programs/replay.js"
 import { reproduce } from "../src/programs/reproduce.js"
+import { train } from "../src/programs/train.js"
+import type { Backend } from "../src/services/Backend.js"
+import type { Progress } from "../src/services/Progress.js"
+import type { Rng } from "../src/services/Rng.js"
 import { RunStore } from "../src/services/RunStore.js"
 import { useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
@@ -35,5 +40,40 @@ describe("replay", () => {
     const differs = await runProgram(replay(runDir, `${runDir}/replay3`), 9)
     expect(differs.identical).toBe(false)
     expect(differs.differences).toEqual(["sweep.json differs"])
+  })
+
+  it("says identical for a run that was interrupted, resumed and extended", async () => {
+    const runDir = tempDir()
+    const config = tinyConfig({ steps: 1_000_000, logEvery: 3, checkpointEvery: 7 })
+    // stop mid-window (as Ctrl-C does), once the log reaches step 9
+    const logged = () => readFileSync(`${runDir}/metrics.jsonl`, "utf8").split("\n").filter((l) => l !== "").length
+    const reached = Effect.sleep("10 millis").pipe(Effect.map(() => existsSync(`${runDir}/metrics.jsonl`) && logged() >= 3), Effect.repeat({ until: (done) => done }))
+    await runProgram(Effect.raceFirst(train({ runDir, config, resume: false }), reached), 9)
+    const stopped = (await runProgram(Effect.flatMap(RunStore, (s) => s.listCheckpoints(runDir)))).map((c) => c.step)
+    await runProgram(train({ runDir, config: { ...config, steps: 16 }, resume: true }), 9)
+    await runProgram(train({ runDir, config: { ...config, steps: 20, checkpointEvery: 5 }, resume: true }), 9)
+    const r = await runProgram(replay(runDir, `${runDir}/replay`), 9)
+    expect(r.differences).toEqual([])
+    expect(r.compared).toEqual([...new Set([...stopped, 7, 14, 16, 20])].sort((a, b) => a - b).map((s) => `checkpoint ${s}`).concat("metrics.jsonl"))
+    // an edited metrics row is detected, by replay and by resume alike
+    const lines = readFileSync(`${runDir}/metrics.jsonl`, "utf8").split("\n")
+    writeFileSync(`${runDir}/metrics.jsonl`, lines.map((l, k) => (k === 1 ? l.replace(/"loss":[^,]+/, "\"loss\":0.5") : l)).join("\n"))
+    const programs: ReadonlyArray<Effect.Effect<unknown, unknown, Backend | Progress | Rng | RunStore>> = [replay(runDir, `${runDir}/replay2`), train({ runDir, config: { ...config, steps: 22 }, resume: true })]
+    for (const program of programs) {
+      const e = await runProgram(Effect.result(program), 9)
+      expect(Result.isFailure(e) && e.failure).toMatchObject({ _tag: "MetricsMismatch" })
+      expect(Result.isFailure(e) && (e.failure as Error).message).toMatch(/metrics\.jsonl does not match \S+step-00000020\.ckpt: the checkpoint recorded 8 rows up to step 20, the file has 8 with other contents/)
+    }
+  })
+
+  it("replays a run that was trained and later swept from the command line, with the sweep's recorded settings", async () => {
+    const runDir = tempDir()
+    await runProgram(train({ runDir, config: tinyConfig({ steps: 4, checkpointEvery: 2 }), resume: false }), 9)
+    const swept = spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", "sweep", runDir, "--betas", "3", "--seeds", "2", "--samples", "64", "--backend", "cpu"], { encoding: "utf8", timeout: 300_000 })
+    expect(swept.status, swept.stderr).toBe(0)
+    expect(JSON.parse(readFileSync(`${runDir}/manifest.json`, "utf8")).experiments.sweep).toEqual({ betas: 3, seeds: 2, samples: 64, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 })
+    const r = await runProgram(replay(runDir, `${runDir}/replay`), 9)
+    expect(r.differences).toEqual([])
+    expect(r.compared).toEqual(["checkpoint 0", "checkpoint 2", "checkpoint 4", "metrics.jsonl", "sweep.json"])
   })
 })

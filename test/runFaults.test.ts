@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { hostname } from "node:os"
 import { join, relative } from "node:path"
 import { Effect, Fiber, Layer, Logger, Result } from "effect"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { withoutTiming } from "../src/core/metricsLog.js"
 import type { TrainConfig } from "../src/core/trainConfig.js"
 import { sweep } from "../src/programs/sweep.js"
@@ -278,5 +278,34 @@ describe("file errors say the cause, the file and what to do", () => {
     }
     expect(describeFileFailure({ reason: { _tag: "PermissionDenied" } }).problem).toBe("PermissionDenied")
     expect(describeFileFailure(new Error("odd")).words).toBe("odd")
+  })
+})
+
+/** A tmpfs mounted for a test (size in KiB, or read-only), where this machine allows it; undefined otherwise. */
+const mountTmpfs = (options: string): string | undefined => {
+  const dir = tempDir("hyperlayers-mount-")
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { encoding: "utf8" })
+  return r.status === 0 ? dir : undefined
+}
+
+describe("on a real full or read-only file system (where the machine lets a test mount one)", () => {
+  const full = mountTmpfs("size=128k")
+  const readOnly = mountTmpfs("ro,size=64k")
+  afterAll(() => {
+    for (const dir of [full, readOnly]) if (dir !== undefined) spawnSync("umount", [dir])
+  })
+
+  it.skipIf(full === undefined)("a disk too small for the first checkpoint: no space left, named, nothing half-written", async () => {
+    const run = join(full!, "run")
+    const e = await failureOf(runProgram(Effect.result(train({ runDir: run, config: tinyConfig(), resume: false })), 7))
+    expect(e).toMatchObject({ _tag: "StoreError", problem: "NoSpace", path: ckpt(run, 0) })
+    expect(e.message).toMatch(/^could not write \S+step-00000000\.ckpt: no space left on the device: free some space, or choose a directory on another disk \(ENOSPC\)$/)
+    expect(readdirSync(join(run, "checkpoints"))).toEqual([])
+  })
+
+  it.skipIf(readOnly === undefined)("a read-only file system: read-only, named", async () => {
+    const e = await failureOf(runProgram(Effect.result(train({ runDir: join(readOnly!, "run"), config: tinyConfig(), resume: false })), 7))
+    expect(e).toMatchObject({ _tag: "StoreError", problem: "ReadOnly" })
+    expect(e.message).toBe(`could not create the directory ${join(readOnly!, "run")}: the file system is read-only: choose a writable directory (EROFS)`)
   })
 })
