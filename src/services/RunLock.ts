@@ -112,7 +112,7 @@ export const makeRunLocks = (
         const pid = Number(m[1])
         if (pid !== process.pid && !processExists(pid)) {
           yield* fs.remove(path.join(dir, name)).pipe(Effect.ignore)
-          yield* Effect.logDebug(`removed ${path.join(dir, name)}, left by writer ${pid}, which is gone`)
+          yield* Effect.logInfo(`removed ${path.join(dir, name)}, left by writer ${pid}, which is gone`)
         }
       }
     }
