@@ -2,10 +2,23 @@ import { spawn, spawnSync } from "node:child_process"
 import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { joinNegativeValues } from "../src/cli/main.js"
+import { Effect, Result } from "effect"
+import { joinNegativeValues, runCli } from "../src/cli/main.js"
 import { stillDeveloping } from "../src/cli/reproduceCommand.js"
+import { cliServices } from "../src/cli/shared.js"
 import { train } from "../src/programs/train.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
+
+/**
+ * Run the command line in this process (no start-up cost): the message it fails with, as `main`
+ * prints it (`hyperlayers: …` for a command's error, the parser's own for a flag it cannot read).
+ */
+const cliHere = async (...args: Array<string>): Promise<string> => {
+  const r = await Effect.runPromise(Effect.result(runCli(args).pipe(Effect.provide(cliServices))))
+  if (Result.isSuccess(r)) return "ok"
+  const e = r.failure as { readonly _tag: string; readonly message: string; readonly errors?: ReadonlyArray<{ readonly message: string }> }
+  return e._tag === "ShowHelp" ? (e.errors ?? []).map((x) => x.message).join("; ") : `hyperlayers: ${e.message}`
+}
 
 /** Run the command line from source (through tsx), as a user would run the built one. */
 const cli = (...args: Array<string>) => {
@@ -21,30 +34,23 @@ describe("hyperlayers command line", () => {
     expect(cli("reproduce", "--help").out).toMatch(/--preset choice[\s\S]*quick[\s\S]*paper/)
   })
 
-  it("rejects bad flags and config files with a message naming the field, and exit code 1", () => {
+  it("rejects bad flags and config files with a message naming the field, and exit code 1", async () => {
+    // one through a real process: the exit code, and a message without a stack trace
     const steps = cli("train", "--steps", "0", "--backend", "cpu")
     expect(steps.code).toBe(1)
     expect(steps.err).toContain("hyperlayers: invalid settings: steps (--steps): steps must be at least 1")
     expect(steps.err).not.toMatch(/\n\s+at /) // no stack trace
     const dir = tempDir("hyperlayers-cli-")
     writeFileSync(join(dir, "c.json"), JSON.stringify({ steps: 10, learningrate: 0.1 }))
-    const file = cli("train", "--config", join(dir, "c.json"))
-    expect(file.code).toBe(1)
-    expect(file.err).toMatch(/unknown setting in the config file: learningrate/)
+    expect(await cliHere("train", "--config", join(dir, "c.json"))).toMatch(/unknown setting in the config file: learningrate/)
     writeFileSync(join(dir, "s.json"), JSON.stringify({ shape: [8, 0, 1], hypernetwork: { depth: 1 } }))
-    expect(cli("train", "--config", join(dir, "s.json")).err).toMatch(/shape \(--shape\)\[1\]: a layer size must be at least 1.*hypernetwork\[depth\]: hypernetwork.depth must be at least 2/)
-    const list = cli("train", "--shape", "16x48x1")
-    expect(list.code).toBe(1)
-    expect(list.err).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')
+    expect(await cliHere("train", "--config", join(dir, "s.json"))).toMatch(/shape \(--shape\)\[1\]: a layer size must be at least 1.*hypernetwork\[depth\]: hypernetwork.depth must be at least 2/)
+    expect(await cliHere("train", "--shape", "16x48x1")).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')
     writeFileSync(join(dir, "l.json"), JSON.stringify({ shape: "8,24,1" }))
-    expect(cli("train", "--config", join(dir, "l.json")).err).toContain('shape (--shape): expected an array of numbers (e.g. [16, 48, 1]), got "8,24,1"')
-    const parse = cli("train", "--steps", "many")
-    expect(parse.code).toBe(1)
-    expect(parse.err + parse.out).toMatch(/Invalid value for flag --steps/)
-    const missing = cli("sweep", join(dir, "nope"))
-    expect(missing.code).toBe(1)
-    const norun = cli("sweep", dir)
-    expect(norun.err).toMatch(/manifest\.json/)
+    expect(await cliHere("train", "--config", join(dir, "l.json"))).toContain('shape (--shape): expected an array of numbers (e.g. [16, 48, 1]), got "8,24,1"')
+    expect(await cliHere("train", "--steps", "many")).toMatch(/Invalid value for flag --steps/)
+    expect(await cliHere("sweep", join(dir, "nope"))).not.toBe("ok")
+    expect(await cliHere("sweep", dir)).toMatch(/manifest\.json/)
   })
 
   it("prints the constructions table", () => {
@@ -62,40 +68,36 @@ describe("hyperlayers command line", () => {
     expect(note[1]).toContain("hyperlayers reproduce --preset quick --resume --out runs/r --steps 20000")
   })
 
-  it("reads numbers beginning with '-' as the values of their flags, and names what is wrong with them", () => {
+  it("reads numbers beginning with '-' as the values of their flags, and names what is wrong with them", async () => {
     expect(joinNegativeValues(["train", "--steps", "-Infinity", "--shape", "-4,8,1", "--lr", "-1e-3", "--seed", "-.5", "--resume", "-h", "--", "--x", "-5"]))
       .toEqual(["train", "--steps=-Infinity", "--shape=-4,8,1", "--lr=-1e-3", "--seed=-.5", "--resume", "-h", "--", "--x", "-5"])
-    const steps = cli("train", "--steps", "-Infinity", "--backend", "cpu")
-    expect(steps.code).toBe(1)
-    expect(steps.err + steps.out).toContain('Invalid value for flag --steps: "-Infinity"')
-    expect(steps.err + steps.out).not.toMatch(/Unrecognized flag/)
-    expect(cli("train", "--shape", "-4,8,1", "--backend", "cpu").err).toContain("hyperlayers: invalid settings: shape (--shape)[0]: a layer size must be at least 1")
-    const inputs = cli("constructions", "--inputs", "-1", "--samples", "10")
-    expect(inputs.code).toBe(1)
-    expect(inputs.err).toContain("hyperlayers: invalid settings: inputs (--inputs): inputs must be at least 1")
+    expect(await cliHere("train", "--steps", "-Infinity", "--backend", "cpu")).toBe('Invalid value for flag --steps: "-Infinity". Expected a string representing a finite number')
+    expect(await cliHere("train", "--shape", "-4,8,1", "--backend", "cpu")).toBe("hyperlayers: invalid settings: shape (--shape)[0]: a layer size must be at least 1")
+    expect(await cliHere("train", "--lr", "-1e-3", "--backend", "cpu")).toBe("hyperlayers: invalid settings: learningRate (--lr): learningRate must be positive")
+    expect(await cliHere("constructions", "--inputs", "-1", "--samples", "10")).toBe("hyperlayers: invalid settings: inputs (--inputs): inputs must be at least 1")
+    expect(await cliHere("sweep", tempDir("hyperlayers-cli-"), "--log-beta-min", "-Infinity")).toMatch(/Invalid value for flag --log-beta-min: "-Infinity"/)
   })
 
-  it("refuses unknown and mistyped keys at every nesting level of a config file", () => {
+  it("refuses unknown and mistyped keys at every nesting level of a config file", async () => {
     const dir = tempDir("hyperlayers-cli-")
     writeFileSync(join(dir, "t.json"), JSON.stringify({ hypernetwork: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3, depht: 4 } }))
-    expect(cli("train", "--config", join(dir, "t.json")).err).toContain(
+    expect(await cliHere("train", "--config", join(dir, "t.json"))).toBe(
       "hyperlayers: invalid settings: hypernetwork[depht]: unknown setting (known: activation, position, noise, attentionKey, learned, latent, depth)")
     writeFileSync(join(dir, "r.json"), JSON.stringify({ train: { hypernetwork: { depht: 4 } } }))
-    expect(cli("reproduce", "--config", join(dir, "r.json"), "--seed", "1").err).toMatch(/invalid settings: .*train\.hypernetwork\[depht\]: unknown setting \(known: activation,/)
+    expect(await cliHere("reproduce", "--config", join(dir, "r.json"), "--seed", "1")).toMatch(/invalid settings: .*train\.hypernetwork\[depht\]: unknown setting \(known: activation,/)
     writeFileSync(join(dir, "e.json"), JSON.stringify({ experiments: { sweep: { betaz: 3 }, ablation: { betas: "3" }, sweeep: {} } }))
-    const e = cli("reproduce", "--config", join(dir, "e.json"), "--seed", "1")
-    expect(e.code).toBe(1)
-    expect(e.err).toContain("experiments.sweep[betaz]: unknown setting (known: betas, seeds, samples, logBetaMin, logBetaMax, everyCheckpoint)")
-    expect(e.err).toContain("experiments.ablation[betas]: Expected number")
-    expect(e.err).toMatch(/experiments\.sweeep: unknown setting \(known: sweep, ablation,/)
+    const e = await cliHere("reproduce", "--config", join(dir, "e.json"), "--seed", "1")
+    expect(e).toContain("experiments.sweep[betaz]: unknown setting (known: betas, seeds, samples, logBetaMin, logBetaMax, everyCheckpoint)")
+    expect(e).toContain("experiments.ablation[betas]: Expected number")
+    expect(e).toMatch(/experiments\.sweeep: unknown setting \(known: sweep, ablation,/)
+    writeFileSync(join(dir, "n.json"), JSON.stringify({ train: 5 }))
+    expect(await cliHere("reproduce", "--config", join(dir, "n.json"), "--seed", "1")).toBe('hyperlayers: --config: "train" must be an object of settings, not 5')
   })
 
   it("refuses --resume to fewer steps than the run has made", async () => {
     const run = tempDir("hyperlayers-cli-")
     await runProgram(train({ runDir: run, config: tinyConfig({ steps: 4 }), resume: false }), 7)
-    const r = cli("train", "--resume", "--out", run, "--steps", "2", "--backend", "cpu")
-    expect(r.code).toBe(1)
-    expect(r.err).toMatch(/hyperlayers: cannot resume .* to step 2: it is already at step 4 .*ask for at least 4 steps/)
+    expect(await cliHere("train", "--resume", "--out", run, "--steps", "2", "--backend", "cpu")).toMatch(/^hyperlayers: cannot resume .* to step 2: it is already at step 4 .*ask for at least 4 steps$/)
   })
 
   it("stops on Ctrl-C within a step, saying what it saved, and refuses a second writer meanwhile", async () => {

@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { Effect, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
+import { runCli } from "../src/cli/main.js"
+import { cliServices } from "../src/cli/shared.js"
 import { replay } from "../src/programs/replay.js"
 import { reproduce } from "../src/programs/reproduce.js"
 import { train } from "../src/programs/train.js"
@@ -69,8 +70,8 @@ describe("replay", () => {
   it("replays a run that was trained and later swept from the command line, with the sweep's recorded settings", async () => {
     const runDir = tempDir()
     await runProgram(train({ runDir, config: tinyConfig({ steps: 4, checkpointEvery: 2 }), resume: false }), 9)
-    const swept = spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", "sweep", runDir, "--betas", "3", "--seeds", "2", "--samples", "64", "--backend", "cpu"], { encoding: "utf8", timeout: 300_000 })
-    expect(swept.status, swept.stderr).toBe(0)
+    // the sweep command, run in this process: it records the settings it ran with in the manifest
+    await Effect.runPromise(runCli(["sweep", runDir, "--betas", "3", "--seeds", "2", "--samples", "64", "--backend", "cpu"]).pipe(Effect.provide(cliServices)))
     expect(JSON.parse(readFileSync(`${runDir}/manifest.json`, "utf8")).experiments.sweep).toEqual({ betas: 3, seeds: 2, samples: 64, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 })
     const r = await runProgram(replay(runDir, `${runDir}/replay`), 9)
     expect(r.differences).toEqual([])

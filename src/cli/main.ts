@@ -39,8 +39,15 @@ export const joinNegativeValues = (args: ReadonlyArray<string>): Array<string> =
   return out
 }
 
+/**
+ * The command line as an Effect, for the given arguments (without `node` and the script): parse,
+ * run the command, fail with its typed error. `main` runs it on `process.argv`; tests run it in
+ * process.
+ */
+export const runCli = (args: ReadonlyArray<string>) => Command.runWith(root, { version: VERSION })(joinNegativeValues(args))
+
 export const main = (): void =>
-  Command.runWith(root, { version: VERSION })(joinNegativeValues(process.argv.slice(2))).pipe(
+  runCli(process.argv.slice(2)).pipe(
     // an interruption (Ctrl-C, SIGTERM) exits with 130; say so (train says what it saved)
     Effect.onInterrupt(() => Console.error("hyperlayers: interrupted")),
     // command-line parse errors are printed by Command.run with the help; print the rest plainly
