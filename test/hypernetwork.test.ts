@@ -25,7 +25,7 @@ const plan = (shape: NetShape, mode: "encoder" | "decoder-only" = "encoder", tra
   Result.getOrThrow(planGeneration(net, paramLayout(net, trained), shape, mode))
 /** Generated W's and b's as plain arrays, and the KL. */
 const run = (p: GenerationPlan, x: { theta: tf.Tensor; randoms: Record<string, tf.Tensor> }) => {
-  const g = generate(p, x.theta, x.randoms)
+  const g = Result.getOrThrow(generate(p, x.theta, x.randoms))
   return { W: g.weights.W.map(take), b: g.weights.b.map(take), kl: take(g.kl), shapes: g.weights.W.map((w) => w.shape) }
 }
 const expectClose = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4) => {
@@ -47,7 +47,7 @@ describe("the paper's hypernetwork", () => {
       noLeak(() => {
         const p = plan(shape, mode)
         const x = inputsFor(p, B, 1)
-        const g = generate(p, x.theta, x.randoms)
+        const g = Result.getOrThrow(generate(p, x.theta, x.randoms))
         expect(g.weights.W.map((w) => w.shape)).toEqual(shape.slice(1).map((n, l) => [B, shape[l]!, n]))
         expect(g.weights.b.map((b) => b.shape)).toEqual(shape.slice(1).map((n) => [B, n]))
         expect(g.kl.shape).toEqual([B])
@@ -74,7 +74,7 @@ describe("the paper's hypernetwork", () => {
       const original = run(p, x)
       const permuted = run(p, { theta, randoms })
       // expected: W1[:, π], W2[π, :], b1[π] …, through the same edge gather
-      const ref = generate(p, x.theta, x.randoms)
+      const ref = Result.getOrThrow(generate(p, x.theta, x.randoms))
       const packed = tf.concat(ref.weights.W.map((w) => tf.reshape(w, [2, -1])), 1)
       const moved = tf.gather(packed, index, 1)
       const expectedW = p.graph.layers.map(({ rows, cols, offset }) => take(tf.slice(moved, [0, offset], [2, rows * cols])))

@@ -34,7 +34,7 @@ describe("README examples", () => {
       const theta = tf.mul(yield* rng.normal("theta", [2, layout.size]), 0.1)         // 2 generations
       const randoms: Record<string, tf.Tensor> = {}
       for (const s of randomSpecs(net, shape)) randoms[s.name] = yield* rng.normal(s.name, [2, ...s.shape])
-      const { weights, kl } = generate(plan, theta, randoms)                                // W^(1): [2, 16, 48]
+      const { weights, kl } = Result.getOrThrow(generate(plan, theta, randoms))                              // W^(1): [2, 16, 48]
       const out = { W: weights.W.map((w) => w.shape), kl: Array.from(kl.dataSync()) }
       tf.dispose([theta, ...Object.values(randoms), ...weights.W, ...weights.b, kl])
       return out

@@ -80,7 +80,7 @@ export const baselineCommand = Command.make("baseline", {
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
   const { manifest, settings, thresholds } = yield* experimentSettings(run, "baseline", BaselineSettings, config, flags,
     { steps: "--steps", batch: "--batch", learningRate: "--lr", logEvery: "--log-every", samples: "--samples" })
-  const result = yield* baseline(run, manifest.config.shape, manifest.config.activation, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
+  const result = yield* baseline(run, manifest.config, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)))
   yield* Console.log(`Adam baseline: loss ${formatNumber(result.loss)}, α1 ${formatNumber(result.alpha1)}, α2 ${formatNumber(result.alpha2)}, class ${result.algorithm} → ${run}/baseline.json`)
 })).pipe(Command.withDescription("Baseline (Figure 6): the target network trained directly with Adam, its loss and order parameters → baseline.json"))
 
