@@ -7,10 +7,13 @@ import { formatNumber } from "../core/table.js"
 import { Backend } from "../services/Backend.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
-import { RunStore } from "../services/RunStore.js"
+import { RunStore, type StoreError } from "../services/RunStore.js"
 import { runEnvironment } from "./runEnvironment.js"
-import { startWorkerPool } from "./workerPool.js"
-import { disposeTrainer, initTrainer, resumeConflicts, type StepMetrics, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
+import { startWorkerPool, type WorkerError } from "./workerPool.js"
+import { type Diverged, disposeTrainer, initTrainer, resumeConflicts, runPlanOf, type StepMetrics, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
+import type { CheckpointError } from "../core/checkpoint.js"
+import { usesOnlyBuiltins } from "../layers/components.js"
+import type { RunPlanError } from "../layers/runPlan.js"
 
 export interface TrainOptions {
   readonly runDir: string
@@ -30,6 +33,9 @@ export interface TrainResult {
   readonly checkpoints: ReadonlyArray<string>
   readonly last: MetricsRow | undefined
 }
+
+/** Everything training can fail with. */
+export type TrainError = RunError | StoreError | CheckpointError | RunPlanError | Diverged | WorkerError
 
 const LOW_BETA = -6
 
@@ -54,7 +60,7 @@ const metricsLine = (row: MetricsRow) => JSON.stringify(Schema.encodeSync(Metric
  * line of `metrics.jsonl` every `logEvery` steps. With `resume`, continues exactly where the
  * latest checkpoint left off (same parameters, Adam state and random streams).
  */
-export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown, Rng | RunStore | Progress | Backend> =>
+export const train = (options: TrainOptions): Effect.Effect<TrainResult, TrainError, Rng | RunStore | Progress | Backend> =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const progress = yield* Progress
@@ -89,6 +95,8 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
           yield* Effect.logInfo(`resuming ${runDir} at step ${ckpt.step} of ${config.steps}`)
           return yield* trainerFromCheckpoint({ ...ckpt, config: { ...ckpt.config, steps: config.steps, checkpointEvery: config.checkpointEvery, logEvery: config.logEvery } })
         }
+        // the hypernetwork, the task and the shape must fit before anything is written
+        yield* runPlanOf(config)
         if (existing.length > 0) {
           return yield* new RunError({
             message: `${runDir} already holds a run (checkpoints up to step ${existing[existing.length - 1]!.step}): continue it with --resume or choose another --out`
@@ -119,6 +127,9 @@ export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown
     const lastSaved = () => savedStep === trainer.step
     if (!lastSaved()) yield* checkpoint
 
+    if (config.threads > 1 && !usesOnlyBuiltins(config.hypernetwork.stages.flatMap((s) => s.blocks.map((b) => b.kind)), config.task)) {
+      return yield* new RunError({ message: `threads: ${config.threads} needs built-in blocks and tasks (gradient worker threads cannot load a registered block or task): train with --threads 1` })
+    }
     const pool = config.threads > 1 ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
     let window: Array<StepMetrics> = []
     let last: MetricsRow | undefined
