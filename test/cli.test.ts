@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { stillDeveloping } from "../src/cli/reproduceCommand.js"
@@ -29,8 +29,18 @@ describe("hyperlayers command line", () => {
     const file = cli("train", "--config", join(dir, "c.json"))
     expect(file.code).toBe(1)
     expect(file.err).toMatch(/unknown setting in the config file: learningrate/)
-    writeFileSync(join(dir, "s.json"), JSON.stringify({ shape: [8, 0, 1], hypernetwork: { depth: 1 } }))
-    expect(cli("train", "--config", join(dir, "s.json")).err).toMatch(/shape \(--shape\)\[1\]: a layer size must be at least 1.*hypernetwork\[depth\]: hypernetwork.depth must be at least 2/)
+    writeFileSync(join(dir, "s.json"), JSON.stringify({ shape: [8, 0, 1], hypernetwork: { stages: [], readout: 2, hyperhypernetwork: { hidden: [4], perEdge: "generated" } } }))
+    expect(cli("train", "--config", join(dir, "s.json")).err).toMatch(/shape \(--shape\)\[1\]: a layer size must be at least 1.*hypernetwork \(--hypernetwork\)\[stages\]: a hypernetwork needs at least stage 0/)
+    // a spec file whose block kind no one registered, and a task no one registered: named, nothing written
+    writeFileSync(join(dir, "h.json"), readFileSync("examples/hypernetworks/paper.json", "utf8").replace('"kind": "attention"', '"kind": "atention"'))
+    const spec = cli("train", "--hypernetwork", join(dir, "h.json"), "--steps", "1", "--backend", "cpu", "--out", join(dir, "run-h"))
+    expect(spec.code).toBe(1)
+    expect(spec.err).toMatch(/stages\[1\]\.blocks\[6\]: no block of kind "atention" is registered \(known: activation, position, noise, attention, learned, kl\)/)
+    expect(existsSync(join(dir, "run-h"))).toBe(false)
+    const task = cli("train", "--task", "l3", "--steps", "1", "--backend", "cpu", "--out", join(dir, "run-t"))
+    expect(task.err).toMatch(/no task named "l3" is registered \(known: l1, l2, max-abs, l1-linf\)/)
+    expect(existsSync(join(dir, "run-t"))).toBe(false)
+    expect(cli("train", "--hypernetwork", join(dir, "none.json")).err).toMatch(/--hypernetwork .*none\.json/)
     const list = cli("train", "--shape", "16x48x1")
     expect(list.code).toBe(1)
     expect(list.err).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')
@@ -43,7 +53,7 @@ describe("hyperlayers command line", () => {
     expect(missing.code).toBe(1)
     const norun = cli("sweep", dir)
     expect(norun.err).toMatch(/manifest\.json/)
-  })
+  }, 400_000) // a dozen processes, each starting TypeScript and TensorFlow.js
 
   it("prints the constructions table", () => {
     const r = cli("constructions", "--inputs", "4", "--hidden", "12", "--samples", "2000", "--seed", "1", "--backend", "cpu")

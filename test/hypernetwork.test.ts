@@ -63,7 +63,7 @@ describe("the paper's hypernetwork", () => {
     fc.assert(fc.property(arb, fc.integer({ min: 1, max: 1000 }), ([shape, perms], seed) => {
       const p = plan(shape)
       const x = inputsFor(p, 2, seed)
-      const index = tf.tensor1d(hiddenEdgePermutation(p.graph, perms), "int32")
+      const index = tf.tensor1d(Result.getOrThrow(hiddenEdgePermutation(p.graph, perms)), "int32")
       // relabel every per-edge input: noise and KL samples, and the learned variables inside θ
       const randoms = Object.fromEntries(Object.entries(x.randoms).map(([k, t]) => [k, tf.gather(t, index, 1)]))
       const thetaParts = p.layout.entries.map((e) => tf.tidy(() => {

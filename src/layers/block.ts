@@ -74,4 +74,4 @@ export const noSpecs = (): ReadonlyArray<never> => []
 
 /** A built-in block's spec: its kind and arguments, and its name where it is not the default. */
 export const blockSpec = (kind: string, args: Readonly<Record<string, unknown>>, name: string, defaultName: string): BlockSpec =>
-  name === defaultName ? { kind, ...args } : { kind, name, ...args }
+  name === defaultName ? { kind, ...args } : { kind, ...args, name }

@@ -270,7 +270,9 @@ export const generateUnchecked = (plan: GenerationPlan, theta: tf.Tensor, random
     let kl: tf.Tensor = tf.zeros([B])
     for (const [k, stage] of net.stages.entries()) {
       const readers = stage.blocks.filter((b) => b.inputs > 0)
-      const mapped = k === 0 ? [] : tf.split(linearMap(h!, param(`M${k}`), param(`m${k}`)), readers.map((b) => b.inputs), -1)
+      const linear = k === 0 ? null : linearMap(h!, param(`M${k}`), param(`m${k}`))
+      // one reader takes the whole map (TensorFlow.js cannot take the gradient of a split into one piece)
+      const mapped = linear === null ? [] : readers.length === 1 ? [linear] : tf.split(linear, readers.map((b) => b.inputs), -1)
       const outputs = stage.blocks.map((b) => {
         const input = b.inputs === 0 ? null : mapped[readers.indexOf(b)]!
         const env = {
