@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
 import { Data, type Effect, Result } from "effect"
+import type { Condition } from "./condition.js"
 import type { NetShape } from "./netShape.js"
 
 /**
@@ -30,15 +31,25 @@ export interface Task {
   readonly inputs: { readonly min: number; readonly max: number }
   /** How the target is normalised (documented like L1's: what has mean 0 and variance 1). */
   readonly normalisation: string
+  /**
+   * The conditions of a task *family* f_c (empty for a single function such as L1): each
+   * generation draws its own c, the hyperhypernetwork reads it beside β, and `target` and `loss`
+   * receive it. See {@link Condition}.
+   */
+  readonly conditions: ReadonlyArray<Condition>
   /** Inputs `[...dims, n0]` for `shape = [...dims, n0]`. */
   readonly sampleInputs: (draws: InputDraws, shape: ReadonlyArray<number>) => Effect.Effect<tf.Tensor>
-  /** The target `[..., n0] → [..., outputs]`. */
-  readonly target: (x: tf.Tensor) => tf.Tensor
   /**
-   * The loss of each network: `prediction: [..., S, outputs]`, `x: [..., S, n0]` → `[...]` (averaged
-   * over the S samples, and over the outputs where there are several).
+   * The target `[..., S, n0] → [..., S, outputs]`; for a family, `condition` is `[..., C]` (one c
+   * per network, in the order of `conditions`).
    */
-  readonly loss: (prediction: tf.Tensor, x: tf.Tensor) => tf.Tensor
+  readonly target: (x: tf.Tensor, condition?: tf.Tensor) => tf.Tensor
+  /**
+   * The loss of each network: `prediction: [..., S, outputs]`, `x: [..., S, n0]` (and `condition:
+   * [..., C]` for a family) → `[...]`, averaged over the S samples, and over the outputs where
+   * there are several.
+   */
+  readonly loss: (prediction: tf.Tensor, x: tf.Tensor, condition?: tf.Tensor) => tf.Tensor
 }
 
 /** A task and a target network shape do not fit. */
@@ -64,6 +75,7 @@ export interface TaskDefinition {
   readonly outputs: number
   readonly inputs?: { readonly min: number; readonly max: number }
   readonly normalisation: string
+  readonly conditions?: ReadonlyArray<Condition>
   readonly sampleInputs?: Task["sampleInputs"]
   readonly target: Task["target"]
   readonly loss?: Task["loss"]
@@ -83,6 +95,14 @@ export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitio
   if (!Number.isInteger(inputs.min) || !Number.isInteger(inputs.max) || inputs.min < 1 || inputs.max < inputs.min) {
     return fail(`inputs must be integers 1 ≤ min ≤ max, got [${inputs.min}, ${inputs.max}]`)
   }
+  const conditions = d.conditions ?? []
+  const names = new Set<string>()
+  for (const c of conditions) {
+    if (c.name === "logBeta") return fail("a condition may not be called logBeta (β is every run's condition)")
+    if (names.has(c.name)) return fail(`two conditions are called ${c.name}`)
+    names.add(c.name)
+    if (!(c.min < c.max) || !Number.isFinite(c.min) || !Number.isFinite(c.max)) return fail(`condition ${c.name} needs finite min < max, got [${c.min}, ${c.max}]`)
+  }
   const target = d.target
   return Result.succeed({
     name: d.name,
@@ -90,9 +110,10 @@ export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitio
     outputs: d.outputs,
     inputs,
     normalisation: d.normalisation,
+    conditions,
     sampleInputs: d.sampleInputs ?? gaussianInputs,
     target,
-    loss: d.loss ?? ((prediction, x) => tf.tidy(() => meanSquaredError(prediction, target(x))))
+    loss: d.loss ?? ((prediction, x, condition) => tf.tidy(() => meanSquaredError(prediction, target(x, condition))))
   })
 }
 

@@ -21,9 +21,10 @@ export interface ObjectiveContext {
 }
 
 /**
- * The training objective of B.2.2 for one batch: each β makes its θ, each θ generates a network
- * with its own random inputs, each network is scored by the task on its own inputs
- * `x: [B, S, n0]`, and the objective is the mean of `log(L + β·KL)`.
+ * The training objective of B.2.2 for one batch: each β (and, for a task family, each condition
+ * `condition: [B, C]`) makes its θ, each θ generates a network with its own random inputs, each
+ * network is scored by the task on its own inputs `x: [B, S, n0]`, and the objective is the mean of
+ * `log(L + β·KL)`.
  */
 export const paretoObjective = (
   run: ObjectiveContext,
@@ -31,12 +32,13 @@ export const paretoObjective = (
   logBeta: tf.Tensor,
   x: tf.Tensor,
   randoms: Readonly<Record<string, tf.Tensor>>,
-  activation: Activation = "swish"
+  activation: Activation = "swish",
+  condition?: tf.Tensor
 ): ParetoTerms =>
   tf.tidy(() => {
-    const theta = hyperweights(run.plan.layout, run.hyperhypernetwork, params, logBeta)
+    const theta = hyperweights(run.plan.layout, run.hyperhypernetwork, params, logBeta, condition)
     const g = generateUnchecked(run.plan, theta, randoms)
-    const loss = run.task.loss(forward(netWeightsOrThrow(run.plan.graph.shape, g.W, g.bias), x, activation), x)
+    const loss = run.task.loss(forward(netWeightsOrThrow(run.plan.graph.shape, g.W, g.bias), x, activation), x, condition)
     const beta = tf.pow(10, logBeta)
     const objective = tf.mean(tf.log(tf.add(loss, tf.mul(beta, g.kl))))
     return { objective, loss, kl: g.kl }

@@ -43,5 +43,5 @@ export const resolveRun = (run: RunDefinition, components: Components): Result.R
     const net = yield* makeHypernetwork(run.hypernetwork, components.blocks)
     const layout = paramLayout(net, run.shape)
     const plan = yield* planGeneration(net, layout, run.shape, "encoder")
-    return { net, task, layout, plan, randoms: randomSpecs(net, run.shape), hyperhypernetwork: hyperhypernetworkFor(layout, net.hyperhypernetwork) }
+    return { net, task, layout, plan, randoms: randomSpecs(net, run.shape), hyperhypernetwork: hyperhypernetworkFor(layout, net.hyperhypernetwork, task.conditions) }
   })

@@ -18,12 +18,12 @@ export interface ShardGradient {
  */
 export const shardGradient = (
   run: ObjectiveContext, params: HyperhypernetworkParams, logBeta: tf.Tensor, x: tf.Tensor,
-  randoms: Readonly<Record<string, tf.Tensor>>, activation: Activation, total: number
+  randoms: Readonly<Record<string, tf.Tensor>>, activation: Activation, total: number, condition?: tf.Tensor
 ): ShardGradient => {
   let loss: tf.Tensor | undefined
   let kl: tf.Tensor | undefined
   const { value, grads } = tf.valueAndGrads((...ps: Array<tf.Tensor>) => {
-    const terms = paretoObjective(run, ps, logBeta, x, randoms, activation)
+    const terms = paretoObjective(run, ps, logBeta, x, randoms, activation, condition)
     loss = tf.keep(terms.loss)
     kl = tf.keep(terms.kl)
     return tf.mul(terms.objective, logBeta.shape[0]! / total) as tf.Scalar

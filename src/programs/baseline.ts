@@ -14,7 +14,7 @@ import { streamDraws } from "../services/inputDraws.js"
 import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
-import { evaluationInputs } from "./evaluate.js"
+import { evaluationInputs, referenceCondition } from "./evaluate.js"
 
 interface Trained {
   readonly network: StoredNetwork
@@ -38,12 +38,14 @@ const trainOne = (task: Task, shape: NetShape, activation: Activation, settings:
     }
     const net = () => netWeightsOrThrow(shape, params.filter((_, k) => k % 2 === 0), params.filter((_, k) => k % 2 === 1))
     const optimizer = tf.train.adam(settings.learningRate)
+    // a task family is trained at its reference condition
+    const condition = task.conditions.length === 0 ? undefined : tf.tensor1d([...referenceCondition(task)])
     const curve: Array<{ step: number; loss: number }> = []
     let window = 0
     try {
       for (let step = 1; step <= settings.steps; step++) {
         const batch = yield* task.sampleInputs(streamDraws(rng, `baseline/${seed}/x`), [settings.batch, shape[0]!])
-        const cost = optimizer.minimize(() => tf.mean(task.loss(forward(net(), batch, activation), batch)) as tf.Scalar, true, params)!
+        const cost = optimizer.minimize(() => tf.mean(task.loss(forward(net(), batch, activation), batch, condition)) as tf.Scalar, true, params)!
         window += cost.dataSync()[0]!
         tf.dispose([batch, cost])
         if (step % settings.logEvery === 0) {
@@ -52,7 +54,7 @@ const trainOne = (task: Task, shape: NetShape, activation: Activation, settings:
           yield* progress.update(`baseline ${seed}`, { done: step, total: settings.steps, detail: `loss ${formatNumber(curve[curve.length - 1]!.loss)}` })
         }
       }
-      const loss = tf.tidy(() => tf.mean(task.loss(forward(net(), x, activation), x)).dataSync()[0]!)
+      const loss = tf.tidy(() => tf.mean(task.loss(forward(net(), x, activation), x, condition === undefined ? undefined : tf.expandDims(condition, 0))).dataSync()[0]!)
       const network: StoredNetwork = {
         shape,
         W: params.filter((_, k) => k % 2 === 0).map((p) => Array.from(p.dataSync())),
@@ -61,7 +63,7 @@ const trainOne = (task: Task, shape: NetShape, activation: Activation, settings:
       return { network, loss, curve } satisfies Trained
     } finally {
       optimizer.dispose()
-      tf.dispose(params)
+      tf.dispose([...params, ...(condition === undefined ? [] : [condition])])
     }
   })
 

@@ -8,6 +8,7 @@ import { forward, netWeightsOrThrow } from "../core/network.js"
 import { doubleSidedness, type Matrix, seedDependence, signAgreement, strongestConnection } from "../core/orderParameters.js"
 import type { TrainConfig } from "../core/trainConfig.js"
 import type { GenerationMode } from "../layers/block.js"
+import { referenceValue } from "../core/condition.js"
 import { checkTaskShape, type Task, type TaskShapeError } from "../core/task.js"
 import { generateUnchecked, type GenerationError, type Hypernetwork, planGeneration, randomSpecs } from "../layers/hypernetwork.js"
 import { hyperhypernetworkShapes, hyperweights } from "../layers/hyperhypernetwork.js"
@@ -92,9 +93,16 @@ const planFor = (model: TrainedModel, target: NetShape, mode: GenerationMode) =>
     return yield* Effect.fromResult(planGeneration(model.run.net, model.run.layout, target, mode))
   })
 
-/** θ `[B, P]` of a model at each log10 β. */
-const thetaAt = (model: TrainedModel, logBetas: ReadonlyArray<number>): tf.Tensor =>
-  tf.tidy(() => hyperweights(model.run.layout, model.run.hyperhypernetwork, model.params, tf.tensor1d([...logBetas])))
+/** The values a task family's conditions take in programs that evaluate one network per β. */
+export const referenceCondition = (task: Task): ReadonlyArray<number> => task.conditions.map(referenceValue)
+
+/** `[B, C]` of conditions, or undefined for a task without any. */
+const conditionTensor = (task: Task, conditions: ReadonlyArray<ReadonlyArray<number>>): tf.Tensor | undefined =>
+  task.conditions.length === 0 ? undefined : tf.tensor2d(conditions.map((c) => [...c]), [conditions.length, task.conditions.length])
+
+/** θ `[B, P]` of a model at each log10 β (and, for a task family, each condition `[B, C]`). */
+export const thetaAt = (model: TrainedModel, logBetas: ReadonlyArray<number>, condition?: tf.Tensor): tf.Tensor =>
+  tf.tidy(() => hyperweights(model.run.layout, model.run.hyperhypernetwork, model.params, tf.tensor1d([...logBetas]), condition))
 
 /**
  * Generate and score one network per (log β, seed) pair, in chunks sized to the target's edges.
@@ -104,7 +112,7 @@ const evaluateGenerations = (
   model: TrainedModel,
   target: NetShape,
   mode: GenerationMode,
-  pairs: ReadonlyArray<{ readonly logBeta: number; readonly seed: number }>,
+  pairs: ReadonlyArray<{ readonly logBeta: number; readonly seed: number; readonly condition?: ReadonlyArray<number> }>,
   samples: number
 ): Effect.Effect<ReadonlyArray<GenerationEval>, GenerationError | TaskShapeError, Rng> =>
   Effect.gen(function* () {
@@ -116,11 +124,13 @@ const evaluateGenerations = (
       for (let at = 0; at < pairs.length; at += chunk) {
         const part = pairs.slice(at, at + chunk)
         const randoms = yield* seedRandoms(model.run.net, target, part.map((p) => p.seed))
+        const reference = referenceCondition(model.run.task)
         const [loss, kl, W1, W2norm] = tf.tidy(() => {
-          const g = generateUnchecked(plan, thetaAt(model, part.map((p) => p.logBeta)), randoms)
+          const condition = conditionTensor(model.run.task, part.map((p) => p.condition ?? reference))
+          const g = generateUnchecked(plan, thetaAt(model, part.map((p) => p.logBeta), condition), randoms)
           const net = netWeightsOrThrow(target, g.W, g.bias)
           const W2 = g.W[1]
-          return [model.run.task.loss(forward(net, x, model.config.activation), x), g.kl, g.W[0]!, W2 === undefined ? undefined : tf.norm(W2, "euclidean", -1)]
+          return [model.run.task.loss(forward(net, x, model.config.activation), x, condition), g.kl, g.W[0]!, W2 === undefined ? undefined : tf.norm(W2, "euclidean", -1)]
         })
         const [lv, kv, wv, ov] = [loss.dataSync(), kl.dataSync(), W1.dataSync(), W2norm?.dataSync()]
         const [rows, cols] = [target[0]!, target[1]!]
@@ -183,14 +193,17 @@ export const evaluateBetas = (model: TrainedModel, target: NetShape, mode: Gener
 /** Generation seeds 0 … count − 1. */
 export const seedList = (count: number): ReadonlyArray<number> => Array.from({ length: count }, (_, k) => k)
 
-/** One generated network of the trained shape with all its weights, for drawing. */
-export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number): Effect.Effect<StoredNetwork, GenerationError | TaskShapeError, Rng> =>
+/**
+ * One generated network of the trained shape with all its weights, for drawing (at the task
+ * family's reference condition unless `condition` is given).
+ */
+export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number, condition?: ReadonlyArray<number>): Effect.Effect<StoredNetwork, GenerationError | TaskShapeError, Rng> =>
   Effect.gen(function* () {
     const shape = model.config.shape
     const plan = yield* planFor(model, shape, mode)
     const randoms = yield* seedRandoms(model.run.net, shape, [seed])
     const stored = withTensorScope((): StoredNetwork => {
-      const g = generateUnchecked(plan, thetaAt(model, [logBeta]), randoms)
+      const g = generateUnchecked(plan, thetaAt(model, [logBeta], conditionTensor(model.run.task, [condition ?? referenceCondition(model.run.task)])), randoms)
       return { shape, W: g.W.map((w) => Array.from(w.dataSync())), b: g.bias.map((b) => Array.from(b.dataSync())) }
     })
     tf.dispose(Object.values(randoms))

@@ -9,7 +9,7 @@ import { resolveRun, type RunPlan, type RunPlanError } from "../layers/runPlan.j
 import { shardGradient } from "../layers/shardGradient.js"
 import type { ShardResult } from "../workers/shardProtocol.js"
 import { shardSizes, WorkerError, type WorkerPool } from "./workerPool.js"
-import { streamDraws } from "../services/inputDraws.js"
+import { drawConditions, streamDraws } from "../services/inputDraws.js"
 import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
 
@@ -173,6 +173,7 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
     const x = yield* t.run.task.sampleInputs(streamDraws(rng, "train/x"), [B, S, shape[0]!])
     const randoms: Record<string, tf.Tensor> = {}
     for (const s of t.run.randoms) randoms[s.name] = yield* rng.normal(`train/${s.name}`, [B, ...s.shape])
+    const condition = yield* drawConditions(rng, "train/condition", t.run.task.conditions, B)
     const sizes = shardSizes(B, 1 + (pool?.size ?? 0))
     // shards 1… go to the workers first, so they run while this thread computes shard 0
     const remote: Array<Promise<ShardResult>> = []
@@ -180,19 +181,22 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
       const params = t.params.map((p) => Float32Array.from(p.dataSync()))
       const [lv, xv] = [logBeta.dataSync() as Float32Array, x.dataSync() as Float32Array]
       const rv = Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, v.dataSync() as Float32Array]))
+      const cv = condition?.dataSync() as Float32Array | undefined
       let at = sizes[0]!
       for (let k = 1; k < sizes.length; k++) {
         const n = sizes[k]!
         const rows = (v: Float32Array) => v.slice((at * v.length) / B, ((at + n) * v.length) / B)
         remote.push(pool!.run(k - 1, {
-          config: t.config, params, logBeta: rows(lv), x: rows(xv), randoms: Object.fromEntries(Object.entries(rv).map(([k2, v]) => [k2, rows(v)])), size: n, total: B
+          config: t.config, params, logBeta: rows(lv), x: rows(xv), randoms: Object.fromEntries(Object.entries(rv).map(([k2, v]) => [k2, rows(v)])), size: n, total: B,
+          ...(cv === undefined ? {} : { condition: rows(cv) })
         }))
         at += n
       }
     }
     const head = (v: tf.Tensor) => tf.slice(v, 0, sizes[0]!)
     const local = tf.tidy(() => {
-      const g = shardGradient(t.run, t.params, head(logBeta), head(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, head(v)])), activation, B)
+      const g = shardGradient(t.run, t.params, head(logBeta), head(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, head(v)])), activation, B,
+        condition === undefined ? undefined : head(condition))
       return { objective: g.objective, grads: [...g.grads], loss: g.loss, kl: g.kl }
     })
     const results = yield* Effect.tryPromise({ try: () => Promise.all(remote), catch: (e) => (e instanceof WorkerError ? e : new WorkerError({ message: String(e) })) })
@@ -205,7 +209,7 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
       t.optimizer.applyGradients(t.params.map((p, k) => ({ name: p.name, tensor: grads[k]! })))
       tf.dispose(grads)
     }
-    tf.dispose([local.objective, ...local.grads, local.loss, local.kl, logBeta, x, ...Object.values(randoms)])
+    tf.dispose([local.objective, ...local.grads, local.loss, local.kl, logBeta, x, ...Object.values(randoms), ...(condition === undefined ? [] : [condition])])
     if (!Number.isFinite(objective)) {
       return yield* new Diverged({ step: t.step + 1, message: `training diverged at step ${t.step + 1}: the objective is ${objective}` })
     }
