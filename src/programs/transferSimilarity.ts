@@ -62,7 +62,10 @@ export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D)
     if (f.rank !== 2 || f.shape[0] !== inputs.shape[0] || f.shape[1] !== d) {
       return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} must map inputs [${inputs.shape.join(", ")}] to features [${inputs.shape[0]}, ${d ?? "d"}], got [${f.shape.join(", ")}]` }))
     }
-    if (!tf.tidy(() => tf.all(tf.isFinite(f))).dataSync()[0]) {
+    const finite = tf.tidy(() => tf.all(tf.isFinite(f)))
+    const allFinite = finite.dataSync()[0] === 1
+    finite.dispose()
+    if (!allFinite) {
       return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} gives non-finite features` }))
     }
   }
