@@ -33,7 +33,7 @@ export const byLevelSpec = (r: SimilarityResult): TopLevelSpec => ({
   title: "Both measures along the known order (left: most similar); Δ as a share of the reference's own drop",
   data: {
     values: r.datasets.flatMap((d) => d.rows.flatMap((row) => [
-      { dataset: d.dataset, measure: "Δ / Δ_self", value: row.transferRatio, level: row.level, group: row.group, encoder: row.encoder, reference: row.reference },
+      ...(row.transferRatio === null ? [] : [{ dataset: d.dataset, measure: "Δ / Δ_self", value: row.transferRatio, level: row.level, group: row.group, encoder: row.encoder, reference: row.reference }]),
       { dataset: d.dataset, measure: "linear CKA", value: row.cka, level: row.level, group: row.group, encoder: row.encoder, reference: row.reference }
     ]))
   },

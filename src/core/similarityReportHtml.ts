@@ -24,7 +24,7 @@ const groupTable = (d: DatasetSimilarity) => {
     const [, level, label] = key.split("|") as [string, string, string]
     const rows = d.rows.filter((r) => `${r.group}${r.sigma === null ? "" : ` σ = ${r.sigma}`}` === label && String(r.level) === level)
     const avg = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length
-    return [esc(label), level, String(rows.length), n(avg((r) => r.delta)), n(avg((r) => r.transferRatio)), n(avg((r) => r.cka))]
+    return [esc(label), level, String(rows.length), n(avg((r) => r.delta)), n(rows.every((r) => r.transferRatio !== null) ? avg((r) => r.transferRatio!) : null), n(avg((r) => r.cka))]
   }))
 }
 

@@ -146,8 +146,8 @@ export const SimilarityRow = Schema.Struct({
   lossAfter: Schema.Number,
   /** Δ = ℓ_B⁰ − ℓ_B¹. */
   delta: Schema.Number,
-  /** Δ over the reference's own drop ℓ_A⁰ − ℓ_A¹ (1 for the reference). */
-  transferRatio: Schema.Number,
+  /** Δ over the reference's own drop ℓ_A⁰ − ℓ_A¹ (1 for the reference; null where that drop is 0). */
+  transferRatio: Schema.NullOr(Schema.Number),
   /**
    * Δ_AB / sqrt(Δ_AA · Δ_BB), each encoder's own drop under the same steps normalising it (to first
    * order the cosine of ∇_φ ℓ_A and ∇_φ ℓ_B); null where an own drop is not positive.

@@ -28,7 +28,7 @@ import { initMlp, trainEncoder } from "./encoders.js"
 import { runEnvironment } from "./runEnvironment.js"
 import { loadPenguins, splitData, syntheticData } from "./similarityData.js"
 import { similarityFigures } from "./similarityReport.js"
-import { disposeProbeHypernetwork, encodeAll, fitConditions, pretrainProbeHypernetwork, type ProbeHypernetwork, transferLosses } from "./transferSimilarity.js"
+import { checkTransferFinite, disposeProbeHypernetwork, encodeAll, fitConditions, pretrainProbeHypernetwork, type ProbeHypernetwork, transferLosses } from "./transferSimilarity.js"
 
 /** An encoder of the experiment: its network, role and (if trained) final training loss. */
 interface ZooEncoder {
@@ -153,10 +153,11 @@ export const similarityDataset = (name: DatasetName, settings: SimilaritySetting
       ])
 
       // each encoder's own drop Δ_BB, for the normalised Δ_AB / sqrt(Δ_AA · Δ_BB)
-      const selfDrops = compared.map((_, z) => {
-        const t = transferLosses(h, conditions, features, probeY, z, settings.transfer)
-        return t.before[z]! - t.after[z]!
-      })
+      const selfDrops: Array<number> = []
+      for (const z of compared.keys()) {
+        const t = yield* checkTransferFinite(transferLosses(h, conditions, features, probeY, z, settings.transfer))
+        selfDrops.push(t.before[z]! - t.after[z]!)
+      }
       const normalised = (a: number, z: number, delta: number) =>
         selfDrops[a]! > 0 && selfDrops[z]! > 0 ? delta / Math.sqrt(selfDrops[a]! * selfDrops[z]!) : null
 
@@ -174,7 +175,7 @@ export const similarityDataset = (name: DatasetName, settings: SimilaritySetting
         const a = compared.indexOf(ref)
         const members = compared.map((e, z) => ({ e, z })).filter(({ e }) =>
           e !== ref && ((e.role !== "permuted" && e.role !== "noise") || e.reference === r))
-        const { before, after } = transferLosses(h, conditions, features, probeY, a, settings.transfer)
+        const { before, after } = yield* checkTransferFinite(transferLosses(h, conditions, features, probeY, a, settings.transfer))
         const selfDelta = before[a]! - after[a]!
         const ckas = withTensorScope(() => {
           const all = tf.unstack(features)
@@ -187,7 +188,7 @@ export const similarityDataset = (name: DatasetName, settings: SimilaritySetting
         for (const [j, { e, z }] of members.entries()) {
           const cka = yield* Effect.fromResult(ckas[j]!)
           const delta = before[z]! - after[z]!
-          refRows.push({ reference: ref.name, encoder: e.name, ...levelOf(e), sigma: e.sigma ?? null, cka, lossBefore: before[z]!, lossAfter: after[z]!, delta, transferRatio: delta / selfDelta, deltaNormalised: normalised(a, z, delta) })
+          refRows.push({ reference: ref.name, encoder: e.name, ...levelOf(e), sigma: e.sigma ?? null, cka, lossBefore: before[z]!, lossAfter: after[z]!, delta, transferRatio: selfDelta !== 0 ? delta / selfDelta : null, deltaNormalised: normalised(a, z, delta) })
         }
         rows.push(...refRows)
         const zooRows = refRows.filter((x) => x.group !== "self")

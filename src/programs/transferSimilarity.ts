@@ -223,6 +223,15 @@ export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D
     return { before, after }
   })
 
+/**
+ * Fail with {@link InvalidInput} naming `transfer.learningRate` when a loss after the transfer
+ * steps is not finite (the steps diverged), so that no NaN reaches a result.
+ */
+export const checkTransferFinite = (t: TransferLosses): Effect.Effect<TransferLosses, InvalidInput> =>
+  [...t.before, ...t.after].every(Number.isFinite)
+    ? Effect.succeed(t)
+    : Effect.fail(new InvalidInput({ source: "transfer.learningRate", message: "a loss became non-finite during the transfer steps: lower transfer.learningRate or transfer.steps" }))
+
 /** One candidate's similarity to the reference. */
 export interface CandidateSimilarity {
   readonly name: string
@@ -285,7 +294,7 @@ export const functionalSimilarity = (args: {
         const hyper = yield* pretrainProbeHypernetwork(poolFeatures, targets, args.hypernetwork, args.stream ?? "similarity/H")
         held.hyper = hyper
         const conditions = keep(fitConditions(hyper, features, targets, args.hypernetwork))
-        const { before, after } = transferLosses(hyper, conditions, features, targets, 0, transfer)
+        const { before, after } = yield* checkTransferFinite(transferLosses(hyper, conditions, features, targets, 0, transfer))
         const cka = withTensorScope(() => {
           const all = tf.unstack(features)
           return all.slice(1).map((f) => linearCka(all[0]!, f))
