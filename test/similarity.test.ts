@@ -188,6 +188,9 @@ describe("functional similarity by hypernetwork transfer", () => {
     expect((yield* call({ labels: Array.from({ length: 60 }, () => 3) })).message).toContain("labels[0] must be an integer in [0, 3)")
     expect((yield* call({ candidates: [{ name: "narrow", encode: (x) => tf.slice(x, [0, 0], [-1, 2]) }] })).message).toContain("encoder narrow must map inputs [60, 4] to features [60, 5], got [60, 2]")
     expect((yield* call({ candidates: [{ name: "broken", encode: () => { throw new Error("boom") } }] })).message).toContain("encoder broken failed")
+    // an encoder that hands back its input: the error must not dispose the caller's tensor
+    expect((yield* call({ candidates: [{ name: "identity", encode: (x) => x }] })).message).toContain("encoder identity must map inputs [60, 4] to features [60, 5], got [60, 4]")
+    expect(inputs.isDisposed).toBe(false)
     expect((yield* call({ transfer: { steps: 0, learningRate: 0.1 } })).message).toContain("transfer.steps must be at least 1")
     expect((yield* call({ hypernetwork: { ...hypernetwork, learningRate: -1 } })).message).toContain("hypernetwork.learningRate must be greater than 0")
     expect((yield* call({ pool: [] })).source).toBe("pool")

@@ -53,7 +53,8 @@ export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D)
   for (const enc of encoders) {
     let f: tf.Tensor
     try {
-      f = tf.tidy(() => enc.encode(inputs))
+      // a copy, so that an encoder returning its input (or any tensor it keeps) is never disposed here
+      f = tf.tidy(() => tf.clone(enc.encode(inputs)))
     } catch (e) {
       return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} failed on inputs [${inputs.shape.join(", ")}]: ${describe(e)}` }))
     }
