@@ -73,3 +73,19 @@ export { baseline, type BaselineTarget } from "./programs/baseline.js"
 export { experimentCommand, report } from "./programs/report.js"
 export { reproduce } from "./programs/reproduce.js"
 export { replay } from "./programs/replay.js"
+// functional similarity by hypernetwork transfer (issue 14, item 3)
+export { type FeatureMatrix, linearCka, linearCkaOfMatrices } from "./core/cka.js"
+export { fractionalRanks, spearman } from "./core/rankCorrelation.js"
+export { permuteHiddenUnits, perturbWeights } from "./core/encoderVariants.js"
+export { type LabelledData, type Labelling, penguinsFromJson } from "./core/labelledData.js"
+export {
+  decodeSimilaritySettings, DatasetSimilarity, ProbeHypernetworkSettings, SimilarityManifest, SimilarityResult, SimilaritySettings, similarityPresets, TransferSettings
+} from "./core/similaritySettings.js"
+export { type Encoder, mlpEncoder } from "./layers/encoder.js"
+export { generateClassifiers, initProbeHypernetwork, probeHypernetworkShape, type ProbeHypernetworkSpec, probeLoss } from "./layers/linearProbeHypernetwork.js"
+export { initMlp, trainEncoder } from "./programs/encoders.js"
+export { loadPenguins, syntheticData } from "./programs/similarityData.js"
+export {
+  disposeProbeHypernetwork, encodeAll, fitConditions, functionalSimilarity, pretrainProbeHypernetwork, type ProbeHypernetwork, transferLosses
+} from "./programs/transferSimilarity.js"
+export { similarity, similarityDataset } from "./programs/similarity.js"
