@@ -5,13 +5,14 @@ import { constructionsCommand } from "./constructionsCommand.js"
 import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportCommand, sweepCommand } from "./experimentCommands.js"
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
+import { runnerCommand, studyCommand } from "./studyCommand.js"
 import { trainCommand } from "./trainCommand.js"
 
 const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
-  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand])
+  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, and run studies across seeds"),
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, runnerCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */
