@@ -144,7 +144,7 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
   const results = yield* existingResults(options.studyDir)
   const skipped = cells.filter((c) => results.has(c.id)).length
   const todo = cells.filter((c) => !results.has(c.id))
-  const writeResults = store.writeText(files.results, encodeStudyResults(plan.name, cells, [...results.values()]))
+  const writeResults = Effect.suspend(() => store.writeText(files.results, encodeStudyResults(plan.name, cells, [...results.values()])))
   const counts = () => {
     const mine = [...results.values()].filter((r) => inPlan.has(r.id))
     return { done: mine.filter((r) => r.status === "done").length, failed: mine.filter((r) => r.status === "failed").length }
@@ -174,17 +174,19 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
         options.log("no runners started here: start them with `hyperlayers runner --database <url>`")
       }
       while (pending.size > 0) {
-        let changed = false
+        const finished: Array<CellResult> = []
         for (const { cell, executionId } of [...pending.values()]) {
           const polled = yield* CellWorkflow.poll(executionId)
           if (Option.isNone(polled) || polled.value._tag !== "Complete") continue
           const result = resultFromExit(cell, polled.value.exit)
           results.set(cell.id, result)
           pending.delete(cell.id)
-          changed = true
-          options.log(`cell ${cellLabel(cell)}: ${describeResult(result)}`)
+          finished.push(result)
         }
-        if (changed) yield* writeResults
+        if (finished.length > 0) {
+          yield* writeResults
+          for (const r of finished) options.log(`cell ${cellLabel(r)}: ${describeResult(r)}`)
+        }
         const running = yield* runningCells(timing)
         const { done, failed } = counts()
         yield* progress.update("study", { done: done + failed, total: cells.length, detail: `done ${done}, running ${running ?? "?"}, failed ${failed}` })
