@@ -1,5 +1,6 @@
+import * as nodeFs from "node:fs"
 import { hostname } from "node:os"
-import { Cause, Clock, Effect, FileSystem, Layer } from "effect"
+import { Cause, Clock, Effect, FileSystem, Layer, Schedule } from "effect"
 import type { CellResult, CellTraining } from "../core/cellResult.js"
 import { Backend, backendLayer, type BackendRequest } from "../services/Backend.js"
 import { silentProgressLayer } from "../services/Progress.js"
@@ -20,6 +21,9 @@ import { train } from "./train.js"
  * experiments, each with a fresh Rng seeded by the cell's seed, as the stand-alone commands do.
  * A cell's result therefore does not depend on how often it was interrupted or retried.
  *
+ * Two deliveries of one cell on one machine (a claim that lapsed while its runner was busy) take
+ * turns on the run directory: the second waits for the first and then finds its checkpoints.
+ *
  * Fails with a {@link CellFailure} carrying the error's message (a diverged run, an out-of-memory
  * error, a bad file); an interruption is passed on so that the attempt goes back to the queue.
  */
@@ -35,6 +39,7 @@ export const studyCellRunner = (options: { readonly runsDir: string; readonly ba
       const { config, experiments: e } = cell
       const seeded = <A, E, R>(p: Effect.Effect<A, E, R>) => Effect.provide(p, seededRngLayer(cell.seed))
 
+      yield* runDirLock(runDir)
       const resume = (yield* store.listCheckpoints(runDir)).length > 0
       yield* seeded(train({ runDir, config, resume, command: `study ${cell.study}: arm ${cell.arm}, seed ${cell.seed}` }))
       for (const c of yield* store.listCheckpoints(runDir)) {
@@ -66,6 +71,7 @@ export const studyCellRunner = (options: { readonly runsDir: string; readonly ba
       return result
     })
     return program.pipe(
+      Effect.scoped,
       Effect.provide(Layer.mergeAll(backendLayer(options.backend), silentProgressLayer)),
       Effect.catchCause((cause) => Effect.gen(function* () {
         if (Cause.hasInterruptsOnly(cause)) return yield* Effect.failCause(cause as Cause.Cause<never>)
@@ -100,3 +106,52 @@ const lastMetrics = (runDir: string) => Effect.gen(function* () {
   const training: CellTraining = { step: num("step"), objective: num("objective"), loss: num("loss"), kl: num("kl"), lossLowBeta: num("lossLowBeta") }
   return training
 })
+
+const LOCK_STALE_MS = 60_000
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Hold `<runDir>.lock` for the scope (it names `host/pid` and is touched every 5 s). A lock held by
+ * a live process is waited for; one whose process is gone (this host) or that has not been touched
+ * for a minute (any host) is taken over.
+ */
+const runDirLock = (runDir: string) => {
+  const file = `${runDir}.lock`
+  const me = `${hostname()}/${process.pid}`
+  const tryAcquire = Effect.sync((): boolean => {
+    nodeFs.mkdirSync(runDir.slice(0, runDir.lastIndexOf("/")), { recursive: true })
+    try {
+      nodeFs.writeFileSync(file, me, { flag: "wx" })
+      return true
+    } catch {
+      try {
+        const holder = nodeFs.readFileSync(file, "utf8")
+        const [host, pid] = holder.split("/")
+        const stale = (host === hostname() && !pidAlive(Number(pid))) || Date.now() - nodeFs.statSync(file).mtimeMs > LOCK_STALE_MS
+        if (stale) nodeFs.rmSync(file, { force: true })
+      } catch { /* released meanwhile: try again */ }
+      return false
+    }
+  })
+  return Effect.acquireRelease(
+    tryAcquire.pipe(Effect.repeat({ schedule: Schedule.spaced("1 second"), until: (ok) => ok })),
+    () => Effect.sync(() => {
+      try {
+        if (nodeFs.readFileSync(file, "utf8") === me) nodeFs.rmSync(file, { force: true })
+      } catch { /* gone already */ }
+    })
+  ).pipe(Effect.andThen(Effect.forkScoped(Effect.sync(() => {
+    try {
+      const now = new Date()
+      nodeFs.utimesSync(file, now, now)
+    } catch { /* taken over */ }
+  }).pipe(Effect.repeat(Schedule.spaced("5 seconds"))))))
+}

@@ -173,10 +173,17 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
       } else {
         options.log("no runners started here: start them with `hyperlayers runner --database <url>`")
       }
+      let unreachable = false
       while (pending.size > 0) {
         const finished: Array<CellResult> = []
         for (const { cell, executionId } of [...pending.values()]) {
-          const polled = yield* CellWorkflow.poll(executionId)
+          // a database that is down (restarting, unreachable) is waited for, not a failure
+          const polled = yield* CellWorkflow.poll(executionId).pipe(Effect.catchCause((cause) => Effect.gen(function* () {
+            if (!unreachable) yield* Effect.logWarning(`the study database is unreachable; waiting for it (${Cause.pretty(cause).split("\n")[0]})`)
+            unreachable = true
+            return Option.none()
+          })))
+          if (Option.isSome(polled)) unreachable = false
           if (Option.isNone(polled) || polled.value._tag !== "Complete") continue
           const result = resultFromExit(cell, polled.value.exit)
           results.set(cell.id, result)
