@@ -26,7 +26,7 @@ export { presets } from "./core/presets.js"
 export { MetricsRow, RunManifest } from "./core/runManifest.js"
 export { AblationResult, BaselineResult, Experiment, GeneralizationResult, RunSummary, StoredNetwork, SweepResult } from "./core/results.js"
 export { missingExperiments, type RunResults } from "./core/summary.js"
-export { canonicalJson } from "./core/canonicalJson.js"
+export { type Canonical, canonicalJson } from "./core/canonicalJson.js"
 // hypernetworks as data
 export { BlockSpec, defaultHyperhypernetwork, HyperhypernetworkSpec, HypernetworkSpec, StageSpec } from "./core/hypernetworkSpec.js"
 export { paperHypernetworkSpec, PaperSizes, paperSizes } from "./core/paperHypernetworkSpec.js"
@@ -34,6 +34,12 @@ export { type BlockDefinition, defineBlock, HypernetworkSpecError, UnknownCompon
 export { builtinBlocks } from "./layers/builtinBlocks.js"
 export { builtinComponents, type Components, componentsWith, findTask } from "./layers/components.js"
 export { resolveRun, type RunDefinition, type RunPlan, type RunPlanError } from "./layers/runPlan.js"
+// studies: plans, cells, results
+export { cellId } from "./core/cellId.js"
+export { CellExperiments, decodePlan, planSeeds, resolvePlan, StudyCell, StudyPlan } from "./core/studyPlan.js"
+export { CellExecution, CellResult, withoutExecution } from "./core/cellResult.js"
+export { encodeStudyResults, StudyResults } from "./core/studyResults.js"
+export { maskDatabaseUrl } from "./core/databaseUrl.js"
 // hyperlayer blocks and hypernetworks
 export { type Block, type BlockContext, type BlockEnv, type BlockResult, blockSpec, type GenerationMode, noSpecs, type ParamSpec, type TensorSpec } from "./layers/block.js"
 export { activationBlock } from "./layers/blocks/activation.js"
@@ -60,6 +66,7 @@ export { Registry, registryLayer } from "./services/Registry.js"
 export { Progress, silentProgressLayer, terminalProgressLayer } from "./services/Progress.js"
 export { type CheckpointFile, RunStore, runStoreLayer, StoreError } from "./services/RunStore.js"
 export { type Checkpoint, CheckpointError } from "./core/checkpoint.js"
+export { DatabaseError, EmbeddedPostgres, embeddedPostgresLayer, startEmbeddedPostgres } from "./services/EmbeddedPostgres.js"
 // programs
 export { constructionsTable } from "./programs/constructionsTable.js"
 export { train, type TrainError, type TrainOptions, type TrainResult } from "./programs/train.js"
@@ -89,3 +96,7 @@ export {
   disposeProbeHypernetwork, encodeAll, fitConditions, functionalSimilarity, pretrainProbeHypernetwork, type ProbeHypernetwork, transferLosses
 } from "./programs/transferSimilarity.js"
 export { similarity, similarityDataset } from "./programs/similarity.js"
+export { type StudyOptions, type StudySummary, readPlan, runStudy } from "./programs/study.js"
+export { runRunner, type RunnerOptions } from "./programs/runner.js"
+export { CellFailure, CellQueue, type CellRunner, CellWorkflow, cellWorkflowLayer, databaseLayer, engineLayer, runCellWorker, type EngineTiming } from "./programs/studyEngine.js"
+export { studyCellRunner } from "./programs/cellAdapter.js"

@@ -6,13 +6,14 @@ import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportC
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
 import { similarityCommand } from "./similarityCommand.js"
+import { runnerCommand, studyCommand } from "./studyCommand.js"
 import { trainCommand } from "./trainCommand.js"
 
 const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
-  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, similarityCommand])
+  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, and measure functional similarity"),
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, runnerCommand, similarityCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */

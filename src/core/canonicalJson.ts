@@ -1,17 +1,22 @@
-/**
- * JSON with object keys sorted at every level, so that two values that are equal as data give the
- * same text whatever order their keys were written in (config comparison, content hashes).
- * Arrays keep their order; `undefined` fields are dropped, as `JSON.stringify` does.
- */
-export const canonicalJson = (value: unknown): string => JSON.stringify(sortKeys(value))
+/** A value that has a canonical JSON text: what a decoded plan, config or setting is made of. */
+export type Canonical = null | boolean | number | string | ReadonlyArray<Canonical> | { readonly [key: string]: Canonical | undefined }
 
-const sortKeys = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(sortKeys)
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.keys(value).sort().flatMap((k) => {
-      const v = (value as Record<string, unknown>)[k]
-      return v === undefined ? [] : [[k, sortKeys(v)]]
-    }))
+/**
+ * The canonical JSON text of a value: object keys sorted (by UTF-16 code units) at every depth,
+ * keys whose value is `undefined` left out, arrays in their order, no white space, numbers as
+ * `JSON.stringify` writes them (so `1` and `1.0` are the same number). Two values that are equal as
+ * JSON data have the same text whatever the order of their keys (config comparison, content hashes).
+ *
+ * @throws RangeError for a non-finite number, which JSON cannot hold (a decoded config never has one).
+ */
+export const canonicalJson = (value: Canonical): string => {
+  if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new RangeError(`canonicalJson: ${value} has no JSON text`)
+    return JSON.stringify(value)
   }
-  return value
+  if (Array.isArray(value)) return `[${(value as ReadonlyArray<Canonical>).map(canonicalJson).join(",")}]`
+  const record = value as { readonly [key: string]: Canonical | undefined }
+  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k]!)}`).join(",")}}`
 }

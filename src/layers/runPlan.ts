@@ -45,3 +45,17 @@ export const resolveRun = (run: RunDefinition, components: Components): Result.R
     const plan = yield* planGeneration(net, layout, run.shape, "encoder")
     return { net, task, layout, plan, randoms: randomSpecs(net, run.shape), hyperhypernetwork: hyperhypernetworkFor(layout, net.hyperhypernetwork, task.conditions) }
   })
+
+/**
+ * Whether a run's definition can be planned, checked without tensors: its hypernetwork builds from
+ * `components`, its task is registered and fits the shape. Returns the problem, or undefined. (The
+ * block widths are checked by {@link resolveRun}'s trial generation.)
+ */
+export const checkRunDefinition = (run: RunDefinition, components: Components): string | undefined => {
+  const net = makeHypernetwork(run.hypernetwork, components.blocks)
+  if (Result.isFailure(net)) return `hypernetwork: ${net.failure.message}`
+  const task = findTask(components, run.task)
+  if (Result.isFailure(task)) return `task: ${task.failure.message}`
+  const fits = checkTaskShape(task.success, run.shape)
+  return Result.isFailure(fits) ? fits.failure.message : undefined
+}

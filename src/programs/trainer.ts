@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Data, Effect, Result } from "effect"
 import type { Checkpoint, NamedArray } from "../core/checkpoint.js"
 import { CheckpointError } from "../core/checkpoint.js"
-import { canonicalJson } from "../core/canonicalJson.js"
+import { type Canonical, canonicalJson } from "../core/canonicalJson.js"
 import { RESUMABLE_FIELDS, type TrainConfig } from "../core/trainConfig.js"
 import { hyperhypernetworkShapes, initHyperhypernetwork } from "../layers/hyperhypernetwork.js"
 import { resolveRun, type RunPlan, type RunPlanError } from "../layers/runPlan.js"
@@ -155,7 +155,7 @@ export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, Che
  * change; anything else would make the resumed run a different experiment.
  */
 export const resumeConflicts = (saved: TrainConfig, next: TrainConfig): ReadonlyArray<string> =>
-  (Object.keys(saved) as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && canonicalJson(saved[k]) !== canonicalJson(next[k]))
+  (Object.keys(saved) as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && canonicalJson(saved[k] as Canonical) !== canonicalJson(next[k] as Canonical))
     .map((k) => `${k}: checkpoint ${JSON.stringify(saved[k])}, requested ${JSON.stringify(next[k])}`)
 
 /**
