@@ -158,7 +158,11 @@ export const networkFromTensors = (
       const hint = (chosen === "torch" ? r : c) === shape[shape.length - 1] ? `; read as ${other} they would chain: try --layout ${other}` : ""
       return fail("unchained", `the layers do not chain: ${weight.name} ${shapeText(weight.shape)}, read as ${reading}, takes ${inputs} inputs but the layer before it gives ${shape[shape.length - 1]} outputs${hint}`, weight.name)
     }
-    if (bias.shape[0] !== outputs) return fail("unchained", `bias ${bias.name} has ${bias.shape[0]} entries but weight ${weight.name} ${shapeText(weight.shape)}, read as ${reading}, has ${outputs} outputs`, bias.name)
+    if (bias.shape[0] !== outputs) {
+      const other = chosen === "torch" ? "in-out" : "torch"
+      const hint = bias.shape[0] === inputs && shape.length === 1 ? `; read as ${other} it would fit: try --layout ${other}` : ""
+      return fail("unchained", `bias ${bias.name} has ${bias.shape[0]} entries but weight ${weight.name} ${shapeText(weight.shape)}, read as ${reading}, has ${outputs} outputs${hint}`, bias.name)
+    }
     shape.push(outputs)
     W.push(chosen === "torch" ? transpose(weight.values, r, c) : weight.values)
     b.push(bias.values)

@@ -95,3 +95,12 @@ export const storedNetworkWeights = (net: StoredNetwork): Result.Result<NetWeigh
     n.W.map((w, l) => tf.tensor2d(Float32Array.from(w), [n.shape[l]!, n.shape[l + 1]!])),
     n.b.map((b) => tf.tensor1d(Float32Array.from(b)))
   ))
+
+/**
+ * A single (unbatched) network's tensors as plain numbers, e.g. to save a construction with
+ * {@link saveNetwork}. Fails with `InvalidInput` for a batch of networks.
+ */
+export const toStoredNetwork = (net: NetWeights): Result.Result<StoredNetwork, InvalidInput> =>
+  net.batch.length > 0
+    ? Result.fail(new InvalidInput({ source: "network", message: `expected one network, got a batch [${net.batch.join(", ")}]: slice one out first` }))
+    : Result.succeed({ shape: net.shape, W: net.W.map((w) => Array.from(w.dataSync())), b: net.b.map((b) => Array.from(b.dataSync())) })
