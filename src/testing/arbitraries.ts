@@ -112,8 +112,9 @@ const readerSpecs = (f: number): ReadonlyArray<fc.Arbitrary<BlockSpec>> => [
  */
 export const blockStack = (o: StackOptions = {}): fc.Arbitrary<HypernetworkSpec> => {
   const f = o.maxFeatures ?? 4
-  const stage = fc.tuple(atLeastOne(readerSpecs(f)), fc.subarray([0, 1, 2, 3, 4])).chain(([readers, picks]) =>
-    fc.tuple(...picks.map((k) => sourceSpecs(f)[k]!)).map((sources) => ({ blocks: [...readers, ...sources] })))
+  const sources = fc.tuple(fc.tuple(...sourceSpecs(f)), fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }))
+    .map(([specs, keep]) => specs.filter((_, k) => keep[k]))
+  const stage = fc.tuple(atLeastOne(readerSpecs(f)), sources).map(([readers, extra]) => ({ blocks: [...readers, ...extra] }))
   return fc.record({
     stages: fc.tuple(atLeastOne(sourceSpecs(f)).map((blocks) => ({ blocks })), fc.array(stage, { minLength: 1, maxLength: Math.max(1, (o.maxStages ?? 3) - 1) }))
       .map(([first, rest]) => [first, ...rest]),
