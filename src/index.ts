@@ -100,3 +100,11 @@ export { type StudyOptions, type StudySummary, readPlan, runStudy } from "./prog
 export { runRunner, type RunnerOptions } from "./programs/runner.js"
 export { CellFailure, CellQueue, type CellRunner, CellWorkflow, cellWorkflowLayer, databaseLayer, engineLayer, runCellWorker, type EngineTiming } from "./programs/studyEngine.js"
 export { studyCellRunner } from "./programs/cellAdapter.js"
+// networks trained elsewhere: read, write, analyse (PyTorch/JAX safetensors, NumPy .npz/.npy, JSON)
+export { decodeNetworkFile, decodeNpyFolder, encodeNetworkFile, type LoadedNetwork, NetworkFormat, WritableFormat } from "./core/networkFile.js"
+export { type LoadNetworkError, NetworkLayoutError, NonFiniteWeights, WeightFileError } from "./core/networkFileErrors.js"
+export { LayoutOption, NAMING_RULES, WeightLayout } from "./core/networkFromTensors.js"
+export { NetworkAnalysis, NetworkFindings } from "./core/networkAnalysis.js"
+export { neuronCount } from "./core/networkDrawing.js"
+export { checkStoredNetwork, loadNetwork, saveNetwork, storedNetworkWeights, toStoredNetwork } from "./programs/loadNetwork.js"
+export { analyze, analyzeNetwork } from "./programs/analyze.js"

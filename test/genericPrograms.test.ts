@@ -20,7 +20,7 @@ import { registryLayer } from "../src/services/Registry.js"
 import { RunStore } from "../src/services/RunStore.js"
 import { useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
-import { specArbitrary } from "./specArbitrary.js"
+import { blockStack } from "../src/testing/arbitraries.js"
 
 beforeAll(() => useBackend("cpu"))
 
@@ -34,7 +34,7 @@ const lastCheckpoint = (runDir: string) => runProgram(Effect.gen(function* () {
 
 describe("any hypernetwork, any task, any target network", () => {
   it("resumes bit for bit for random stacks and every built-in task: N steps = N/2 + resume + N/2, leaking nothing", async () => {
-    await fc.assert(fc.asyncProperty(specArbitrary, fc.constantFrom(...builtinTasks), async (hypernetwork, task) => {
+    await fc.assert(fc.asyncProperty(blockStack({ varied: true }), fc.constantFrom(...builtinTasks), async (hypernetwork, task) => {
       const config = tinyConfig({ hypernetwork, task: task.name, shape: [3, 4, task.outputs], steps: 4, checkpointEvery: 100 })
       const [straight, split] = [tempDir(), tempDir()]
       const before = tf.memory().numTensors

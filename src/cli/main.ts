@@ -1,6 +1,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
+import { analyzeCommand } from "./analyzeCommand.js"
 import { constructionsCommand } from "./constructionsCommand.js"
 import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportCommand, sweepCommand } from "./experimentCommands.js"
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
@@ -12,8 +13,8 @@ import { trainCommand } from "./trainCommand.js"
 const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
-  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, and measure functional similarity"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, runnerCommand, similarityCommand])
+  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, measure functional similarity, and analyse networks trained elsewhere"),
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, runnerCommand, similarityCommand, analyzeCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */
