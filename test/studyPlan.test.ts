@@ -88,6 +88,11 @@ describe("cell ids", () => {
     }), { numRuns: 200 })
   })
 
+  it("an arm may have seeds of its own", () => {
+    const cells = cellsOf({ ...plan, arms: [plan.arms[0], { ...plan.arms[1], seeds: [40, 41] }] })
+    expect(cells.map((c) => [c.arm, c.seed])).toEqual([["a", 5], ["a", 6], ["a", 7], ["b", 40], ["b", 41]])
+  })
+
   it("seeds as a count from a root are consecutive; a list keeps its order", () => {
     expect(planSeeds({ count: 3, root: 5 })).toEqual([5, 6, 7])
     expect(planSeeds([9, 2])).toEqual([9, 2])

@@ -31,8 +31,13 @@ export const StudyArm = Schema.Struct({
   description: Schema.optional(Schema.String),
   /** A preset (`src/core/presets.ts`) whose training settings (on one thread) the arm starts from. */
   base: Schema.Literals(presetNames),
-  /** Changes to the preset's training settings, e.g. `{ "learningRate": 0.001, "hypernetwork": { "depth": 3 } }`. */
-  overrides: Schema.optional(Overrides)
+  /**
+   * Changes to the preset's training settings, e.g. `{ "learningRate": 0.001 }`,
+   * `{ "hypernetwork": { "paper": { "depth": 5 } } }` or `{ "task": "l2" }`.
+   */
+  overrides: Schema.optional(Overrides),
+  /** This arm's seeds, when not the plan's (an arm testing a hypothesis may need fewer). */
+  seeds: Schema.optional(Schema.suspend(() => StudySeeds))
 })
 export type StudyArm = typeof StudyArm.Type
 
@@ -148,7 +153,6 @@ const EXPERIMENTS = [["ablation", AblationSettings], ["generalization", Generali
 export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config: TrainConfig) => string | undefined = () => undefined): Result.Result<ReadonlyArray<StudyCell>, InvalidInput> => {
   const problems: Array<string> = []
   const cells: Array<StudyCell> = []
-  const seeds = planSeeds(plan.seeds)
   const owner = new Map<string, string>()
   for (const arm of plan.arms) {
     const preset = presets[arm.base as PresetName]
@@ -175,6 +179,7 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
     experiments["thresholds"] = preset.experiments.thresholds
     let armOk = Object.keys(experiments).length === 5
     const armCells: Array<StudyCell> = []
+    const seeds = planSeeds(arm.seeds ?? plan.seeds)
     const overrides = expandHypernetwork(arm.overrides ?? {}, where)
     if (Result.isFailure(overrides)) {
       problems.push(overrides.failure)
@@ -199,7 +204,7 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
       armCells.push({ id, study: plan.name, arm: arm.name, seed, config: config.success, experiments: cellExperiments })
     }
     if (!armOk) continue
-    const same = armCells.length > 0 ? owner.get(armCells[0]!.id) : undefined
+    const same = armCells.map((c) => owner.get(c.id)).find((o) => o !== undefined)
     if (same !== undefined) {
       problems.push(`${where} resolves to the same settings as arm ${JSON.stringify(same)}: its cells would be the same cells`)
       continue
