@@ -7,14 +7,14 @@ import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportC
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
 import { similarityCommand } from "./similarityCommand.js"
-import { runnerCommand, studyCommand } from "./studyCommand.js"
+import { runnerCommand, studyCommand, studyReportCommand } from "./studyCommand.js"
 import { trainCommand } from "./trainCommand.js"
 
 const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
   Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, measure functional similarity, and analyse networks trained elsewhere"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, runnerCommand, similarityCommand, analyzeCommand])
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, studyReportCommand, runnerCommand, similarityCommand, analyzeCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */

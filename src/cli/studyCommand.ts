@@ -4,7 +4,9 @@ import { Config, Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { DATABASE_URL_ENV } from "../core/databaseUrl.js"
 import { runRunner } from "../programs/runner.js"
+import { InvalidInput } from "../core/errors.js"
 import { runStudy } from "../programs/study.js"
+import { studyReport } from "../programs/studyReport.js"
 import { terminalProgressLayer } from "../services/Progress.js"
 import { backendFlag } from "./shared.js"
 
@@ -27,17 +29,27 @@ export const studyCommand = Command.make("study", {
   lease: leaseFlag,
   backend: backendFlag
 }, ({ plan, database, runners, retries, out, lease, backend }) => Effect.gen(function* () {
-  if (retries < 0) return yield* Effect.fail(new Error("--retries must be at least 0"))
+  if (retries < 0) return yield* new InvalidInput({ source: "--retries", message: `--retries must be at least 0, got ${retries}` })
   const count = Option.getOrElse(runners, () => availableParallelism())
-  if (count < 0) return yield* Effect.fail(new Error("--runners must be at least 0"))
-  if (lease < 2) return yield* Effect.fail(new Error("--lease must be at least 2 seconds"))
+  if (count < 0) return yield* new InvalidInput({ source: "--runners", message: `--runners must be at least 0, got ${count}` })
+  if (lease < 2) return yield* new InvalidInput({ source: "--lease", message: `--lease must be at least 2 seconds, got ${lease}` })
+  const studyDir = Option.getOrElse(out, () => dirname(plan))
   const summary = yield* runStudy({
-    planPath: plan, studyDir: Option.getOrElse(out, () => dirname(plan)), database, runners: count, retries,
+    planPath: plan, studyDir, database, runners: count, retries,
     timing: { leaseSeconds: lease }, runnerArgs: ["--backend", backend], log: line
   }).pipe(Effect.provide(terminalProgressLayer))
-  yield* Console.log(`${summary.study}: ${summary.done} of ${summary.cells} cells done, ${summary.failed} failed → ${summary.resultsPath}`)
+  const report = yield* studyReport(plan, studyDir)
+  yield* Console.log(`${summary.study}: ${summary.done} of ${summary.cells} cells done, ${summary.failed} failed → ${summary.resultsPath}; report: ${report.path}`)
   if (summary.failed > 0) process.exitCode = 1
 })).pipe(Command.withDescription("Run a study (arms × seeds, each cell trained then swept) as durable jobs on Effect cluster + workflow over PostgreSQL; run it again to continue"))
+
+export const studyReportCommand = Command.make("study-report", {
+  plan: Argument.File("plan", { mustExist: true }).pipe(Argument.withDescription("the study's plan.json")),
+  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("the study directory (default: the plan's directory)"))
+}, ({ plan, out }) => Effect.gen(function* () {
+  const report = yield* studyReport(plan, Option.getOrElse(out, () => dirname(plan)))
+  yield* Console.log(`report of ${report.cells} finished cells: ${report.path}`)
+})).pipe(Command.withDescription("Write a study's report (developmental paths per arm with intervals, losses, KL against β, every seed's phase diagram, generalisation per path) from its results, finished or not"))
 
 export const runnerCommand = Command.make("runner", {
   database: databaseFlag,
