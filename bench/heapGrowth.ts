@@ -15,6 +15,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { NodeServices } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
+import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
 import { canonicalTrainConfig } from "../src/core/trainConfig.js"
 import { train } from "../src/programs/train.js"
 import { backendLayer, type BackendName } from "../src/services/Backend.js"
@@ -56,7 +57,7 @@ const sampling = Layer.succeed(Progress, Progress.of({
 const runDir = mkdtempSync(join(tmpdir(), "hyperlayers-heap-"))
 const config = {
   ...canonicalTrainConfig(1), shape: [3, 4, 1], steps, betasPerStep: 2, samplesPerBeta: 32, checkpointEvery: 1_000, logEvery: 10,
-  hypernetwork: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 }
+  hypernetwork: paperHypernetworkSpec({ activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 })
 }
 try {
   await Effect.runPromise(Effect.scoped(train({ runDir, config, resume: false })).pipe(Effect.provide(Layer.mergeAll(

@@ -74,7 +74,7 @@ const bench = (name: BackendName, threads: number) => Effect.gen(function* () {
   }
   disposeTrainer(trainer)
   console.log(JSON.stringify({
-    backend: backend.name, threads, P: trainer.plan.layout.size, ms_per_step: Number(msPerStep.toFixed(1)), steps,
+    backend: backend.name, threads, P: trainer.run.layout.size, ms_per_step: Number(msPerStep.toFixed(1)), steps,
     tensors_after: tensorsAfter, rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20)
   }))
 })

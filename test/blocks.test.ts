@@ -2,21 +2,20 @@ import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { NetShape } from "../src/core/netShape.js"
-import type { BlockContext, BlockEnv } from "../src/layers/block.js"
+import { activationBlock } from "../src/layers/blocks/activation.js"
 import { attentionBlock } from "../src/layers/blocks/attention.js"
 import { gaussianKl, klChannelBlock, SIGMA_FLOOR } from "../src/layers/blocks/klChannel.js"
 import { learnedBlock } from "../src/layers/blocks/learned.js"
 import { noiseBlock } from "../src/layers/blocks/noise.js"
+import { positionBlock } from "../src/layers/blocks/position.js"
 import { edgeGraph } from "../src/layers/edgeGraph.js"
+import { arbitraries, blockInputs, checkBlockWidth } from "../src/testing/index.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 
 beforeAll(() => useBackend("cpu"))
 
-const envFor = (shape: NetShape, batch: number, sides: 1 | 2, extra: Partial<Pick<BlockEnv, "param" | "random">> = {}): BlockEnv => {
-  const context: BlockContext = { graph: edgeGraph(shape), batch, sides, mode: sides === 2 ? "encoder" : "decoder-only" }
-  return { context, param: extra.param ?? (() => { throw new Error("no params") }), random: extra.random ?? (() => { throw new Error("no randoms") }) }
-}
-const shapeArb: fc.Arbitrary<NetShape> = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 2, maxLength: 4 })
+// A block's input, hyperweights and random inputs come from hyperlayers/testing's blockInputs (seeded draws).
+const shapeArb = arbitraries.netShape()
 
 /** The attention of one edge side, by brute force: loop over neurons, build each pool, attend. */
 const bruteForceAttention = (shape: NetShape, x: Float32Array, B: number, S: number, k: number): Float32Array => {
@@ -60,11 +59,11 @@ describe("attention block", () => {
     fc.assert(fc.property(shapeArb, fc.integer({ min: 1, max: 2 }), fc.constantFrom(1 as const, 2 as const), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 999 }),
       (shape, B, S, k, seed) => {
         noLeak(() => {
-          const E = edgeGraph(shape).edges
-          const x = tf.randomNormal([B, S, E, 6 * k], 0, 1, "float32", seed)
-          const got = take(attentionBlock(k).apply(x, envFor(shape, B, S)).output)
-          const want = bruteForceAttention(shape, x.dataSync() as Float32Array, B, S, k)
-          x.dispose()
+          const block = attentionBlock(k)
+          const { input, env, tensors } = blockInputs(block, { shape, batch: B, sides: S, seed })
+          const got = take(block.apply(input, env).output)
+          const want = bruteForceAttention(shape, input!.dataSync() as Float32Array, B, S, k)
+          tf.dispose([...tensors])
           expect(got.length).toBe(want.length)
           got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-4))
         })
@@ -77,9 +76,11 @@ describe("KL channel", () => {
     fc.assert(fc.property(shapeArb, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 999 }), (shape, B, seed) => {
       noLeak(() => {
         const E = edgeGraph(shape).edges
-        const x = tf.randomNormal([B, 2, E, 8], 0, 1.5, "float32", seed)
-        const eps = tf.randomNormal([B, E, 4], 0, 1, "float32", seed + 1)
-        const r = klChannelBlock(4).apply(x, envFor(shape, B, 2, { random: () => eps }))
+        const block = klChannelBlock(4)
+        const { input, env, tensors } = blockInputs(block, { shape, batch: B, sides: 2, seed })
+        const x = input!
+        const eps = env.random("eps")
+        const r = block.apply(x, env)
         const kl = take(r.kl!)
         const z = take(r.output)
         const xv = x.dataSync()
@@ -101,7 +102,7 @@ describe("KL channel", () => {
           expect(kl[b]).toBeGreaterThanOrEqual(0)
           expect(Math.abs(kl[b]! - want)).toBeLessThan(1e-3 * (1 + want))
         }
-        tf.dispose([x, eps])
+        tf.dispose([...tensors])
       })
     }), { numRuns: 20 })
   })
@@ -109,13 +110,13 @@ describe("KL channel", () => {
   it("gives KL = 0 when both sides carry the same distribution", () => {
     fc.assert(fc.property(shapeArb, fc.integer({ min: 1, max: 999 }), (shape, seed) => {
       noLeak(() => {
-        const E = edgeGraph(shape).edges
-        const side = tf.randomNormal([2, 1, E, 8], 0, 2, "float32", seed)
+        const block = klChannelBlock(4)
+        const { input, env, tensors } = blockInputs(block, { shape, batch: 2, sides: 2, seed })
+        const side = tf.slice(input!, [0, 0, 0, 0], [2, 1, -1, -1])
         const x = tf.concat([side, side], 1)
-        const eps = tf.zeros([2, E, 4])
-        const r = klChannelBlock(4).apply(x, envFor(shape, 2, 2, { random: () => eps }))
+        const r = block.apply(x, env)
         for (const v of take(r.kl!)) expect(Math.abs(v)).toBeLessThan(1e-4)
-        tf.dispose([side, x, eps, r.output])
+        tf.dispose([side, x, r.output, ...tensors])
       })
     }), { numRuns: 20 })
   })
@@ -124,7 +125,9 @@ describe("KL channel", () => {
     noLeak(() => {
       const x = tf.tensor4d([[[[1, 2, 3, 4, 0, 0, 0, 0]]]])
       const eps = tf.ones([1, 1, 4])
-      const r = klChannelBlock(4).apply(x, envFor([1, 1], 1, 1, { random: () => eps }))
+      const { env, tensors } = blockInputs(klChannelBlock(4), { shape: [1, 1], batch: 1, sides: 1, seed: 0 })
+      const r = klChannelBlock(4).apply(x, { ...env, random: () => eps })
+      tf.dispose([...tensors])
       expect(r.kl).toBeUndefined()
       const s = Math.log(2) + SIGMA_FLOOR
       Array.from(take(r.output)).forEach((v, f) => expect(v).toBeCloseTo(f + 1 + s, 5))
@@ -150,20 +153,27 @@ describe("KL channel", () => {
 describe("source blocks", () => {
   it("noise is the same on both KL sides; learned variables sit on the encoder side only", () => {
     noLeak(() => {
-      const z = tf.randomNormal([2, 6, 5], 0, 1, "float32", 4)
-      const noise = take(noiseBlock(5).apply(null, envFor([2, 3], 2, 2, { random: () => z })).output)
-      const v = tf.randomNormal([2, 6, 5], 0, 1, "float32", 5)
-      const learned = take(learnedBlock(5).apply(null, envFor([2, 3], 2, 2, { param: () => v })).output)
-      const zv = z.dataSync()
-      const vv = v.dataSync()
+      const noiseIn = blockInputs(noiseBlock(5), { shape: [2, 3], batch: 2, sides: 2, seed: 4 })
+      const noise = take(noiseBlock(5).apply(null, noiseIn.env).output)
+      const learnedIn = blockInputs(learnedBlock(5), { shape: [2, 3], batch: 2, sides: 2, seed: 5 })
+      const learned = take(learnedBlock(5).apply(null, learnedIn.env).output)
+      const zv = noiseIn.env.random("z").dataSync()
+      const vv = learnedIn.env.param("v").dataSync()
       for (let b = 0; b < 2; b++) for (let k = 0; k < 30; k++) {
         expect(noise[(b * 2) * 30 + k]).toBe(zv[b * 30 + k])
         expect(noise[(b * 2 + 1) * 30 + k]).toBe(zv[b * 30 + k])
         expect(learned[(b * 2) * 30 + k]).toBe(vv[b * 30 + k])
         expect(learned[(b * 2 + 1) * 30 + k]).toBe(0)
       }
-      expect(Array.from(take(learnedBlock(5).apply(null, envFor([2, 3], 2, 1)).output)).every((x) => x === 0)).toBe(true)
-      tf.dispose([z, v])
+      const decoderIn = blockInputs(learnedBlock(5), { shape: [2, 3], batch: 2, sides: 1, seed: 6 })
+      expect(Array.from(take(learnedBlock(5).apply(null, decoderIn.env).output)).every((x) => x === 0)).toBe(true)
+      tf.dispose([...noiseIn.tensors, ...learnedIn.tensors, ...decoderIn.tensors])
     })
+  })
+})
+
+describe("every block writes the width it declares", () => {
+  it("activation, positions, noise, attention, learned and KL channel, alone on any shape, batch and side count", () => {
+    for (const block of [activationBlock(3), positionBlock("input", 2), positionBlock("output", 4), positionBlock("layer", 2), attentionBlock(2), klChannelBlock(3), learnedBlock(2), noiseBlock(3)]) checkBlockWidth(block, { numRuns: 15 })
   })
 })

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { Effect, Result } from "effect"
 import { joinNegativeValues, runCli } from "../src/cli/main.js"
 import { stillDeveloping } from "../src/cli/reproduceCommand.js"
+import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
 import { cliServices } from "../src/cli/shared.js"
 import { train } from "../src/programs/train.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
@@ -43,8 +44,16 @@ describe("hyperlayers command line", () => {
     const dir = tempDir("hyperlayers-cli-")
     writeFileSync(join(dir, "c.json"), JSON.stringify({ steps: 10, learningrate: 0.1 }))
     expect(await cliHere("train", "--config", join(dir, "c.json"))).toMatch(/unknown setting in the config file: learningrate/)
-    writeFileSync(join(dir, "s.json"), JSON.stringify({ shape: [8, 0, 1], hypernetwork: { depth: 1 } }))
-    expect(await cliHere("train", "--config", join(dir, "s.json"))).toMatch(/shape \(--shape\)\[1\]: a layer size must be at least 1.*hypernetwork\[depth\]: hypernetwork.depth must be at least 2/)
+    writeFileSync(join(dir, "s.json"), JSON.stringify({ shape: [8, 0, 1], hypernetwork: { stages: [], readout: 2, hyperhypernetwork: { hidden: [4], perEdge: "generated" } } }))
+    expect(await cliHere("train", "--config", join(dir, "s.json"))).toMatch(/shape \(--shape\)\[1\]: a layer size must be at least 1.*hypernetwork \(--hypernetwork\)\[stages\]: a hypernetwork needs at least stage 0/)
+    // a spec file whose block kind no one registered, and a task no one registered: named, nothing written
+    writeFileSync(join(dir, "h.json"), readFileSync("examples/hypernetworks/paper.json", "utf8").replace('"kind": "attention"', '"kind": "atention"'))
+    expect(await cliHere("train", "--hypernetwork", join(dir, "h.json"), "--steps", "1", "--backend", "cpu", "--out", join(dir, "run-h")))
+      .toMatch(/stages\[1\]\.blocks\[6\]: no block of kind "atention" is registered \(known: activation, position, noise, attention, learned, kl\)/)
+    expect(existsSync(join(dir, "run-h"))).toBe(false)
+    expect(await cliHere("train", "--task", "l3", "--steps", "1", "--backend", "cpu", "--out", join(dir, "run-t"))).toMatch(/no task named "l3" is registered \(known: l1, l2, max-abs, l1-linf\)/)
+    expect(existsSync(join(dir, "run-t"))).toBe(false)
+    expect(await cliHere("train", "--hypernetwork", join(dir, "none.json"))).toMatch(/--hypernetwork .*none\.json/)
     expect(await cliHere("train", "--shape", "16x48x1")).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')
     writeFileSync(join(dir, "l.json"), JSON.stringify({ shape: "8,24,1" }))
     expect(await cliHere("train", "--config", join(dir, "l.json"))).toContain('shape (--shape): expected an array of numbers (e.g. [16, 48, 1]), got "8,24,1"')
@@ -80,11 +89,13 @@ describe("hyperlayers command line", () => {
 
   it("refuses unknown and mistyped keys at every nesting level of a config file", async () => {
     const dir = tempDir("hyperlayers-cli-")
-    writeFileSync(join(dir, "t.json"), JSON.stringify({ hypernetwork: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3, depht: 4 } }))
-    expect(await cliHere("train", "--config", join(dir, "t.json"))).toBe(
-      "hyperlayers: invalid settings: hypernetwork[depht]: unknown setting (known: activation, position, noise, attentionKey, learned, latent, depth)")
-    writeFileSync(join(dir, "r.json"), JSON.stringify({ train: { hypernetwork: { depht: 4 } } }))
-    expect(await cliHere("reproduce", "--config", join(dir, "r.json"), "--seed", "1")).toMatch(/invalid settings: .*train\.hypernetwork\[depht\]: unknown setting \(known: activation,/)
+    const spec = paperHypernetworkSpec()
+    writeFileSync(join(dir, "t.json"), JSON.stringify({ hypernetwork: { ...spec, readuot: 2, hyperhypernetwork: { ...spec.hyperhypernetwork, hiden: [4] } } }))
+    const t = await cliHere("train", "--config", join(dir, "t.json"))
+    expect(t).toContain("hypernetwork (--hypernetwork)[readuot]: unknown setting (known: stages, readout, hyperhypernetwork)")
+    expect(t).toContain("hypernetwork (--hypernetwork)[hyperhypernetwork].[hiden]: unknown setting (known: hidden, perEdge)")
+    writeFileSync(join(dir, "r.json"), JSON.stringify({ train: { hypernetwork: { ...spec, readuot: 2 } } }))
+    expect(await cliHere("reproduce", "--config", join(dir, "r.json"), "--seed", "1")).toBe("hyperlayers: invalid settings: train.hypernetwork[readuot]: unknown setting (known: stages, readout, hyperhypernetwork)")
     writeFileSync(join(dir, "e.json"), JSON.stringify({ experiments: { sweep: { betaz: 3 }, ablation: { betas: "3" }, sweeep: {} } }))
     const e = await cliHere("reproduce", "--config", join(dir, "e.json"), "--seed", "1")
     expect(e).toContain("experiments.sweep[betaz]: unknown setting (known: betas, seeds, samples, logBetaMin, logBetaMax, everyCheckpoint)")

@@ -4,33 +4,27 @@ import { Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import type { NetShape } from "../src/core/netShape.js"
 import { edgeGraph, positionalFeatures, sinusoid } from "../src/layers/edgeGraph.js"
-import { generate, type GenerationPlan, paramLayout, planGeneration, randomSpecs } from "../src/layers/hypernetwork.js"
+import { generate, type GenerationPlan, paramLayout, planGeneration } from "../src/layers/hypernetwork.js"
 import { paperHypernetwork } from "../src/layers/paperHypernetwork.js"
-import { hiddenEdgePermutation } from "../src/layers/symmetry.js"
+import {
+  arbitraries, checkDecoderOnlyIgnoresLearned, checkHiddenEquivariance, checkKlNonNegative, checkNoTensorLeaked, checkSameSeedSameWeights, generationTensors
+} from "../src/testing/index.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 
 beforeAll(() => useBackend("cpu"))
 
 const net = paperHypernetwork()
-const shapeArb: fc.Arbitrary<NetShape> = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 2, maxLength: 4 })
-const withHidden: fc.Arbitrary<NetShape> = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 3, maxLength: 4 })
+const shapeArb = arbitraries.netShape()
 
-/** Seeded hyperweights (small, so activations stay moderate) and random inputs for B generations. */
-const inputsFor = (plan: GenerationPlan, B: number, seed: number) => ({
-  theta: tf.randomNormal([B, plan.layout.size], 0, 0.15, "float32", seed),
-  randoms: Object.fromEntries(randomSpecs(plan.net, plan.graph.shape).map((s, k) => [s.name, tf.randomNormal([B, ...s.shape], 0, 1, "float32", seed * 1000 + k)]))
-})
+/** Seeded hyperweights (small, so activations stay moderate) and random inputs for B generations (the kit's draws). */
+const inputsFor = (plan: GenerationPlan, B: number, seed: number) => generationTensors(plan, { seed, batch: B, scale: 0.15 })
 const dispose = (x: { theta: tf.Tensor; randoms: Record<string, tf.Tensor> }) => tf.dispose([x.theta, ...Object.values(x.randoms)])
 const plan = (shape: NetShape, mode: "encoder" | "decoder-only" = "encoder", trained: NetShape = shape) =>
   Result.getOrThrow(planGeneration(net, paramLayout(net, trained), shape, mode))
 /** Generated W's and b's as plain arrays, and the KL. */
 const run = (p: GenerationPlan, x: { theta: tf.Tensor; randoms: Record<string, tf.Tensor> }) => {
-  const g = generate(p, x.theta, x.randoms)
+  const g = Result.getOrThrow(generate(p, x.theta, x.randoms))
   return { W: g.weights.W.map(take), b: g.weights.b.map(take), kl: take(g.kl), shapes: g.weights.W.map((w) => w.shape) }
-}
-const expectClose = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4) => {
-  expect(a.length).toBe(b.length)
-  for (let k = 0; k < a.length; k++) expect(Math.abs(a[k]! - b[k]!)).toBeLessThanOrEqual(tol * (1 + Math.abs(b[k]!)))
 }
 
 describe("the paper's hypernetwork", () => {
@@ -47,7 +41,7 @@ describe("the paper's hypernetwork", () => {
       noLeak(() => {
         const p = plan(shape, mode)
         const x = inputsFor(p, B, 1)
-        const g = generate(p, x.theta, x.randoms)
+        const g = Result.getOrThrow(generate(p, x.theta, x.randoms))
         expect(g.weights.W.map((w) => w.shape)).toEqual(shape.slice(1).map((n, l) => [B, shape[l]!, n]))
         expect(g.weights.b.map((b) => b.shape)).toEqual(shape.slice(1).map((n) => [B, n]))
         expect(g.kl.shape).toEqual([B])
@@ -57,58 +51,23 @@ describe("the paper's hypernetwork", () => {
     }), { numRuns: 25 })
   })
 
+  // The invariants every hypernetwork must keep, checked with hyperlayers/testing (shrunk counter-examples on failure).
   it("is equivariant: permuting hidden units in every per-edge input permutes the generated weights", () => {
-    const permArb = (n: number) => fc.shuffledSubarray(Array.from({ length: n }, (_, k) => k), { minLength: n, maxLength: n })
-    const arb = withHidden.chain((shape) => fc.tuple(fc.constant(shape), fc.tuple(...shape.slice(1, -1).map(permArb))))
-    fc.assert(fc.property(arb, fc.integer({ min: 1, max: 1000 }), ([shape, perms], seed) => {
-      const p = plan(shape)
-      const x = inputsFor(p, 2, seed)
-      const index = tf.tensor1d(hiddenEdgePermutation(p.graph, perms), "int32")
-      // relabel every per-edge input: noise and KL samples, and the learned variables inside θ
-      const randoms = Object.fromEntries(Object.entries(x.randoms).map(([k, t]) => [k, tf.gather(t, index, 1)]))
-      const thetaParts = p.layout.entries.map((e) => tf.tidy(() => {
-        const part = tf.slice(x.theta, [0, e.offset], [2, e.size])
-        return e.perEdge ? tf.reshape(tf.gather(tf.reshape(part, [2, ...e.shape]), index, 1), [2, e.size]) : part
-      }))
-      const theta = tf.concat(thetaParts, 1)
-      const original = run(p, x)
-      const permuted = run(p, { theta, randoms })
-      // expected: W1[:, π], W2[π, :], b1[π] …, through the same edge gather
-      const ref = generate(p, x.theta, x.randoms)
-      const packed = tf.concat(ref.weights.W.map((w) => tf.reshape(w, [2, -1])), 1)
-      const moved = tf.gather(packed, index, 1)
-      const expectedW = p.graph.layers.map(({ rows, cols, offset }) => take(tf.slice(moved, [0, offset], [2, rows * cols])))
-      expectedW.forEach((w, l) => expectClose(permuted.W[l]!, w))
-      perms.forEach((perm, h) => {
-        const bias = original.b[h]!
-        const n = shape[h + 1]!
-        const want = Array.from({ length: 2 * n }, (_, k) => bias[Math.floor(k / n) * n + perm[k % n]!]!)
-        expectClose(permuted.b[h]!, want)
-      })
-      expectClose(permuted.kl, original.kl, 1e-3)
-      tf.dispose([index, theta, packed, moved, ...thetaParts, ...Object.values(randoms), ...ref.weights.W, ...ref.weights.b, ref.kl])
-      dispose(x)
-    }), { numRuns: 20 })
+    checkHiddenEquivariance(net, { numRuns: 20 })
   })
 
   it("accumulates KL ≥ 0 in encoder mode and none decoder-only", () => {
-    fc.assert(fc.property(shapeArb, fc.integer({ min: 1, max: 1000 }), (shape, seed) => {
-      const x = inputsFor(plan(shape), 3, seed)
-      for (const v of run(plan(shape), x).kl) expect(v).toBeGreaterThanOrEqual(0)
-      for (const v of run(plan(shape, "decoder-only"), x).kl) expect(v).toBe(0)
-      dispose(x)
-    }), { numRuns: 15 })
+    checkKlNonNegative(net, { numRuns: 15 })
   })
 
   it("decoder-only output ignores the learned variables; encoder output depends on them", () => {
+    checkDecoderOnlyIgnoresLearned(net, { numRuns: 15 })
     fc.assert(fc.property(shapeArb, fc.integer({ min: 1, max: 1000 }), (shape, seed) => {
       const p = plan(shape)
       const x = inputsFor(p, 2, seed)
       const mask = new Float32Array(p.layout.size)
       for (const e of p.layout.entries) if (e.perEdge) mask.fill(1, e.offset, e.offset + e.size)
-      const other = { ...x, theta: tf.add(x.theta, tf.mul(tf.tensor1d(mask), tf.randomNormal([2, p.layout.size], 0, 0.5, "float32", seed + 1))) }
-      const dec = plan(shape, "decoder-only")
-      run(dec, x).W.forEach((w, l) => expect(Array.from(w)).toEqual(Array.from(run(dec, other).W[l]!)))
+      const other = { ...x, theta: tf.tidy(() => tf.add(x.theta, tf.mul(tf.tensor1d(mask), inputsFor(p, 2, seed + 1).theta))) }
       const a = run(p, x).W[0]!
       const b = run(p, other).W[0]!
       expect(a.some((v, k) => Math.abs(v - b[k]!) > 1e-6)).toBe(true)
@@ -117,18 +76,19 @@ describe("the paper's hypernetwork", () => {
     }), { numRuns: 15 })
   })
 
-  it("is a function of its inputs: the same seeds give identical weights, other generation seeds differ", () => {
+  it("is a function of its inputs: the same seeds give identical weights, other generation seeds differ, nothing leaks", () => {
+    checkSameSeedSameWeights(net, { numRuns: 10 })
+    checkNoTensorLeaked(net, { numRuns: 6 })
     fc.assert(fc.property(shapeArb, fc.integer({ min: 1, max: 1000 }), (shape, seed) => {
       const p = plan(shape)
-      const [x, y, z] = [inputsFor(p, 2, seed), inputsFor(p, 2, seed), inputsFor(p, 2, seed)]
-      const zr = inputsFor(p, 2, seed + 1).randoms
+      const x = inputsFor(p, 2, seed)
+      const zr = inputsFor(p, 2, seed + 1)
       const a = run(p, x)
-      expect(run(p, y)).toEqual(a)
-      const c = run(p, { theta: z.theta, randoms: zr })
+      const c = run(p, { theta: x.theta, randoms: zr.randoms })
       expect(c.W[0]!.some((v, k) => v !== a.W[0]![k])).toBe(true)
-      ;[x, y, z].forEach(dispose)
-      tf.dispose(Object.values(zr))
-    }), { numRuns: 15 })
+      dispose(x)
+      dispose(zr)
+    }), { numRuns: 10 })
   })
 
   it("generates other shapes decoder-only and refuses them in encoder mode with a typed error", () => {

@@ -6,6 +6,7 @@ import { Effect, Layer, type Scope } from "effect"
 import { afterAll } from "vitest"
 import { defaultThresholds } from "../src/core/classifier.js"
 import type { ExperimentSettings } from "../src/core/experimentSettings.js"
+import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
 import { canonicalTrainConfig, type TrainConfig } from "../src/core/trainConfig.js"
 import { backendLayer } from "../src/services/Backend.js"
 import { silentProgressLayer } from "../src/services/Progress.js"
@@ -41,7 +42,7 @@ export const tinyConfig = (overrides: Partial<TrainConfig> = {}): TrainConfig =>
   samplesPerBeta: 32,
   checkpointEvery: 3,
   logEvery: 1,
-  hypernetwork: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 },
+  hypernetwork: paperHypernetworkSpec({ activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 }),
   ...overrides
 })
 

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join, relative } from "node:path"
 import { Effect, Fiber, Layer, Logger, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { withoutTiming } from "../src/core/metricsLog.js"
+import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
 import type { TrainConfig } from "../src/core/trainConfig.js"
 import { sweep } from "../src/programs/sweep.js"
 import { train } from "../src/programs/train.js"
@@ -107,7 +108,7 @@ describe("checkpoints cannot be silently altered or mixed", () => {
     expect(renamed.message).toMatch(/step-00000009\.ckpt does not belong here: it holds step 3 but its name says step 9/)
 
     // checkpoints of other runs, copied in as the next one: another seed, hypernetwork depth, shape
-    const others = [[8, tinyConfig({ seed: 8, steps: 9 }), "rng.rootSeed"], [7, tinyConfig({ steps: 9, hypernetwork: { ...tinyConfig().hypernetwork, depth: 4 } }), "config.hypernetwork.depth"],
+    const others = [[8, tinyConfig({ seed: 8, steps: 9 }), "rng.rootSeed"], [7, tinyConfig({ steps: 9, hypernetwork: paperHypernetworkSpec({ activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 4 }) }), "config.hypernetwork.stages"],
       [7, tinyConfig({ steps: 9, shape: [3, 5, 1] }), "config.shape[1]"]] as const
     for (const [seed, config, field] of others) {
       const other = tempDir()
@@ -157,7 +158,7 @@ describe("one writer per run", () => {
     expect(after.step).toBe(stopped + 2)
   })
 
-  it("takes over the lock of a dead writer and removes the temporaries it left; keeps another host's lock", async () => {
+  it("takes over the lock of a dead writer and removes the temporaries it left; another host's lock once it goes untouched", async () => {
     const run = tempDir()
     const dead = deadPid()
     mkdirSync(join(run, "checkpoints"), { recursive: true })
@@ -170,10 +171,16 @@ describe("one writer per run", () => {
     expect(existsSync(live)).toBe(true)
     expect(existsSync(join(run, "writer.lock"))).toBe(false)
 
+    // another host's lock: honoured while its holder touches it, taken over a minute after
     const remote = tempDir()
-    writeFileSync(join(remote, "writer.lock"), JSON.stringify({ pid: dead, host: "elsewhere.example", since: "2026-01-01T00:00:00.000Z", processStart: null, command: "train" }))
+    const remoteLock = join(remote, "writer.lock")
+    writeFileSync(remoteLock, JSON.stringify({ pid: dead, host: "elsewhere.example", since: "2026-01-01T00:00:00.000Z", processStart: null, command: "train" }))
     const e = await failureOf(runProgram(Effect.result(train({ runDir: remote, config: tinyConfig({ steps: 2 }), resume: false })), 7))
-    expect(e.message).toMatch(/locked by process \d+ on elsewhere\.example .*cannot be checked from this host: if no process is writing the run, remove .*writer\.lock/)
+    expect(e.message).toMatch(/is being written by process \d+ on elsewhere\.example \(train\), since .* \(another host; its lock was touched within the last minute\): one writer per run\. Wait for it, or if no process writes the run, remove .*writer\.lock/)
+    const longAgo = new Date(Date.now() - 120_000)
+    utimesSync(remoteLock, longAgo, longAgo)
+    await runProgram(train({ runDir: remote, config: tinyConfig({ steps: 2 }), resume: false }), 7)
+    expect(existsSync(remoteLock)).toBe(false)
   })
 })
 

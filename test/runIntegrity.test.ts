@@ -6,6 +6,7 @@ import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "../src/core
 import { chainDigest, EMPTY_LOG_DIGEST, emptyWindow, logDigest } from "../src/core/metricsLog.js"
 import { checkpointAgreesWithRun, checkpointNameStep, valueDifferences } from "../src/core/runIntegrity.js"
 import type { RunManifest } from "../src/core/runManifest.js"
+import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
 import { RESUMABLE_FIELDS } from "../src/core/trainConfig.js"
 import { tinyConfig } from "./programs.js"
 
@@ -108,9 +109,12 @@ describe("a checkpoint belongs to its run", () => {
     expect(failure(check(sample(), 7))).toMatchObject({ field: "step", path: "run/checkpoints/f.ckpt" })
     expect(failure(check(sample(), 7))?.message).toMatch(/holds step 6 but its name says step 7/)
     expect(failure(check(sample(), 6, manifest({ rootSeed: 8 })))?.message).toMatch(/root seed is 7, the run's manifest says 8/)
-    const other = manifest({ config: { ...tinyConfig(), shape: [3, 5, 1], hypernetwork: { ...tinyConfig().hypernetwork, depth: 4 } } })
-    expect(failure(check(sample(), 6, other))).toMatchObject({ field: "config.hypernetwork.depth" })
-    expect(failure(check(sample(), 6, other))?.message).toMatch(/config\.hypernetwork\.depth: manifest 4, checkpoint 3; config\.shape\[1\]: manifest 5, checkpoint 4/)
+    const deeper = paperHypernetworkSpec({ activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 4 })
+    const other = manifest({ config: { ...tinyConfig(), shape: [3, 5, 1], hypernetwork: deeper } })
+    expect(failure(check(sample(), 6, other))).toMatchObject({ field: "config.hypernetwork.stages" })
+    expect(failure(check(sample(), 6, other))?.message).toMatch(/config\.hypernetwork\.stages: manifest 4 items, checkpoint 3 items; config\.shape\[1\]: manifest 5, checkpoint 4/)
+    const task = manifest({ config: { ...tinyConfig(), task: "l2" } })
+    expect(failure(check(sample(), 6, task))?.message).toMatch(/config\.task: manifest "l2", checkpoint "l1"/)
   })
 
   it("compares every non-resumable config field, at any depth, without naming them", () => {

@@ -26,10 +26,10 @@ describe("sharded training steps", () => {
       const logBeta = tf.tensor1d([-11, -4, -0.5])
       const x = yield* rng.normal("x", [3, 32, 3])
       const randoms: Record<string, tf.Tensor> = {}
-      for (const s of t.randoms) randoms[s.name] = yield* rng.normal(s.name, [3, ...s.shape])
+      for (const s of t.run.randoms) randoms[s.name] = yield* rng.normal(s.name, [3, ...s.shape])
       const part = (from: number, n: number) => {
         const cut = (v: tf.Tensor) => tf.slice(v, from, n)
-        return shardGradient(t.plan, t.params, cut(logBeta), cut(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, cut(v)])), "swish", 3)
+        return shardGradient(t.run, t.params, cut(logBeta), cut(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, cut(v)])), "swish", 3)
       }
       const whole = part(0, 3)
       const [a, b] = [part(0, 1), part(1, 2)]

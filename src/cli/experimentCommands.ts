@@ -8,9 +8,8 @@ import { baseline } from "../programs/baseline.js"
 import { drawConstructions, drawRun } from "../programs/draw.js"
 import { writeFigure } from "../programs/figures.js"
 import { generalize } from "../programs/generalize.js"
-import { report } from "../programs/report.js"
+import { constructionsApply, experimentCommand, report } from "../programs/report.js"
 import { sweep } from "../programs/sweep.js"
-import { RunError } from "../core/errors.js"
 import { RunStore } from "../services/RunStore.js"
 import { BaselineResult } from "../core/results.js"
 import { PAPER_CONTOURS } from "../core/summary.js"
@@ -89,7 +88,7 @@ export const baselineCommand = Command.make("baseline", {
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
   const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "baseline", BaselineSettings, config, flags,
     { steps: "--steps", batch: "--batch", learningRate: "--lr", logEvery: "--log-every", samples: "--samples" })
-  const result = yield* baseline(run, manifest.config.shape, manifest.config.activation, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
+  const result = yield* baseline(run, manifest.config, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`Adam baseline: loss ${formatNumber(result.loss)}, α1 ${formatNumber(result.alpha1)}, α2 ${formatNumber(result.alpha2)}, class ${result.algorithm} → ${run}/baseline.json`)
 })).pipe(Command.withDescription("Baseline (Figure 6): the target network trained directly with Adam, its loss and order parameters → baseline.json"))
 
@@ -104,7 +103,8 @@ export const drawCommand = Command.make("draw", {
   const baselinePath = store.join(run, "baseline.json")
   const base = (yield* store.exists(baselinePath)) ? Option.some((yield* store.readJson(baselinePath, BaselineResult)).network) : Option.none()
   const figures = yield* Effect.gen(function* () {
-    const drawn = [...(yield* drawRun(run, settings, Option.getOrUndefined(base))), ...(yield* drawConstructions(manifest.config.shape[0]!, manifest.config.shape[1]!, settings))]
+    const { shape, task } = manifest.config
+    const drawn = [...(yield* drawRun(run, settings, Option.getOrUndefined(base))), ...(constructionsApply(task, shape) ? yield* drawConstructions(shape[0]!, shape[1]!, settings) : [])]
     for (const f of drawn) yield* writeFigure(run, f)
     return drawn
   }).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
@@ -114,11 +114,7 @@ export const drawCommand = Command.make("draw", {
 export const reportCommand = Command.make("report", { run: runArgument, backend: backendFlag }, ({ run, backend }) => Effect.gen(function* () {
   const manifest = yield* runManifest(run)
   const store = yield* RunStore
-  const missing: Array<string> = []
-  for (const [file, command] of [["sweep.json", "sweep"], ["ablation.json", "ablate"], ["generalization.json", "generalize"], ["baseline.json", "baseline"]]) {
-    if (!(yield* store.exists(store.join(run, file!)))) missing.push(`${file} (hyperlayers ${command} ${run})`)
-  }
-  if (missing.length > 0) return yield* new RunError({ message: `the report needs results the run lacks: ${missing.join(", ")}` })
   const result = yield* report(run, manifest.experiments ?? paperExperiments).pipe(programLayer(backend, Option.some(manifest.rootSeed)), store.withRunLock(run))
   yield* Console.log(`report: ${result.path}`)
-})).pipe(Command.withDescription("Figures, summary.json and a self-contained report.html from a run's results"))
+  for (const e of result.summary.missing) yield* Console.log(`  not run yet: ${e} (${experimentCommand(e, run)})`)
+})).pipe(Command.withDescription("Figures, summary.json and a self-contained report.html from whatever results a run has (it lists the experiments not run yet, with their commands)"))

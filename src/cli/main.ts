@@ -1,17 +1,20 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
+import { analyzeCommand } from "./analyzeCommand.js"
 import { constructionsCommand } from "./constructionsCommand.js"
 import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportCommand, sweepCommand } from "./experimentCommands.js"
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
+import { similarityCommand } from "./similarityCommand.js"
+import { runnerCommand, studyCommand, studyReportCommand } from "./studyCommand.js"
 import { trainCommand } from "./trainCommand.js"
 
 const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
-  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand])
+  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, measure functional similarity, and analyse networks trained elsewhere"),
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, studyReportCommand, runnerCommand, similarityCommand, analyzeCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */

@@ -70,10 +70,12 @@ export const reproduceCommand = Command.make("reproduce", {
   yield* Console.log([
     "",
     `done in ${((performance.now() - started) / 60000).toFixed(1)} min`,
-    `classes by checkpoint (majority over β): ${f.majorityByStep.map((m) => `${m.step}:${m.algorithm}`).join(" ")}`,
-    f.firstPuddingStep === null ? "no pudding at low β yet" : `pudding at low β from step ${f.firstPuddingStep}${f.convexityBeforePudding ? " (convexity before)" : ""}`,
-    `final mean loss at β ≤ 1e-6: ${formatNumber(result.summary.finalLowBetaLoss)}; Adam baseline: ${formatNumber(result.summary.baselineLoss)}`,
-    ...stillDeveloping(result.summary.finalLowBetaLoss, preset, runDir, settings.steps),
+    ...(f === null ? [] : [
+      `classes by checkpoint (majority over β): ${f.majorityByStep.map((m) => `${m.step}:${m.algorithm}`).join(" ")}`,
+      f.firstPuddingStep === null ? "no pudding at low β yet" : `pudding at low β from step ${f.firstPuddingStep}${f.convexityBeforePudding ? " (convexity before)" : ""}`
+    ]),
+    `final mean loss at β ≤ 1e-6: ${formatNumber(result.summary.finalLowBetaLoss ?? Number.NaN)}; Adam baseline: ${formatNumber(result.summary.baselineLoss ?? Number.NaN)}`,
+    ...(result.summary.finalLowBetaLoss === null ? [] : stillDeveloping(result.summary.finalLowBetaLoss, preset, runDir, settings.steps)),
     `report: ${result.path}`
   ].join("\n"))
 })).pipe(Command.withDescription("The whole reproduction: train, sweep, ablate, generalise, baseline, drawings and report.html"))

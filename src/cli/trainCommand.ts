@@ -1,5 +1,8 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import { builtinTasks } from "../core/builtinTasks.js"
+import { InvalidInput } from "../core/errors.js"
+import { paperHypernetworkSpec } from "../core/paperHypernetworkSpec.js"
 import { canonicalTrainConfig, TrainConfig } from "../core/trainConfig.js"
 import { formatNumber } from "../core/table.js"
 import { systemSeed } from "../services/Rng.js"
@@ -21,13 +24,16 @@ const trainFlags = {
   logEvery: int("log-every", "steps between lines of metrics.jsonl and progress updates (default 10)"),
   shape: Flag.String("shape").pipe(Flag.optional, Flag.withDescription("layer sizes of the target network, e.g. 16,48,1 (default)")),
   activation: Flag.Literals("activation", ["swish", "relu"]).pipe(Flag.optional, Flag.withDescription("hidden activation of the target network (default swish)")),
+  hypernetwork: Flag.String("hypernetwork").pipe(Flag.optional, Flag.withDescription("the hypernetwork: a spec file (JSON; see examples/hypernetworks/) or \"paper\" (default)")),
+  task: Flag.String("task").pipe(Flag.optional, Flag.withDescription(`what the target network computes: ${builtinTasks.map((t) => `${t.name} (${t.description})`).join("; ")}; default l1`)),
   seed: int("seed", "root seed of every random draw (default: from the system; recorded in the manifest)"),
   threads: int("threads", "threads per step, each taking a shard of the β batch (default 1; results replay bit for bit only with the same count)")
 }
 
 const trainFlagNames: Record<string, string> = {
   steps: "--steps", betasPerStep: "--betas-per-step", samplesPerBeta: "--samples-per-beta", learningRate: "--lr",
-  checkpointEvery: "--checkpoint-every", logEvery: "--log-every", shape: "--shape", activation: "--activation", seed: "--seed", threads: "--threads"
+  checkpointEvery: "--checkpoint-every", logEvery: "--log-every", shape: "--shape", activation: "--activation", seed: "--seed", threads: "--threads",
+  hypernetwork: "--hypernetwork", task: "--task"
 }
 
 /**
@@ -37,11 +43,22 @@ const trainFlagNames: Record<string, string> = {
 const trainConfigFrom = (flags: { [K in keyof typeof trainFlags]: Option.Option<unknown> }, file: Option.Option<string>, saved: Option.Option<TrainConfig> = Option.none()) =>
   Effect.gen(function* () {
     const fileSettings = yield* readConfigFile(file)
-    const given = givenFlags({ ...flags, shape: Option.map(flags.shape as Option.Option<string>, parseList) })
+    const hypernetwork = yield* Option.match(flags.hypernetwork as Option.Option<string>, {
+      onNone: () => Effect.succeed(Option.none<unknown>()),
+      onSome: (source) => Effect.map(readHypernetworkSpec(source), Option.some)
+    })
+    const given = givenFlags({ ...flags, shape: Option.map(flags.shape as Option.Option<string>, parseList), hypernetwork })
     const seed = typeof given["seed"] === "number" ? given["seed"] : typeof fileSettings["seed"] === "number" ? fileSettings["seed"] : yield* systemSeed
     const defaults = Option.getOrElse(saved, () => canonicalTrainConfig(seed))
     return yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults, file: fileSettings, flags: given }, Object.keys(canonicalTrainConfig(0)), trainFlagNames))
   })
+
+/** `--hypernetwork`: `paper`, or a JSON spec file (checked when the run is planned). */
+const readHypernetworkSpec = (source: string) =>
+  source === "paper" ? Effect.succeed<unknown>(paperHypernetworkSpec()) : Effect.gen(function* () {
+    const raw = yield* readConfigFile(Option.some(source))
+    return raw as unknown
+  }).pipe(Effect.mapError((e) => new InvalidInput({ source: "--hypernetwork", message: `--hypernetwork ${source}: ${e.message.replace(/^--config \S+ /, "")}` })))
 
 /** The settings saved in a run's latest checkpoint. */
 const savedConfig = (runDir: string) => Effect.gen(function* () {
@@ -72,4 +89,4 @@ export const trainCommand = Command.make("train", {
     const result = yield* train({ runDir, config: settings, resume }).pipe(programLayer(backend, Option.some(settings.seed)))
     yield* Console.log(`trained to step ${result.step}${result.last === undefined ? "" : `: loss ${formatNumber(result.last.loss)}, KL ${formatNumber(result.last.kl)}`}; run in ${runDir}`)
   })
-).pipe(Command.withDescription("Train the paper's KL attentional hypernetwork under the Pareto hyperhypernetwork, with checkpoints and exact resume"))
+).pipe(Command.withDescription("Train a hypernetwork (the paper's KL attentional one by default, or --hypernetwork spec.json) on a task under the Pareto hyperhypernetwork, with checkpoints and exact resume"))

@@ -16,7 +16,7 @@ const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 const logBetaAxis = { field: "logBeta", type: "quantitative", title: "log₁₀ β" } as const
 
 /** Training curves: loss (all β and β ≤ 1e−6), the Adam baseline, and the KL. */
-export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, baseline?: BaselineResult): TopLevelSpec => {
+export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, task: string, baseline?: BaselineResult): TopLevelSpec => {
   const loss = [
     ...metrics.map((m) => ({ step: m.step, value: m.loss, series: "hypernetwork, all β" })),
     ...metrics.filter((m) => Number.isFinite(m.lossLowBeta)).map((m) => ({ step: m.step, value: m.lossLowBeta, series: "hypernetwork, β ≤ 1e-6" })),
@@ -26,7 +26,7 @@ export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, baseline?: Ba
     $schema: SCHEMA,
     vconcat: [
       {
-        title: "Training loss (batch mean, normalised L1 task)", width: 560, height: 240, data: { values: loss }, mark: { type: "line", strokeWidth: 1.2 },
+        title: `Training loss (batch mean, task ${task})`, width: 560, height: 240, data: { values: loss }, mark: { type: "line", strokeWidth: 1.2 },
         encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "loss" }, color: { field: "series", type: "nominal", legend: { labelLimit: 300 } } }
       },
       {

@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
+import { Result } from "effect"
+import { defineTask, type Task } from "./task.js"
 
 /** Mean of ‖x‖₁ for x ~ N(0, I_n): n·sqrt(2/π). */
 export const l1Mean = (n: number): number => n * Math.sqrt(2 / Math.PI)
@@ -21,3 +23,16 @@ export const l1Target = (x: tf.Tensor): tf.Tensor =>
  */
 export const l1Loss = (prediction: tf.Tensor, x: tf.Tensor): tf.Tensor =>
   tf.tidy(() => tf.mean(tf.square(tf.sub(tf.squeeze(prediction, [-1]), l1Target(x))), -1))
+
+/**
+ * The paper's task (DESIGN §2): inputs `x ~ N(0, I_n0)`, one output, target the L1 norm
+ * normalised by {@link l1Target}, loss the mean squared error. A constant predictor scores ≈ 1.
+ */
+export const l1Task: Task = Result.getOrThrow(defineTask({
+  name: "l1",
+  description: "the L1 norm ‖x‖₁ of Gaussian inputs (the paper's task)",
+  outputs: 1,
+  normalisation: "(‖x‖₁ − n·sqrt(2/π)) / sqrt(n·(1 − 2/π)): mean 0, variance 1 for x ~ N(0, I_n)",
+  target: (x) => tf.tidy(() => tf.expandDims(l1Target(x), -1)),
+  loss: l1Loss
+}))

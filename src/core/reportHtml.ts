@@ -1,7 +1,7 @@
 import { mean } from "./betaGrid.js"
-import type { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "./results.js"
+import type { GeneralizationResult, RunSummary } from "./results.js"
 import type { RunManifest } from "./runManifest.js"
-import { LOW_LOG_BETA, PAPER_CONTOURS } from "./summary.js"
+import { LOW_LOG_BETA, PAPER_CONTOURS, type RunResults } from "./summary.js"
 import { formatNumber } from "./table.js"
 
 /** A figure as it goes into the report. */
@@ -14,10 +14,10 @@ export interface ReportFigure {
 export interface ReportInputs {
   readonly manifest: RunManifest
   readonly summary: RunSummary
-  readonly sweep: SweepResult
-  readonly ablation: AblationResult
-  readonly generalization: GeneralizationResult
-  readonly baseline: BaselineResult
+  /** Whatever result tables the run has. */
+  readonly results: RunResults
+  /** The experiments not run yet, with the command that makes each. */
+  readonly missing: ReadonlyArray<{ readonly experiment: string; readonly command: string }>
   readonly figures: ReadonlyArray<ReportFigure>
   readonly drawings: ReadonlyArray<ReportFigure>
 }
@@ -53,23 +53,31 @@ const SIGNED_PUDDING_MIN_AGREEMENT = 0.75
 /** The findings in sentences, each a number from the run. */
 const findings = (i: ReportInputs): ReadonlyArray<string> => {
   const s = i.summary
-  const byStep = s.findings.majorityByStep
+  const { sweep, ablation, generalization } = i.results
   const out: Array<string> = []
-  const early = byStep.filter((m) => m.step > 0).slice(0, 3)
-  if (early.length > 0) out.push(`Earliest trained checkpoints (steps ${early.map((m) => m.step).join(", ")}): mostly ${early.map((m) => `${m.algorithm} (${Math.round(100 * m.share)}% of β)`).join(", ")}.`)
-  out.push(s.findings.firstPuddingStep === null
-    ? "No checkpoint generates the pudding algorithm at low β (β ≤ 1e−6) yet."
-    : `Pudding at low β from step ${s.findings.firstPuddingStep}${s.findings.convexityBeforePudding ? ", after convexity at every earlier checkpoint" : ""}.`)
+  const byStep = s.findings?.majorityByStep ?? []
+  if (s.findings !== null) {
+    const early = byStep.filter((m) => m.step > 0).slice(0, 3)
+    if (early.length > 0) out.push(`Earliest trained checkpoints (steps ${early.map((m) => m.step).join(", ")}): mostly ${early.map((m) => `${m.algorithm} (${Math.round(100 * m.share)}% of β)`).join(", ")}.`)
+    out.push(s.findings.firstPuddingStep === null
+      ? "No checkpoint generates the pudding algorithm at low β (β ≤ 1e−6) yet."
+      : `Pudding at low β from step ${s.findings.firstPuddingStep}${s.findings.convexityBeforePudding ? ", after convexity at every earlier checkpoint" : ""}.`)
+  }
   const last = byStep[byStep.length - 1]
   if (last !== undefined) out.push(`Last checkpoint (step ${last.step}): ${last.algorithm} at ${Math.round(100 * last.share)}% of β.`)
-  out.push(`Mean loss at β ≤ 1e−6, last checkpoint: ${n(s.finalLowBetaLoss)} (the paper's contours: ${PAPER_CONTOURS.outer} and ${PAPER_CONTOURS.inner}); Adam baseline: ${n(s.baselineLoss)}.`)
-  const gap = i.ablation.rows.filter((r) => r.logBeta <= LOW_LOG_BETA)
+  if (s.finalLowBetaLoss !== null || s.baselineLoss !== null) {
+    out.push([
+      s.finalLowBetaLoss === null ? "" : `Mean loss at β ≤ 1e−6, last checkpoint: ${n(s.finalLowBetaLoss)} (the paper's contours: ${PAPER_CONTOURS.outer} and ${PAPER_CONTOURS.inner})`,
+      s.baselineLoss === null ? "" : `Adam baseline: ${n(s.baselineLoss)}`
+    ].filter((x) => x !== "").join("; ") + ".")
+  }
+  const gap = (ablation?.rows ?? []).filter((r) => r.logBeta <= LOW_LOG_BETA)
   if (gap.length > 0) {
     const enc = mean(gap.map((r) => r.lossEncoder))
     const dec = mean(gap.map((r) => r.lossDecoderOnly))
     out.push(`Encoder ablation at β ≤ 1e−6: loss ${n(enc)} with the encoder, ${n(dec)} decoder-only (${dec <= 1.25 * enc ? "the assignment comes from noise, as in the paper's case 3d" : "the hypernetwork relies on information memorised through the KL channel"}).`)
   }
-  const signs = i.sweep.rows.flatMap((r) =>
+  const signs = (sweep?.rows ?? []).flatMap((r) =>
     r.step === last?.step && r.logBeta <= LOW_LOG_BETA && r.algorithm === "pudding" && r.signAgreement !== undefined ? [r.signAgreement] : [])
   if (signs.length > 0) {
     const s = mean(signs)
@@ -77,15 +85,20 @@ const findings = (i: ReportInputs): ReadonlyArray<string> => {
       ? "one sign for (nearly) every input: a signed pudding"
       : "signs drawn at random per input: the pudding's ± symmetry is not broken, and such a network stays near the convexity loss"}).`)
   }
-  out.push(generalizationFinding(i.generalization))
+  if (generalization !== undefined) out.push(generalizationFinding(generalization))
   return out
 }
+
+const section = (title: string, body: string) => (body === "" ? "" : `<h2>${esc(title)}</h2>${body}`)
 
 /** The self-contained HTML report: findings, figures (inline SVG), tables and the run manifest. */
 export const reportHtml = (i: ReportInputs): string => {
   const m = i.manifest
-  const lastStep = Math.max(...i.sweep.rows.map((r) => r.step))
-  const lastRows = i.sweep.rows.filter((r) => r.step === lastStep)
+  const { sweep, ablation, baseline } = i.results
+  const shape = m.config.shape
+  const lastStep = sweep === undefined || sweep.rows.length === 0 ? undefined : Math.max(...sweep.rows.map((r) => r.step))
+  const lastRows = (sweep?.rows ?? []).filter((r) => r.step === lastStep)
+  const figs = (...names: ReadonlyArray<string>) => i.figures.filter((f) => names.includes(f.name)).map(figure).join("")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hyperlayers report: ${esc(m.command)} seed ${m.rootSeed}</title>
 <style>
@@ -95,21 +108,20 @@ figure{margin:1.5em 0;overflow-x:auto}figcaption{color:#555;font-size:.9em}
 .drawings{display:flex;flex-wrap:wrap;gap:.5em}.drawings figure{margin:0}
 table{border-collapse:collapse;font-size:.85em;margin:1em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}th{background:#f4f4f4}
 pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.8em}
+.missing{background:#fff8e1;border:1px solid #f0d080;padding:.5em 1em}
 .c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}
 </style></head><body>
-<h1>Generating interpretable networks with hypernetworks — reproduction report</h1>
-<p>Target network [${m.config.shape.join(", ")}], ${m.config.steps} training steps, ${m.config.betasPerStep} β per step, ${m.config.samplesPerBeta} samples per β, seed ${m.rootSeed}, backend ${esc(m.backend)}; created ${esc(m.createdAt)}.</p>
+<h1>Generating interpretable networks with hypernetworks — run report</h1>
+<p>Task ${esc(m.config.task)}, target network [${shape.join(", ")}], hypernetwork of ${m.config.hypernetwork.stages.length} stages, ${m.config.steps} training steps, ${m.config.betasPerStep} β per step, ${m.config.samplesPerBeta} samples per β, seed ${m.rootSeed}, backend ${esc(m.backend)}; created ${esc(m.createdAt)}. Order parameters (α1–α3, sign agreement) and classes read the first weight layer W⁽¹⁾ [${shape[0]} × ${shape[1]}].</p>
+${i.missing.length === 0 ? "" : `<div class="missing"><p>Not run yet (this report shows what the run has):</p><ul>${i.missing.map((x) => `<li>${esc(x.experiment)}: <code>${esc(x.command)}</code></li>`).join("")}</ul></div>`}
 <h2>Findings</h2><ul>${findings(i).map((f) => `<li>${esc(f)}</li>`).join("")}</ul>
-<h2>Training</h2>${i.figures.filter((f) => f.name === "loss-curves").map(figure).join("")}
-<h2>Algorithms over training and β</h2>${i.figures.filter((f) => ["phase-diagram", "order-parameter-paths", "order-parameters-over-training"].includes(f.name)).map(figure).join("")}
-<h2>Encoder ablation</h2>${i.figures.filter((f) => f.name === "ablation").map(figure).join("")}
-${table(["log β", "loss with encoder", "loss decoder-only", "KL", "class (encoder)", "class (decoder-only)"], i.ablation.rows.map((r) => [n(r.logBeta), n(r.lossEncoder), n(r.lossDecoderOnly), n(r.kl), `<span class="c-${r.algorithmEncoder}">${r.algorithmEncoder}</span>`, `<span class="c-${r.algorithmDecoderOnly}">${r.algorithmDecoderOnly}</span>`]))}
-<h2>Generalisation to unseen shapes</h2>${i.figures.filter((f) => f.name === "generalization").map(figure).join("")}
-<h2>Drawings</h2><div class="drawings">${i.drawings.map(figure).join("")}</div>
-<h2>The last checkpoint (step ${lastStep}) per β</h2>
-${table(["log β", "loss (mean)", "min", "max", "KL", "α1", "α2", "α3", "sign agreement", "class"], lastRows.map((r) => [n(r.logBeta), n(r.loss), n(r.lossMin), n(r.lossMax), n(r.kl), n(r.alpha1), n(r.alpha2), n(r.alpha3), r.signAgreement === undefined ? "–" : n(r.signAgreement), `<span class="c-${r.algorithm}">${r.algorithm}</span>`]))}
-<h2>Adam baseline</h2>
-<p>${i.baseline.steps} steps of Adam (learning rate ${i.baseline.learningRate}, batch ${i.baseline.batch}): loss ${n(i.baseline.loss)}, α1 ${n(i.baseline.alpha1)}, α2 ${n(i.baseline.alpha2)}, α3 ${n(i.baseline.alpha3)} (two seeds), class ${esc(i.baseline.algorithm)}.</p>
+${section("Training", figs("loss-curves"))}
+${section("Algorithms over training and β", figs("phase-diagram", "order-parameter-paths", "order-parameters-over-training"))}
+${section("Encoder ablation", ablation === undefined ? "" : figs("ablation") + table(["log β", "loss with encoder", "loss decoder-only", "KL", "class (encoder)", "class (decoder-only)"], ablation.rows.map((r) => [n(r.logBeta), n(r.lossEncoder), n(r.lossDecoderOnly), n(r.kl), `<span class="c-${r.algorithmEncoder}">${r.algorithmEncoder}</span>`, `<span class="c-${r.algorithmDecoderOnly}">${r.algorithmDecoderOnly}</span>`])))}
+${section("Generalisation to unseen shapes", figs("generalization"))}
+${section("Drawings", i.drawings.length === 0 ? "" : `<div class="drawings">${i.drawings.map(figure).join("")}</div>`)}
+${section(`The last checkpoint (step ${lastStep}) per β`, lastStep === undefined ? "" : table(["log β", "loss (mean)", "min", "max", "KL", "α1", "α2", "α3", "sign agreement", "class"], lastRows.map((r) => [n(r.logBeta), n(r.loss), n(r.lossMin), n(r.lossMax), n(r.kl), n(r.alpha1), n(r.alpha2), n(r.alpha3), r.signAgreement === undefined ? "–" : n(r.signAgreement), `<span class="c-${r.algorithm}">${r.algorithm}</span>`])))}
+${section("Adam baseline", baseline === undefined ? "" : `<p>${baseline.steps} steps of Adam (learning rate ${baseline.learningRate}, batch ${baseline.batch}): loss ${n(baseline.loss)}, α1 ${n(baseline.alpha1)}, α2 ${n(baseline.alpha2)}, α3 ${n(baseline.alpha3)} (two seeds), class ${esc(baseline.algorithm)}.</p>`)}
 <h2>Run manifest</h2><pre>${esc(JSON.stringify(m, null, 2))}</pre>
 <h2>Summary</h2><pre>${esc(JSON.stringify({ ...i.summary, phases: `${i.summary.phases.length} rows`, generalization: `${i.summary.generalization.length} cells` }, null, 2))}</pre>
 </body></html>

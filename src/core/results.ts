@@ -83,25 +83,38 @@ export const BaselineResult = Schema.Struct({
 })
 export type BaselineResult = typeof BaselineResult.Type
 
-/** `summary.json`: the run's findings in numbers (deterministic, so a replay can compare it). */
+/** The experiments run on a trained run, each writing its own result file. */
+export const Experiment = Schema.Literals(["sweep", "ablation", "generalization", "baseline"])
+export type Experiment = typeof Experiment.Type
+
+/**
+ * `summary.json`: the run's findings in numbers (deterministic, so a replay can compare it). Built
+ * from whatever result files the run has; `missing` lists the experiments not yet run, and the
+ * fields that need them are empty or null.
+ */
 export const RunSummary = Schema.Struct({
   steps: Schema.Number,
   seed: Schema.Number,
   backend: Schema.String,
-  /** Class and mean loss per checkpoint step × β. */
+  /** The task's name and the trained shape. */
+  task: Schema.String,
+  shape: NetShape,
+  missing: Schema.Array(Experiment),
+  /** Class and mean loss per checkpoint step × β (empty without a sweep). */
   phases: Schema.Array(Schema.Struct({ step: Schema.Number, logBeta: Schema.Number, algorithm: Algorithm, loss: Schema.Number })),
-  /** Mean loss over the sweep's β ≤ 1e−6 at the last checkpoint. */
-  finalLowBetaLoss: Schema.Number,
-  baselineLoss: Schema.Number,
+  /** Mean loss over the sweep's β ≤ 1e−6 at the last checkpoint (null without a sweep). */
+  finalLowBetaLoss: Schema.NullOr(Schema.Number),
+  baselineLoss: Schema.NullOr(Schema.Number),
   ablation: Schema.Array(Schema.Struct({ logBeta: Schema.Number, lossEncoder: Schema.Number, lossDecoderOnly: Schema.Number })),
   generalization: Schema.Array(Schema.Struct({ inputs: Schema.Number, hidden: Schema.Number, loss: Schema.Number })),
-  findings: Schema.Struct({
+  /** What the sweep shows (null without a sweep). */
+  findings: Schema.NullOr(Schema.Struct({
     /** Majority class over β at each checkpoint. */
     majorityByStep: Schema.Array(Schema.Struct({ step: Schema.Number, algorithm: Algorithm, share: Schema.Number })),
     /** First checkpoint after step 0 where most β ≤ 1e−6 generate the pudding algorithm, if any. */
     firstPuddingStep: Schema.NullOr(Schema.Number),
     /** Whether every checkpoint before that (after step 0) is mostly convexity. */
     convexityBeforePudding: Schema.Boolean
-  })
+  }))
 })
 export type RunSummary = typeof RunSummary.Type

@@ -38,7 +38,11 @@ export const checkpointNameStep = (fileName: string): number | undefined => {
   return m === null ? undefined : Number(m[1])
 }
 
-const show = (v: unknown) => (v === undefined ? "absent" : JSON.stringify(v))
+const show = (v: unknown): string => {
+  if (v === undefined) return "absent"
+  const text = JSON.stringify(v)
+  return text.length <= 60 ? text : Array.isArray(v) ? `${v.length} items` : "another object"
+}
 
 /**
  * Check a decoded checkpoint against its file name and its run.

@@ -1,6 +1,7 @@
 import { mean } from "./betaGrid.js"
 import type { Algorithm } from "./classifier.js"
-import type { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "./results.js"
+import type { NetShape } from "./netShape.js"
+import type { AblationResult, BaselineResult, Experiment, GeneralizationResult, RunSummary, SweepResult } from "./results.js"
 
 /** β ≤ 1e−6 counts as low β throughout the reports. */
 export const LOW_LOG_BETA = -6
@@ -15,33 +16,51 @@ const majority = (classes: ReadonlyArray<Algorithm>): { algorithm: Algorithm; sh
   return { algorithm, share: n / classes.length }
 }
 
-/** The run's findings from its result tables. */
-export const summarise = (
-  run: { readonly steps: number; readonly seed: number; readonly backend: string },
-  sweep: SweepResult,
-  ablation: AblationResult,
-  generalization: GeneralizationResult,
-  baseline: BaselineResult
-): RunSummary => {
+/** A run's result tables; an experiment not yet run is absent. */
+export interface RunResults {
+  readonly sweep?: SweepResult
+  readonly ablation?: AblationResult
+  readonly generalization?: GeneralizationResult
+  readonly baseline?: BaselineResult
+}
+
+/** The experiments a run has not run yet, in the order `reproduce` runs them. */
+export const missingExperiments = (results: RunResults): ReadonlyArray<Experiment> =>
+  (["sweep", "ablation", "generalization", "baseline"] as const).filter((e) => results[e] === undefined)
+
+/** What the sweep shows: the majority class per checkpoint and when the pudding appears at low β. */
+const sweepFindings = (sweep: SweepResult): NonNullable<RunSummary["findings"]> => {
   const steps = [...new Set(sweep.rows.map((r) => r.step))].sort((a, b) => a - b)
   const at = (step: number) => sweep.rows.filter((r) => r.step === step)
   const majorityByStep = steps.map((step) => ({ step, ...majority(at(step).map((r) => r.algorithm)) }))
-  const lowMajority = (step: number) => majority(at(step).filter((r) => r.logBeta <= LOW_LOG_BETA).map((r) => r.algorithm)).algorithm
+  const lowRows = (step: number) => at(step).filter((r) => r.logBeta <= LOW_LOG_BETA)
+  const lowMajority = (step: number) => (lowRows(step).length === 0 ? undefined : majority(lowRows(step).map((r) => r.algorithm)).algorithm)
   const trainedSteps = steps.filter((s) => s > 0)
   const firstPuddingStep = trainedSteps.find((s) => lowMajority(s) === "pudding") ?? null
   const before = trainedSteps.filter((s) => firstPuddingStep === null || s < firstPuddingStep)
-  const last = steps[steps.length - 1]!
+  return {
+    majorityByStep,
+    firstPuddingStep,
+    convexityBeforePudding: before.length > 0 && before.every((s) => majorityByStep.find((m) => m.step === s)!.algorithm === "convexity")
+  }
+}
+
+/** The run's findings from whatever result tables it has. */
+export const summarise = (
+  run: { readonly steps: number; readonly seed: number; readonly backend: string; readonly task: string; readonly shape: NetShape },
+  results: RunResults
+): RunSummary => {
+  const { sweep, ablation, generalization, baseline } = results
+  const lastStep = sweep === undefined || sweep.rows.length === 0 ? undefined : Math.max(...sweep.rows.map((r) => r.step))
+  const lowLast = sweep === undefined ? [] : sweep.rows.filter((r) => r.step === lastStep && r.logBeta <= LOW_LOG_BETA).map((r) => r.loss)
   return {
     ...run,
-    phases: sweep.rows.map((r) => ({ step: r.step, logBeta: r.logBeta, algorithm: r.algorithm, loss: r.loss })),
-    finalLowBetaLoss: mean(at(last).filter((r) => r.logBeta <= LOW_LOG_BETA).map((r) => r.loss)),
-    baselineLoss: baseline.loss,
-    ablation: ablation.rows.map((r) => ({ logBeta: r.logBeta, lossEncoder: r.lossEncoder, lossDecoderOnly: r.lossDecoderOnly })),
-    generalization: generalization.cells.map((c) => ({ inputs: c.inputs, hidden: c.hidden, loss: c.loss })),
-    findings: {
-      majorityByStep,
-      firstPuddingStep,
-      convexityBeforePudding: before.length > 0 && before.every((s) => majorityByStep.find((m) => m.step === s)!.algorithm === "convexity")
-    }
+    missing: missingExperiments(results),
+    phases: (sweep?.rows ?? []).map((r) => ({ step: r.step, logBeta: r.logBeta, algorithm: r.algorithm, loss: r.loss })),
+    finalLowBetaLoss: lowLast.length === 0 ? null : mean(lowLast),
+    baselineLoss: baseline?.loss ?? null,
+    ablation: (ablation?.rows ?? []).map((r) => ({ logBeta: r.logBeta, lossEncoder: r.lossEncoder, lossDecoderOnly: r.lossDecoderOnly })),
+    generalization: (generalization?.cells ?? []).map((c) => ({ inputs: c.inputs, hidden: c.hidden, loss: c.loss })),
+    findings: sweep === undefined || sweep.rows.length === 0 ? null : sweepFindings(sweep)
   }
 }

@@ -1,26 +1,12 @@
 import { Schema } from "effect"
+import { HypernetworkSpec } from "./hypernetworkSpec.js"
 import { NetShape } from "./netShape.js"
+import { paperHypernetworkSpec } from "./paperHypernetworkSpec.js"
 
 const PositiveInt = (what: string) => Schema.Number.check(
   Schema.isInt({ message: `${what} must be an integer` }),
   Schema.isGreaterThanOrEqualTo(1, { message: `${what} must be at least 1` })
 )
-const Width = (what: string) => PositiveInt(what).check(Schema.isLessThanOrEqualTo(256, { message: `${what} must be at most 256` }))
-
-/** Block widths of the paper's hypernetwork (appendix B.2; DESIGN §5). */
-export const HypernetworkSizes = Schema.Struct({
-  activation: Width("hypernetwork.activation"),
-  position: Width("hypernetwork.position").check(Schema.makeFilter((n: number) => n % 2 === 0 || "hypernetwork.position must be even (sin and cos pairs)")),
-  noise: Width("hypernetwork.noise"),
-  attentionKey: Width("hypernetwork.attentionKey"),
-  learned: Width("hypernetwork.learned"),
-  latent: Width("hypernetwork.latent"),
-  depth: PositiveInt("hypernetwork.depth").check(Schema.isGreaterThanOrEqualTo(2, { message: "hypernetwork.depth must be at least 2" }), Schema.isLessThanOrEqualTo(16, { message: "hypernetwork.depth must be at most 16" }))
-})
-export type HypernetworkSizes = typeof HypernetworkSizes.Type
-
-export const defaultHypernetworkSizes: HypernetworkSizes = { activation: 20, position: 4, noise: 5, attentionKey: 5, learned: 5, latent: 4, depth: 4 }
-
 /**
  * Everything that determines a training run (with the backend): decoded from flags or a JSON
  * file, stored in every checkpoint, and compared on resume.
@@ -36,7 +22,10 @@ export const TrainConfig = Schema.Struct({
   logBetaMin: Schema.Number.check(Schema.isBetween({ minimum: -30, maximum: 10 }, { message: "logBetaMin must be in [-30, 10]" })),
   logBetaMax: Schema.Number.check(Schema.isBetween({ minimum: -30, maximum: 10 }, { message: "logBetaMax must be in [-30, 10]" })),
   activation: Schema.Literals(["swish", "relu"]),
-  hypernetwork: HypernetworkSizes,
+  /** The hypernetwork as data (the paper's: `paperHypernetworkSpec()`). */
+  hypernetwork: HypernetworkSpec,
+  /** The task's registered name (`l1`, the paper's, by default). */
+  task: Schema.String.check(Schema.isMinLength(1, { message: "task must name a task (e.g. l1)" })),
   /**
    * Threads per step: the β batch is split into this many shards whose gradients are summed
    * (the same objective; float rounding differs between thread counts, so a run replays bit for
@@ -59,7 +48,8 @@ export const canonicalTrainConfig = (seed: number): TrainConfig => ({
   logBetaMin: -12,
   logBetaMax: 0,
   activation: "swish",
-  hypernetwork: defaultHypernetworkSizes,
+  hypernetwork: paperHypernetworkSpec(),
+  task: "l1",
   threads: 1,
   seed
 })

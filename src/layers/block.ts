@@ -1,4 +1,5 @@
 import type * as tf from "@tensorflow/tfjs"
+import type { BlockSpec } from "../core/hypernetworkSpec.js"
 import type { EdgeGraph } from "./edgeGraph.js"
 
 /**
@@ -55,6 +56,11 @@ export interface BlockResult {
 export interface Block {
   /** Unique within its hyperlayer; prefixes its hyperweights' and random inputs' names. */
   readonly name: string
+  /**
+   * The block as data: its kind, name and arguments. A stack converts to a {@link HypernetworkSpec}
+   * through these, and a registered kind rebuilds the block from it (resume, sweep, replay).
+   */
+  readonly spec: BlockSpec
   readonly inputs: number
   readonly outputs: number
   readonly params: (graph: EdgeGraph) => ReadonlyArray<ParamSpec>
@@ -65,3 +71,7 @@ export interface Block {
 
 /** Blocks with no hyperweights or random inputs share these. */
 export const noSpecs = (): ReadonlyArray<never> => []
+
+/** A built-in block's spec: its kind and arguments, and its name where it is not the default. */
+export const blockSpec = (kind: string, args: Readonly<Record<string, unknown>>, name: string, defaultName: string): BlockSpec =>
+  name === defaultName ? { kind, ...args } : { kind, ...args, name }

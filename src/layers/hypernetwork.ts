@@ -1,11 +1,14 @@
 import * as tf from "@tensorflow/tfjs"
-import { Data, Result } from "effect"
+import { Data, Result, Schema, SchemaIssue } from "effect"
+import { defaultHyperhypernetwork, type HyperhypernetworkSpec, HypernetworkSpec } from "../core/hypernetworkSpec.js"
 import { type NetShape } from "../core/netShape.js"
 import { type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import type { Block, BlockContext, GenerationMode, ParamSpec, TensorSpec } from "./block.js"
 import { edgeGraph, type EdgeGraph, sameShape } from "./edgeGraph.js"
 import { DECODER } from "./hyperactivation.js"
 import { linearMap } from "./linearMap.js"
+import { type BlockDefinition, HypernetworkSpecError, UnknownComponent } from "./blockDefinition.js"
+import { builtinBlocks } from "./builtinBlocks.js"
 
 /** A hyperlayer: blocks applied side by side to slices of one linear map's output. */
 export interface Hyperlayer {
@@ -15,37 +18,101 @@ export interface Hyperlayer {
 /**
  * A hypernetwork: stage 0 is a hyperlayer of source blocks only (it builds H0 from nothing); each
  * later stage k is `blocks(H_(k−1)·M_k + m_k)`; a read-out map `H·M + m` gives `readout` features
- * on the decoder side: feature 0 is `W^(l)_ij`, feature 1 averaged over i is `b^(l)_j`.
+ * on the decoder side: feature 0 is `W^(l)_ij`, feature 1 averaged over i is `b^(l)_j`. The
+ * hyperhypernetwork's settings travel with it, so that a hypernetwork and its
+ * {@link HypernetworkSpec} say the same thing.
  */
 export interface Hypernetwork {
   readonly stages: ReadonlyArray<Hyperlayer>
   readonly readout: number
+  readonly hyperhypernetwork: HyperhypernetworkSpec
 }
 
-export class HypernetworkSpecError extends Data.TaggedError("HypernetworkSpecError")<{ readonly message: string }> {}
 export class GenerationError extends Data.TaggedError("GenerationError")<{ readonly message: string }> {}
 
 const inputsOf = (layer: Hyperlayer): number => layer.blocks.reduce((a, b) => a + b.inputs, 0)
 const outputsOf = (layer: Hyperlayer): number => layer.blocks.reduce((a, b) => a + b.outputs, 0)
 
-/** Check a stack of hyperlayers and build a hypernetwork from it. */
-export const makeHypernetwork = (stages: ReadonlyArray<Hyperlayer>, readout = 2): Result.Result<Hypernetwork, HypernetworkSpecError> => {
+/** Options of a stack built in code. */
+export interface HypernetworkOptions {
+  /** Read-out features (default 2: weight and bias). */
+  readonly readout?: number
+  /** The hyperhypernetwork above it (default: hidden [100, 10], per-edge hyperweights generated). */
+  readonly hyperhypernetwork?: HyperhypernetworkSpec
+}
+
+const checkStages = (stages: ReadonlyArray<Hyperlayer>, readout: number, hyperhypernetwork: HyperhypernetworkSpec): Result.Result<Hypernetwork, HypernetworkSpecError> => {
   const fail = (message: string) => Result.fail(new HypernetworkSpecError({ message }))
   if (stages.length < 1) return fail("a hypernetwork needs at least stage 0 (its source blocks)")
-  if (readout < 2) return fail(`the read-out needs at least 2 features (weight, bias), got ${readout}`)
+  if (!Number.isInteger(readout) || readout < 2) return fail(`the read-out needs at least 2 features (weight, bias), got ${readout}`)
   for (const [k, stage] of stages.entries()) {
     if (stage.blocks.length === 0) return fail(`stage ${k} has no blocks`)
     const names = new Set<string>()
     for (const b of stage.blocks) {
-      if (names.has(b.name)) return fail(`stage ${k} has two blocks named "${b.name}"`)
+      if (names.has(b.name)) return fail(`stage ${k} has two blocks named "${b.name}": give one a "name"`)
       names.add(b.name)
+      if (!Number.isInteger(b.inputs) || !Number.isInteger(b.outputs)) return fail(`block "${b.name}" of stage ${k} must declare integer widths (inputs ${b.inputs}, outputs ${b.outputs})`)
       if (k === 0 && b.inputs > 0) return fail(`stage 0 builds H0 from nothing, but block "${b.name}" reads ${b.inputs} features`)
       if (b.outputs < 1 || b.inputs < 0) return fail(`block "${b.name}" of stage ${k} must write at least one feature`)
     }
     if (k > 0 && inputsOf(stage) === 0) return fail(`stage ${k} reads nothing from its linear map`)
   }
-  return Result.succeed({ stages, readout })
+  return Result.succeed({ stages, readout, hyperhypernetwork })
 }
+
+/**
+ * Build a hypernetwork, checked: from a stack of hyperlayers built in code, or from a
+ * {@link HypernetworkSpec} (data, e.g. a JSON file) whose block kinds are looked up in `blocks`
+ * (default: the built-in blocks; see the `Registry` service for a researcher's own). Fails with
+ * {@link HypernetworkSpecError} naming the stage and block, or {@link UnknownComponent} naming an
+ * unregistered kind.
+ */
+export function makeHypernetwork(stages: ReadonlyArray<Hyperlayer>, options?: HypernetworkOptions): Result.Result<Hypernetwork, HypernetworkSpecError>
+export function makeHypernetwork(spec: HypernetworkSpec, blocks?: ReadonlyArray<BlockDefinition>): Result.Result<Hypernetwork, HypernetworkSpecError | UnknownComponent>
+export function makeHypernetwork(
+  source: ReadonlyArray<Hyperlayer> | HypernetworkSpec,
+  second?: HypernetworkOptions | ReadonlyArray<BlockDefinition>
+): Result.Result<Hypernetwork, HypernetworkSpecError | UnknownComponent> {
+  if (Array.isArray(source)) {
+    const options = (second ?? {}) as HypernetworkOptions
+    return checkStages(source as ReadonlyArray<Hyperlayer>, options.readout ?? 2, options.hyperhypernetwork ?? defaultHyperhypernetwork)
+  }
+  const decoded = Schema.decodeUnknownResult(HypernetworkSpec)(source, { errors: "all" })
+  if (Result.isFailure(decoded)) return Result.fail(new HypernetworkSpecError({ message: `invalid hypernetwork spec: ${formatSpecIssue(decoded.failure.issue)}` }))
+  const spec = decoded.success
+  const definitions = (second ?? builtinBlocks) as ReadonlyArray<BlockDefinition>
+  const byKind = new Map(definitions.map((d) => [d.kind, d]))
+  const stages: Array<Hyperlayer> = []
+  for (const [k, stage] of spec.stages.entries()) {
+    const blocks: Array<Block> = []
+    for (const [j, b] of stage.blocks.entries()) {
+      const where = `stages[${k}].blocks[${j}]`
+      const definition = byKind.get(b.kind)
+      if (definition === undefined) {
+        const known = [...byKind.keys()]
+        return Result.fail(new UnknownComponent({
+          component: "block", name: b.kind, known,
+          message: `${where}: no block of kind ${JSON.stringify(b.kind)} is registered (known: ${known.join(", ")}); register its definition to build, resume or sweep this hypernetwork`
+        }))
+      }
+      const built = definition.build(b, where)
+      if (Result.isFailure(built)) return Result.fail(built.failure)
+      blocks.push(built.success)
+    }
+    stages.push({ blocks })
+  }
+  return checkStages(stages, spec.readout, spec.hyperhypernetwork)
+}
+
+const formatSpecIssue = (issue: SchemaIssue.Issue): string =>
+  SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i) => `${i.path === undefined || i.path.length === 0 ? "" : `${i.path.join(".")}: `}${i.message}`).join("; ")
+
+/** The hypernetwork as data: every block's spec, the read-out and the hyperhypernetwork. */
+export const hypernetworkSpec = (net: Hypernetwork): HypernetworkSpec => ({
+  stages: net.stages.map((stage) => ({ blocks: stage.blocks.map((b) => b.spec) })),
+  readout: net.readout,
+  hyperhypernetwork: net.hyperhypernetwork
+})
 
 /** A hyperweight's place in the flat vector θ. */
 export interface ParamEntry extends ParamSpec {
@@ -103,16 +170,36 @@ export interface GenerationPlan {
   readonly mode: GenerationMode
 }
 
+const describeError = (e: unknown): string => (e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e))
+
 /**
- * Plan generations of `target` from a hypernetwork trained on `layout.shape`. The learned
- * per-edge variables belong to the trained shape, so another shape needs decoder-only mode.
+ * Plan generations of `target` from a hypernetwork trained on `layout.shape`, checking everything
+ * about shapes once, as stax's `init` does before `apply`: the layout belongs to this hypernetwork,
+ * another shape is asked for decoder-only (the learned per-edge variables belong to the trained
+ * shape), and every block writes the width it declares (one trial generation of a single network
+ * with zero hyperweights and zero noise). After a plan succeeds, {@link generate} can fail only on
+ * θ or random inputs of the wrong shape. Fails with {@link GenerationError} saying which.
  */
-export const planGeneration = (net: Hypernetwork, layout: ParamLayout, target: NetShape, mode: GenerationMode): Result.Result<GenerationPlan, GenerationError> =>
-  mode === "encoder" && !sameShape(target, layout.shape) && layout.entries.some((e) => e.perEdge)
-    ? Result.fail(new GenerationError({
-      message: `the learned per-edge variables belong to [${layout.shape.join(", ")}]; generate [${target.join(", ")}] in decoder-only mode`
-    }))
-    : Result.succeed({ net, layout, graph: edgeGraph(target), mode })
+export const planGeneration = (net: Hypernetwork, layout: ParamLayout, target: NetShape, mode: GenerationMode): Result.Result<GenerationPlan, GenerationError> => {
+  const fail = (message: string) => Result.fail(new GenerationError({ message }))
+  const own = paramLayout(net, layout.shape)
+  if (own.size !== layout.size || own.entries.some((e, k) => e.name !== layout.entries[k]?.name || e.size !== layout.entries[k]?.size)) {
+    return fail(`the layout (P = ${layout.size}) is not this hypernetwork's layout for [${layout.shape.join(", ")}] (P = ${own.size})`)
+  }
+  if (mode === "encoder" && !sameShape(target, layout.shape) && layout.entries.some((e) => e.perEdge)) {
+    return fail(`the learned per-edge variables belong to [${layout.shape.join(", ")}]; generate [${target.join(", ")}] in decoder-only mode`)
+  }
+  const plan: GenerationPlan = { net, layout, graph: edgeGraph(target), mode }
+  try {
+    tf.tidy(() => {
+      const randoms = Object.fromEntries(randomSpecs(net, target).map((r) => [r.name, tf.zeros([1, ...r.shape])]))
+      generateUnchecked(plan, tf.zeros([1, layout.size]), randoms)
+    })
+  } catch (e) {
+    return fail(describeError(e))
+  }
+  return Result.succeed(plan)
+}
 
 export interface Generated {
   /** The generated networks, batched over generations: `W^(l)` is `[B, n_(l−1), n_l]`. */
@@ -121,13 +208,46 @@ export interface Generated {
   readonly kl: tf.Tensor
 }
 
+const shapeText = (s: ReadonlyArray<number>) => `[${s.join(", ")}]`
+
 /**
  * Generate B networks. `theta` is `[B, P]`: each generation's flat hyperweights (from the
- * hyperhypernetwork at its β, say). `randoms` holds every tensor named by {@link randomSpecs},
- * each `[B, ...shape]`: together they are the generations' seeds. Pure, and differentiable in θ.
+ * hyperhypernetwork at its β, say). `randoms` holds exactly the tensors named by
+ * {@link randomSpecs}, each `[B, ...shape]`: together they are the generations' seeds. Pure, and
+ * differentiable in θ. Fails with {@link GenerationError} naming θ or the random input whose shape,
+ * batch or name is wrong; the caller owns (and disposes) the tensors of the result.
  */
-export const generate = (plan: GenerationPlan, theta: tf.Tensor, randoms: Readonly<Record<string, tf.Tensor>>): Generated => {
-  const out = tf.tidy(() => {
+export const generate = (plan: GenerationPlan, theta: tf.Tensor, randoms: Readonly<Record<string, tf.Tensor>>): Result.Result<Generated, GenerationError> => {
+  const fail = (message: string) => Result.fail(new GenerationError({ message }))
+  const P = plan.layout.size
+  if (theta.rank !== 2 || theta.shape[1] !== P || theta.shape[0]! < 1) return fail(`θ must be [B, ${P}] (B ≥ 1 generations of P = ${P} hyperweights), got ${shapeText(theta.shape)}`)
+  if (theta.dtype !== "float32") return fail(`θ must be float32, got ${theta.dtype}`)
+  const B = theta.shape[0]!
+  const specs = randomSpecs(plan.net, plan.graph.shape)
+  const known = new Set(specs.map((s) => s.name))
+  for (const name of Object.keys(randoms)) if (!known.has(name)) return fail(`unknown random input ${name} (this plan takes ${specs.length === 0 ? "none" : [...known].join(", ")})`)
+  for (const s of specs) {
+    const r = randoms[s.name]
+    if (r === undefined) return fail(`missing random input ${s.name} (${shapeText([B, ...s.shape])})`)
+    const want = [B, ...s.shape]
+    if (r.rank !== want.length || r.shape.some((d, k) => d !== want[k])) return fail(`random input ${s.name} must be ${shapeText(want)} (batch ${B} like θ), got ${shapeText(r.shape)}`)
+    if (r.dtype !== "float32") return fail(`random input ${s.name} must be float32, got ${r.dtype}`)
+  }
+  try {
+    const out = generateUnchecked(plan, theta, randoms)
+    return Result.succeed({ weights: netWeightsOrThrow(plan.graph.shape, out.W, out.bias), kl: out.kl })
+  } catch (e) {
+    return fail(describeError(e))
+  }
+}
+
+/**
+ * {@link generate} without the checks of θ and the random inputs, for callers that build them
+ * from the plan itself (the training objective, inside a gradient). Throws GenerationError on a
+ * block that writes another width than it declares.
+ */
+export const generateUnchecked = (plan: GenerationPlan, theta: tf.Tensor, randoms: Readonly<Record<string, tf.Tensor>>): { readonly W: ReadonlyArray<tf.Tensor>; readonly bias: ReadonlyArray<tf.Tensor>; readonly kl: tf.Tensor } =>
+  tf.tidy(() => {
     const { net, layout, graph, mode } = plan
     const B = theta.shape[0]!
     const sides = mode === "encoder" ? 2 : 1
@@ -150,7 +270,9 @@ export const generate = (plan: GenerationPlan, theta: tf.Tensor, randoms: Readon
     let kl: tf.Tensor = tf.zeros([B])
     for (const [k, stage] of net.stages.entries()) {
       const readers = stage.blocks.filter((b) => b.inputs > 0)
-      const mapped = k === 0 ? [] : tf.split(linearMap(h!, param(`M${k}`), param(`m${k}`)), readers.map((b) => b.inputs), -1)
+      const linear = k === 0 ? null : linearMap(h!, param(`M${k}`), param(`m${k}`))
+      // one reader takes the whole map (TensorFlow.js cannot take the gradient of a split into one piece)
+      const mapped = linear === null ? [] : readers.length === 1 ? [linear] : tf.split(linear, readers.map((b) => b.inputs), -1)
       const outputs = stage.blocks.map((b) => {
         const input = b.inputs === 0 ? null : mapped[readers.indexOf(b)]!
         const env = {
@@ -158,8 +280,20 @@ export const generate = (plan: GenerationPlan, theta: tf.Tensor, randoms: Readon
           param: (name: string) => param(blockKey(k, b, name)),
           random: (name: string) => random(blockKey(k, b, name))
         }
-        const r = b.apply(input, env)
-        if (r.kl !== undefined) kl = tf.add(kl, r.kl)
+        let r: ReturnType<Block["apply"]>
+        try {
+          r = b.apply(input, env)
+        } catch (e) {
+          throw e instanceof GenerationError ? e : new GenerationError({ message: `block "${b.name}" of stage ${k} failed: ${describeError(e)}` })
+        }
+        const want = [B, sides, graph.edges, b.outputs]
+        if (r.output.rank !== 4 || r.output.shape.some((d, a) => d !== want[a])) {
+          throw new GenerationError({ message: `block "${b.name}" of stage ${k} declares ${b.outputs} output features but wrote ${shapeText(r.output.shape)} (expected ${shapeText(want)})` })
+        }
+        if (r.kl !== undefined) {
+          if (r.kl.rank !== 1 || r.kl.shape[0] !== B) throw new GenerationError({ message: `block "${b.name}" of stage ${k} returned a KL of shape ${shapeText(r.kl.shape)}, expected [${B}]` })
+          kl = tf.add(kl, r.kl)
+        }
         return r.output
       })
       h = outputs.length === 1 ? outputs[0]! : tf.concat(outputs, -1)
@@ -176,5 +310,3 @@ export const generate = (plan: GenerationPlan, theta: tf.Tensor, randoms: Readon
     }
     return { W, bias, kl }
   })
-  return { weights: netWeightsOrThrow(plan.graph.shape, out.W, out.bias), kl: out.kl }
-}

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs"
-import { l1Loss } from "../core/l1Task.js"
-import { type Activation, forward } from "../core/network.js"
-import { generate, type GenerationPlan } from "./hypernetwork.js"
-import { hyperhypernetwork, type HyperhypernetworkParams } from "./hyperhypernetwork.js"
+import { type Activation, forward, netWeightsOrThrow } from "../core/network.js"
+import type { Task } from "../core/task.js"
+import { type GenerationPlan, generateUnchecked } from "./hypernetwork.js"
+import { type HyperhypernetworkParams, type HyperhypernetworkSpec, hyperweights } from "./hyperhypernetwork.js"
 
 export interface ParetoTerms {
   /** Scalar: mean over the batch of `log(L + β·KL)`. */
@@ -13,24 +13,33 @@ export interface ParetoTerms {
   readonly kl: tf.Tensor
 }
 
+/** What the objective needs of a run: its generation plan (trained shape), task and hyperhypernetwork. */
+export interface ObjectiveContext {
+  readonly plan: GenerationPlan
+  readonly task: Task
+  readonly hyperhypernetwork: HyperhypernetworkSpec
+}
+
 /**
- * The training objective of B.2.2 for one batch: each β makes its θ, each θ generates a network
- * with its own random inputs, each network is scored on its own Gaussian inputs `x: [B, S, n0]`,
- * and the objective is the mean of `log(L + β·KL)`.
+ * The training objective of B.2.2 for one batch: each β (and, for a task family, each condition
+ * `condition: [B, C]`) makes its θ, each θ generates a network with its own random inputs, each
+ * network is scored by the task on its own inputs `x: [B, S, n0]`, and the objective is the mean of
+ * `log(L + β·KL)`.
  */
 export const paretoObjective = (
-  plan: GenerationPlan,
+  run: ObjectiveContext,
   params: HyperhypernetworkParams,
   logBeta: tf.Tensor,
   x: tf.Tensor,
   randoms: Readonly<Record<string, tf.Tensor>>,
-  activation: Activation = "swish"
+  activation: Activation = "swish",
+  condition?: tf.Tensor
 ): ParetoTerms =>
   tf.tidy(() => {
-    const theta = hyperhypernetwork(params, logBeta)
-    const { weights, kl } = generate(plan, theta, randoms)
-    const loss = l1Loss(forward(weights, x, activation), x)
+    const theta = hyperweights(run.plan.layout, run.hyperhypernetwork, params, logBeta, condition)
+    const g = generateUnchecked(run.plan, theta, randoms)
+    const loss = run.task.loss(forward(netWeightsOrThrow(run.plan.graph.shape, g.W, g.bias), x, activation), x, condition)
     const beta = tf.pow(10, logBeta)
-    const objective = tf.mean(tf.log(tf.add(loss, tf.mul(beta, kl))))
-    return { objective, loss, kl }
+    const objective = tf.mean(tf.log(tf.add(loss, tf.mul(beta, g.kl))))
+    return { objective, loss, kl: g.kl }
   })

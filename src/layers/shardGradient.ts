@@ -1,8 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import type { Activation } from "../core/network.js"
-import type { GenerationPlan } from "./hypernetwork.js"
 import type { HyperhypernetworkParams } from "./hyperhypernetwork.js"
-import { paretoObjective } from "./paretoObjective.js"
+import { type ObjectiveContext, paretoObjective } from "./paretoObjective.js"
 
 export interface ShardGradient {
   /** This shard's share of the objective: its mean × size / total. */
@@ -18,13 +17,13 @@ export interface ShardGradient {
  * gradient of the whole batch's mean, so a step can be split across threads.
  */
 export const shardGradient = (
-  plan: GenerationPlan, params: HyperhypernetworkParams, logBeta: tf.Tensor, x: tf.Tensor,
-  randoms: Readonly<Record<string, tf.Tensor>>, activation: Activation, total: number
+  run: ObjectiveContext, params: HyperhypernetworkParams, logBeta: tf.Tensor, x: tf.Tensor,
+  randoms: Readonly<Record<string, tf.Tensor>>, activation: Activation, total: number, condition?: tf.Tensor
 ): ShardGradient => {
   let loss: tf.Tensor | undefined
   let kl: tf.Tensor | undefined
   const { value, grads } = tf.valueAndGrads((...ps: Array<tf.Tensor>) => {
-    const terms = paretoObjective(plan, ps, logBeta, x, randoms, activation)
+    const terms = paretoObjective(run, ps, logBeta, x, randoms, activation, condition)
     loss = tf.keep(terms.loss)
     kl = tf.keep(terms.kl)
     return tf.mul(terms.objective, logBeta.shape[0]! / total) as tf.Scalar

@@ -2,16 +2,19 @@ import * as tf from "@tensorflow/tfjs"
 import { Effect } from "effect"
 import { classify, defaultThresholds, type Thresholds } from "../core/classifier.js"
 import type { BaselineSettings } from "../core/experimentSettings.js"
-import { l1Loss } from "../core/l1Task.js"
 import type { NetShape } from "../core/netShape.js"
 import { type Activation, forward, netWeightsOrThrow } from "../core/network.js"
 import { doubleSidedness, seedDependence, strongestConnection } from "../core/orderParameters.js"
 import { BaselineResult, type StoredNetwork } from "../core/results.js"
 import { formatNumber } from "../core/table.js"
 import { Progress } from "../services/Progress.js"
+import { checkTaskShape, type Task } from "../core/task.js"
+import { findTask } from "../layers/components.js"
+import { streamDraws } from "../services/inputDraws.js"
+import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
-import { evaluationInputs } from "./evaluate.js"
+import { evaluationInputs, referenceCondition } from "./evaluate.js"
 
 interface Trained {
   readonly network: StoredNetwork
@@ -19,8 +22,8 @@ interface Trained {
   readonly curve: ReadonlyArray<{ step: number; loss: number }>
 }
 
-/** Train one network directly with Adam on fresh Gaussian batches; streams `baseline/<seed>/…`. */
-const trainOne = (shape: NetShape, activation: Activation, settings: BaselineSettings, seed: number, x: tf.Tensor) =>
+/** Train one network directly with Adam on fresh batches of the task's inputs; streams `baseline/<seed>/…`. */
+const trainOne = (task: Task, shape: NetShape, activation: Activation, settings: BaselineSettings, seed: number, x: tf.Tensor) =>
   Effect.gen(function* () {
     const rng = yield* Rng
     const progress = yield* Progress
@@ -35,12 +38,14 @@ const trainOne = (shape: NetShape, activation: Activation, settings: BaselineSet
     }
     const net = () => netWeightsOrThrow(shape, params.filter((_, k) => k % 2 === 0), params.filter((_, k) => k % 2 === 1))
     const optimizer = tf.train.adam(settings.learningRate)
+    // a task family is trained at its reference condition
+    const condition = task.conditions.length === 0 ? undefined : tf.tensor1d([...referenceCondition(task)])
     const curve: Array<{ step: number; loss: number }> = []
     let window = 0
     try {
       for (let step = 1; step <= settings.steps; step++) {
-        const batch = yield* rng.normal(`baseline/${seed}/x`, [settings.batch, shape[0]!])
-        const cost = optimizer.minimize(() => tf.mean(l1Loss(forward(net(), batch, activation), batch)) as tf.Scalar, true, params)!
+        const batch = yield* task.sampleInputs(streamDraws(rng, `baseline/${seed}/x`), [settings.batch, shape[0]!])
+        const cost = optimizer.minimize(() => tf.mean(task.loss(forward(net(), batch, activation), batch, condition)) as tf.Scalar, true, params)!
         window += cost.dataSync()[0]!
         tf.dispose([batch, cost])
         if (step % settings.logEvery === 0) {
@@ -49,7 +54,7 @@ const trainOne = (shape: NetShape, activation: Activation, settings: BaselineSet
           yield* progress.update(`baseline ${seed}`, { done: step, total: settings.steps, detail: `loss ${formatNumber(curve[curve.length - 1]!.loss)}` })
         }
       }
-      const loss = tf.tidy(() => tf.mean(l1Loss(forward(net(), x, activation), x)).dataSync()[0]!)
+      const loss = tf.tidy(() => tf.mean(task.loss(forward(net(), x, activation), x, condition === undefined ? undefined : tf.expandDims(condition, 0))).dataSync()[0]!)
       const network: StoredNetwork = {
         shape,
         W: params.filter((_, k) => k % 2 === 0).map((p) => Array.from(p.dataSync())),
@@ -58,21 +63,31 @@ const trainOne = (shape: NetShape, activation: Activation, settings: BaselineSet
       return { network, loss, curve } satisfies Trained
     } finally {
       optimizer.dispose()
-      tf.dispose(params)
+      tf.dispose([...params, ...(condition === undefined ? [] : [condition])])
     }
   })
 
+/** What the baseline trains: the run's target shape, hidden activation and task (by name). */
+export interface BaselineTarget {
+  readonly shape: NetShape
+  readonly activation: Activation
+  readonly task: string
+}
+
 /**
- * The baseline (Figure 6): the target network trained directly with Adam, with two seeds so that
- * α3 compares two independently trained networks. Loss on the shared evaluation inputs, order
- * parameters and class of the first. Writes `baseline.json`.
+ * The baseline (Figure 6): the target network trained directly with Adam on the run's task, with
+ * two seeds so that α3 compares two independently trained networks. Loss on the shared evaluation
+ * inputs, and the order parameters (of the first layer) and class of the first. Writes `baseline.json`.
  */
-export const baseline = (runDir: string, shape: NetShape, activation: Activation, settings: BaselineSettings, thresholds: Thresholds = defaultThresholds) =>
+export const baseline = (runDir: string, target: BaselineTarget, settings: BaselineSettings, thresholds: Thresholds = defaultThresholds) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const progress = yield* Progress
-    const x = yield* evaluationInputs(shape[0]!, settings.samples)
-    const [a, b] = yield* Effect.all([trainOne(shape, activation, settings, 0, x), trainOne(shape, activation, settings, 1, x)]).pipe(
+    const { shape, activation } = target
+    const task = yield* Effect.fromResult(findTask(yield* Registry, target.task))
+    yield* Effect.fromResult(checkTaskShape(task, shape))
+    const x = yield* evaluationInputs(task, shape[0]!, settings.samples)
+    const [a, b] = yield* Effect.all([trainOne(task, shape, activation, settings, 0, x), trainOne(task, shape, activation, settings, 1, x)]).pipe(
       Effect.ensuring(Effect.sync(() => x.dispose())))
     const first = (n: StoredNetwork) => ({ rows: shape[0]!, cols: shape[1]!, data: n.W[0]! })
     const alpha1 = doubleSidedness(first(a.network))

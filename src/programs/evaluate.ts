@@ -1,40 +1,49 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect } from "effect"
 import { mean, median } from "../core/betaGrid.js"
-import type { Checkpoint } from "../core/checkpoint.js"
+import { type Checkpoint, CheckpointError } from "../core/checkpoint.js"
 import { type Algorithm, classify, defaultThresholds, type Thresholds } from "../core/classifier.js"
-import { l1Loss } from "../core/l1Task.js"
 import type { NetShape } from "../core/netShape.js"
-import { forward } from "../core/network.js"
+import { forward, netWeightsOrThrow } from "../core/network.js"
 import { doubleSidedness, type Matrix, seedDependence, signAgreement, strongestConnection } from "../core/orderParameters.js"
 import type { TrainConfig } from "../core/trainConfig.js"
 import type { GenerationMode } from "../layers/block.js"
-import { generate, type GenerationError, planGeneration, randomSpecs } from "../layers/hypernetwork.js"
-import { hyperhypernetwork, hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
+import { referenceValue } from "../core/condition.js"
+import { checkTaskShape, type Task, type TaskShapeError } from "../core/task.js"
+import { generateUnchecked, type GenerationError, type Hypernetwork, planGeneration, randomSpecs } from "../layers/hypernetwork.js"
+import { hyperhypernetworkShapes, hyperweights } from "../layers/hyperhypernetwork.js"
+import type { RunPlan, RunPlanError } from "../layers/runPlan.js"
+import { fixedDraws } from "../services/inputDraws.js"
 import { Rng } from "../services/Rng.js"
 import type { StoredNetwork } from "../core/results.js"
 import { withTensorScope } from "../core/tensorScope.js"
-import { trainingPlan } from "../layers/trainingPlan.js"
+import { runPlanOf } from "./trainer.js"
 
-/** A trained hyperhypernetwork, ready to generate: its config and parameters. */
+/** A trained hyperhypernetwork, ready to generate: its config, plan and parameters. */
 export interface TrainedModel {
   readonly config: TrainConfig
+  readonly run: RunPlan
   readonly params: ReadonlyArray<tf.Tensor>
 }
 
-/** The model saved in a checkpoint (tensors owned by the caller; see {@link disposeModel}). */
-export const modelFromCheckpoint = (c: Checkpoint): TrainedModel => {
-  const { spec } = trainingPlan(c.config)
-  const byName = new Map(c.tensors.map((t) => [t.name, t]))
-  return {
-    config: c.config,
-    params: hyperhypernetworkShapes(spec).map((s) => {
+/**
+ * The model saved in a checkpoint, its hypernetwork and task rebuilt through the `Registry`
+ * (tensors owned by the caller; see {@link disposeModel}).
+ */
+export const modelFromCheckpoint = (c: Checkpoint): Effect.Effect<TrainedModel, CheckpointError | RunPlanError> =>
+  Effect.gen(function* () {
+    const run = yield* runPlanOf(c.config)
+    const byName = new Map(c.tensors.map((t) => [t.name, t]))
+    const shapes = hyperhypernetworkShapes(run.hyperhypernetwork)
+    for (const s of shapes) {
       const t = byName.get(`param/${s.name}`)
-      if (t === undefined) throw new RangeError(`checkpoint lacks param/${s.name}`)
-      return tf.tensor(t.values, [...s.shape])
-    })
-  }
-}
+      if (t === undefined) return yield* new CheckpointError({ message: `the checkpoint has no tensor param/${s.name}` })
+      if (t.values.length !== s.shape.reduce((a, b) => a * b, 1)) {
+        return yield* new CheckpointError({ message: `tensor param/${s.name} has shape [${t.shape.join(", ")}], the config needs [${s.shape.join(", ")}]` })
+      }
+    }
+    return { config: c.config, run, params: shapes.map((s) => tf.tensor(byName.get(`param/${s.name}`)!.values, [...s.shape])) }
+  })
 
 export const disposeModel = (m: TrainedModel): void => tf.dispose([...m.params])
 
@@ -50,17 +59,23 @@ export interface GenerationEval {
   readonly hiddenOut?: Float32Array
 }
 
-/** The Gaussian evaluation inputs for input size n: the same for every generation (common random numbers). */
-export const evaluationInputs = (n: number, samples: number) => Effect.flatMap(Rng, (rng) => rng.normalAt(`eval/x/${n}`, 0, [1, samples, n]))
+/**
+ * The task's evaluation inputs `[1, samples, n]` for input size n: the same for every generation
+ * (common random numbers), at fixed positions of the stream `eval/x/<n>`.
+ */
+export const evaluationInputs = (task: Task, n: number, samples: number): Effect.Effect<tf.Tensor, never, Rng> =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    return yield* task.sampleInputs(fixedDraws(rng, `eval/x/${n}`), [1, samples, n])
+  })
 
 /**
  * The random tensors of generation seed `g`: every tensor a function of (root seed, seed, name), so
  * the same seed gives the same noise at every β and checkpoint.
  */
-const seedRandoms = (config: TrainConfig, target: NetShape, seeds: ReadonlyArray<number>) =>
+const seedRandoms = (net: Hypernetwork, target: NetShape, seeds: ReadonlyArray<number>) =>
   Effect.gen(function* () {
     const rng = yield* Rng
-    const { net } = trainingPlan(config)
     const out: Record<string, tf.Tensor> = {}
     for (const s of randomSpecs(net, target)) {
       const parts: Array<tf.Tensor> = []
@@ -71,32 +86,51 @@ const seedRandoms = (config: TrainConfig, target: NetShape, seeds: ReadonlyArray
     return out
   })
 
+/** The plan for generating `target` from a model, checked against its task's widths. */
+const planFor = (model: TrainedModel, target: NetShape, mode: GenerationMode) =>
+  Effect.gen(function* () {
+    yield* Effect.fromResult(checkTaskShape(model.run.task, target))
+    return yield* Effect.fromResult(planGeneration(model.run.net, model.run.layout, target, mode))
+  })
+
+/** The values a task family's conditions take in programs that evaluate one network per β. */
+export const referenceCondition = (task: Task): ReadonlyArray<number> => task.conditions.map(referenceValue)
+
+/** `[B, C]` of conditions, or undefined for a task without any. */
+const conditionTensor = (task: Task, conditions: ReadonlyArray<ReadonlyArray<number>>): tf.Tensor | undefined =>
+  task.conditions.length === 0 ? undefined : tf.tensor2d(conditions.map((c) => [...c]), [conditions.length, task.conditions.length])
+
+/** θ `[B, P]` of a model at each log10 β (and, for a task family, each condition `[B, C]`). */
+export const thetaAt = (model: TrainedModel, logBetas: ReadonlyArray<number>, condition?: tf.Tensor): tf.Tensor =>
+  tf.tidy(() => hyperweights(model.run.layout, model.run.hyperhypernetwork, model.params, tf.tensor1d([...logBetas]), condition))
+
 /**
  * Generate and score one network per (log β, seed) pair, in chunks sized to the target's edges.
- * Losses are measured on `samples` shared evaluation inputs.
+ * Losses are the task's, measured on `samples` shared evaluation inputs.
  */
 const evaluateGenerations = (
   model: TrainedModel,
   target: NetShape,
   mode: GenerationMode,
-  pairs: ReadonlyArray<{ readonly logBeta: number; readonly seed: number }>,
+  pairs: ReadonlyArray<{ readonly logBeta: number; readonly seed: number; readonly condition?: ReadonlyArray<number> }>,
   samples: number
-): Effect.Effect<ReadonlyArray<GenerationEval>, GenerationError, Rng> =>
+): Effect.Effect<ReadonlyArray<GenerationEval>, GenerationError | TaskShapeError, Rng> =>
   Effect.gen(function* () {
-    const { net, layout } = trainingPlan(model.config)
-    const plan = yield* Effect.fromResult(planGeneration(net, layout, target, mode))
-    const x = yield* evaluationInputs(target[0]!, samples)
+    const plan = yield* planFor(model, target, mode)
+    const x = yield* evaluationInputs(model.run.task, target[0]!, samples)
     const chunk = Math.max(1, Math.min(32, Math.floor(400_000 / plan.graph.edges)))
     const out: Array<GenerationEval> = []
     try {
       for (let at = 0; at < pairs.length; at += chunk) {
         const part = pairs.slice(at, at + chunk)
-        const randoms = yield* seedRandoms(model.config, target, part.map((p) => p.seed))
+        const randoms = yield* seedRandoms(model.run.net, target, part.map((p) => p.seed))
+        const reference = referenceCondition(model.run.task)
         const [loss, kl, W1, W2norm] = tf.tidy(() => {
-          const theta = hyperhypernetwork(model.params, tf.tensor1d(part.map((p) => p.logBeta)))
-          const g = generate(plan, theta, randoms)
-          const W2 = g.weights.W[1]
-          return [l1Loss(forward(g.weights, x, model.config.activation), x), g.kl, g.weights.W[0]!, W2 === undefined ? undefined : tf.norm(W2, "euclidean", -1)]
+          const condition = conditionTensor(model.run.task, part.map((p) => p.condition ?? reference))
+          const g = generateUnchecked(plan, thetaAt(model, part.map((p) => p.logBeta), condition), randoms)
+          const net = netWeightsOrThrow(target, g.W, g.bias)
+          const W2 = g.W[1]
+          return [model.run.task.loss(forward(net, x, model.config.activation), x, condition), g.kl, g.W[0]!, W2 === undefined ? undefined : tf.norm(W2, "euclidean", -1)]
         })
         const [lv, kv, wv, ov] = [loss.dataSync(), kl.dataSync(), W1.dataSync(), W2norm?.dataSync()]
         const [rows, cols] = [target[0]!, target[1]!]
@@ -159,15 +193,18 @@ export const evaluateBetas = (model: TrainedModel, target: NetShape, mode: Gener
 /** Generation seeds 0 … count − 1. */
 export const seedList = (count: number): ReadonlyArray<number> => Array.from({ length: count }, (_, k) => k)
 
-/** One generated network with all its weights, for drawing. */
-export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number): Effect.Effect<StoredNetwork, GenerationError, Rng> =>
+/**
+ * One generated network of the trained shape with all its weights, for drawing (at the task
+ * family's reference condition unless `condition` is given).
+ */
+export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number, condition?: ReadonlyArray<number>): Effect.Effect<StoredNetwork, GenerationError | TaskShapeError, Rng> =>
   Effect.gen(function* () {
-    const { net, layout } = trainingPlan(model.config)
-    const plan = yield* Effect.fromResult(planGeneration(net, layout, model.config.shape, mode))
-    const randoms = yield* seedRandoms(model.config, model.config.shape, [seed])
+    const shape = model.config.shape
+    const plan = yield* planFor(model, shape, mode)
+    const randoms = yield* seedRandoms(model.run.net, shape, [seed])
     const stored = withTensorScope((): StoredNetwork => {
-      const g = generate(plan, hyperhypernetwork(model.params, tf.tensor1d([logBeta])), randoms)
-      return { shape: model.config.shape, W: g.weights.W.map((w) => Array.from(w.dataSync())), b: g.weights.b.map((b) => Array.from(b.dataSync())) }
+      const g = generateUnchecked(plan, thetaAt(model, [logBeta], conditionTensor(model.run.task, [condition ?? referenceCondition(model.run.task)])), randoms)
+      return { shape, W: g.W.map((w) => Array.from(w.dataSync())), b: g.bias.map((b) => Array.from(b.dataSync())) }
     })
     tf.dispose(Object.values(randoms))
     return stored

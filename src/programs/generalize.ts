@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import { RunError } from "../core/errors.js"
 import type { Thresholds } from "../core/classifier.js"
 import type { GeneralizationSettings } from "../core/experimentSettings.js"
 import { GeneralizationResult } from "../core/results.js"
@@ -9,26 +10,38 @@ import { evaluateBetas, seedList } from "./evaluate.js"
 import { lastModel } from "./runModel.js"
 
 /**
- * Generalisation to unseen shapes (Figure 5): with the last checkpoint, generate `[n0, n1, 1]`
- * decoder-only (the learned per-edge variables exist only for the trained shape) at one β, for
- * every n0 × n1 of the grid, and record the mean loss. Writes `generalization.json`.
+ * Generalisation to unseen shapes (Figure 5): with the last checkpoint, generate
+ * `[n0, n1, n_2, …, n_N]` decoder-only (the learned per-edge variables exist only for the trained
+ * shape) at one β, for every n0 × n1 of the grid (the later layer sizes stay the trained ones, and
+ * input sizes the task does not take are skipped), and record the mean loss on the run's task.
+ * Writes `generalization.json`.
  */
 export const generalize = (runDir: string, settings: GeneralizationSettings, thresholds?: Thresholds) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const progress = yield* Progress
     const { model, step } = yield* lastModel(runDir)
+    const trained = model.config.shape
+    if (trained.length < 3) {
+      return yield* new RunError({ message: `generalisation varies the input and first hidden layer sizes; the trained network [${trained.join(", ")}] has no hidden layer` })
+    }
     const seeds = seedList(settings.seeds)
-    const total = settings.inputs.length * settings.hidden.length
+    const { min, max } = model.run.task.inputs
+    const inputs = settings.inputs.filter((n0) => n0 >= min && n0 <= max)
+    if (inputs.length === 0) {
+      return yield* new RunError({ message: `task ${model.run.task.name} takes ${min}–${max} inputs: none of the grid's input sizes [${settings.inputs.join(", ")}] fits` })
+    }
+    const total = inputs.length * settings.hidden.length
     const cells: Array<GeneralizationResult["cells"][number]> = []
-    for (const n0 of settings.inputs) {
+    for (const n0 of inputs) {
       for (const n1 of settings.hidden) {
-        const [s] = yield* evaluateBetas(model, [n0, n1, 1], "decoder-only", [settings.logBeta], seeds, settings.samples, thresholds)
+        const shape = [n0, n1, ...trained.slice(2)]
+        const [s] = yield* evaluateBetas(model, shape, "decoder-only", [settings.logBeta], seeds, settings.samples, thresholds)
         cells.push({ inputs: n0, hidden: n1, loss: s!.loss, lossMin: s!.lossMin, lossMax: s!.lossMax, algorithm: s!.algorithm })
-        yield* progress.update("generalize", { done: cells.length, total, detail: `[${n0}, ${n1}, 1] loss ${formatNumber(s!.loss)}` })
+        yield* progress.update("generalize", { done: cells.length, total, detail: `[${shape.join(", ")}] loss ${formatNumber(s!.loss)}` })
       }
     }
-    const result: GeneralizationResult = { step, logBeta: settings.logBeta, seeds: settings.seeds, trained: model.config.shape, cells }
+    const result: GeneralizationResult = { step, logBeta: settings.logBeta, seeds: settings.seeds, trained, cells }
     yield* store.writeJson(store.join(runDir, "generalization.json"), GeneralizationResult, result)
     yield* progress.finish("generalize", `${total} shapes`)
     return result

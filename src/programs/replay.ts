@@ -75,7 +75,7 @@ export const replay = (runDir: string, replayDir: string) =>
     if (yield* has("sweep.json")) yield* sweep(replayDir, settings.sweep, settings.thresholds).pipe(seeded)
     if (yield* has("ablation.json")) yield* ablation(replayDir, settings.ablation, settings.thresholds).pipe(seeded)
     if (yield* has("generalization.json")) yield* generalize(replayDir, settings.generalization, settings.thresholds).pipe(seeded)
-    if (yield* has("baseline.json")) yield* baseline(replayDir, config.shape, config.activation, settings.baseline, settings.thresholds).pipe(seeded)
+    if (yield* has("baseline.json")) yield* baseline(replayDir, config, settings.baseline, settings.thresholds).pipe(seeded)
     if (yield* has("summary.json")) yield* report(replayDir, settings).pipe(seeded)
 
     const compared: Array<string> = []

@@ -31,6 +31,6 @@ export const reproduce = (options: ReproduceOptions) =>
     yield* sweep(runDir, e.sweep, e.thresholds)
     yield* ablation(runDir, e.ablation, e.thresholds)
     yield* generalize(runDir, e.generalization, e.thresholds)
-    yield* baseline(runDir, options.config.shape, options.config.activation, e.baseline, e.thresholds)
+    yield* baseline(runDir, options.config, e.baseline, e.thresholds)
     return yield* report(runDir, e)
   })

@@ -16,6 +16,6 @@ export const lastModel = (runDir: string) => Effect.gen(function* () {
   const list = yield* runCheckpoints(runDir)
   const last = list[list.length - 1]!
   const checkpoint = yield* store.readCheckpoint(last.path)
-  const model = yield* Effect.acquireRelease(Effect.sync(() => modelFromCheckpoint(checkpoint)), (m) => Effect.sync(() => disposeModel(m)))
+  const model = yield* Effect.acquireRelease(modelFromCheckpoint(checkpoint), (m) => Effect.sync(() => disposeModel(m)))
   return { model, step: last.step }
 })

@@ -25,9 +25,10 @@ export const sweep = (runDir: string, settings: SweepSettings, thresholds?: Thre
     const logBetas = logBetaGrid(settings.betas, settings.logBetaMin, settings.logBetaMax)
     const rows: Array<SweepResult["rows"][number]> = []
     for (const [k, c] of checkpoints.entries()) {
-      const model = modelFromCheckpoint(yield* store.readCheckpoint(c.path))
-      const summaries = yield* evaluateBetas(model, model.config.shape, "encoder", logBetas, seedList(settings.seeds), settings.samples, thresholds).pipe(
-        Effect.ensuring(Effect.sync(() => disposeModel(model))))
+      const summaries = yield* Effect.scoped(Effect.gen(function* () {
+        const model = yield* Effect.acquireRelease(modelFromCheckpoint(yield* store.readCheckpoint(c.path)), (m) => Effect.sync(() => disposeModel(m)))
+        return yield* evaluateBetas(model, model.config.shape, "encoder", logBetas, seedList(settings.seeds), settings.samples, thresholds)
+      }))
       for (const s of summaries) rows.push({ step: c.step, ...s })
       const classes = [...new Set(summaries.map((s) => s.algorithm))].join("/")
       yield* progress.update("sweep", { done: k + 1, total: checkpoints.length, detail: `step ${c.step}: ${classes}, loss at β=1e${logBetas[0]} ${formatNumber(summaries[0]!.loss)}` })

@@ -8,10 +8,13 @@ import { formatNumber } from "../core/table.js"
 import { Backend } from "../services/Backend.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
-import { RunStore } from "../services/RunStore.js"
+import { type MetricsMismatch, type RunLocked, RunStore, type StoreError } from "../services/RunStore.js"
 import { runEnvironment } from "./runEnvironment.js"
-import { startWorkerPool } from "./workerPool.js"
-import { disposeTrainer, initTrainer, resumeConflicts, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
+import { startWorkerPool, type WorkerError } from "./workerPool.js"
+import { type Diverged, disposeTrainer, initTrainer, resumeConflicts, runPlanOf, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
+import type { CheckpointError } from "../core/checkpoint.js"
+import { usesOnlyBuiltins } from "../layers/components.js"
+import type { RunPlanError } from "../layers/runPlan.js"
 
 export interface TrainOptions {
   readonly runDir: string
@@ -38,6 +41,9 @@ export interface TrainResult {
   readonly last: MetricsRow | undefined
 }
 
+/** Everything training can fail with. */
+export type TrainError = RunError | StoreError | CheckpointError | MetricsMismatch | RunLocked | RunPlanError | Diverged | WorkerError
+
 /**
  * Train the paper's hypernetwork under the Pareto hyperhypernetwork. Writes `manifest.json`, a
  * checkpoint at step 0, every `checkpointEvery` steps, at the end and when interrupted, and a
@@ -52,8 +58,13 @@ export interface TrainResult {
  * checkpoint unless the last one already holds it, and a log line says what was saved, or why
  * nothing could be. A failure (a full disk, say) logs which step the run can resume from.
  */
-export const train = (options: TrainOptions): Effect.Effect<TrainResult, unknown, Rng | RunStore | Progress | Backend> =>
-  Effect.flatMap(RunStore, (store) => store.withRunLock(options.runDir)(Effect.scoped(trainLocked(options))))
+export const train = (options: TrainOptions): Effect.Effect<TrainResult, TrainError, Rng | RunStore | Progress | Backend> =>
+  Effect.gen(function* () {
+    // the hypernetwork, the task and the shape must fit before anything is written, the lock included
+    if (!options.resume) yield* runPlanOf(options.config)
+    const store = yield* RunStore
+    return yield* store.withRunLock(options.runDir)(Effect.scoped(trainLocked(options)))
+  })
 
 const trainLocked = (options: TrainOptions) =>
   Effect.gen(function* () {
@@ -89,6 +100,8 @@ const trainLocked = (options: TrainOptions) =>
           yield* Effect.logInfo(`resuming ${runDir} at step ${ckpt.step} of ${config.steps}`)
           return yield* trainerFromCheckpoint({ ...ckpt, config: { ...ckpt.config, steps: config.steps, checkpointEvery: config.checkpointEvery, logEvery: config.logEvery } })
         }
+        // the hypernetwork, the task and the shape must fit before anything is written
+        yield* runPlanOf(config)
         if (existing.length > 0) {
           return yield* new RunError({
             message: `${runDir} already holds a run (checkpoints up to step ${existing[existing.length - 1]!.step}): continue it with --resume or choose another --out`
@@ -120,6 +133,10 @@ const trainLocked = (options: TrainOptions) =>
     }).pipe(Effect.uninterruptible)
     const lastSaved = () => savedStep === trainer.step
     if (!lastSaved()) yield* checkpoint
+
+    if (config.threads > 1 && !usesOnlyBuiltins(config.hypernetwork.stages.flatMap((s) => s.blocks.map((b) => b.kind)), config.task)) {
+      return yield* new RunError({ message: `threads: ${config.threads} needs built-in blocks and tasks (gradient worker threads cannot load a registered block or task): train with --threads 1` })
+    }
 
     const schedule = options.schedule === undefined ? undefined : { checkpoints: new Set(options.schedule.checkpoints), rows: new Set(options.schedule.rows) }
     const isRowStep = (s: number) => (schedule === undefined ? s % config.logEvery === 0 || s === config.steps : schedule.rows.has(s))

@@ -2,28 +2,27 @@ import * as tf from "@tensorflow/tfjs"
 import { Data, Effect, Result } from "effect"
 import type { Checkpoint, NamedArray } from "../core/checkpoint.js"
 import { CheckpointError } from "../core/checkpoint.js"
+import { type Canonical, canonicalJson } from "../core/canonicalJson.js"
 import { RESUMABLE_FIELDS, type TrainConfig } from "../core/trainConfig.js"
-import type { TensorSpec } from "../layers/block.js"
-import type { GenerationPlan, Hypernetwork } from "../layers/hypernetwork.js"
 import { hyperhypernetworkShapes, initHyperhypernetwork } from "../layers/hyperhypernetwork.js"
-import { trainingPlan } from "../layers/trainingPlan.js"
+import { resolveRun, type RunPlan, type RunPlanError } from "../layers/runPlan.js"
 import { shardGradient } from "../layers/shardGradient.js"
 import type { ShardResult } from "../workers/shardProtocol.js"
 import { shardSizes, WorkerError, type WorkerPool } from "./workerPool.js"
+import { drawConditions, streamDraws } from "../services/inputDraws.js"
+import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
 
 /** The objective became NaN or infinite: training cannot go on from here. */
 export class Diverged extends Data.TaggedError("Diverged")<{ readonly message: string; readonly step: number }> {}
 
 /**
- * A training run in memory: the hyperhypernetwork's variables, Adam, and the step count. The
- * hypernetwork is the paper's, with the block widths of the config.
+ * A training run in memory: its plan (hypernetwork, task, layouts, built from the config through
+ * the `Registry`), the hyperhypernetwork's variables, Adam, and the step count.
  */
 export interface Trainer {
   readonly config: TrainConfig
-  readonly net: Hypernetwork
-  readonly plan: GenerationPlan
-  readonly randoms: ReadonlyArray<TensorSpec>
+  readonly run: RunPlan
   readonly paramNames: ReadonlyArray<string>
   readonly params: ReadonlyArray<tf.Variable>
   readonly optimizer: tf.AdamOptimizer
@@ -42,27 +41,32 @@ export interface StepMetrics {
 // variable names must be unique in the TensorFlow.js engine, which may hold several trainers
 let trainers = 0
 
-const assemble = (config: TrainConfig, params: ReadonlyArray<tf.Tensor>, step: number): Trainer => {
+const assemble = (config: TrainConfig, run: RunPlan, params: ReadonlyArray<tf.Tensor>, step: number): Trainer => {
   const id = trainers++
-  const { net, plan, spec, randoms } = trainingPlan(config)
-  const paramNames = hyperhypernetworkShapes(spec).map((s) => s.name)
+  const paramNames = hyperhypernetworkShapes(run.hyperhypernetwork).map((s) => s.name)
   return {
-    config, net, plan, randoms, paramNames,
+    config, run, paramNames,
     params: params.map((p, k) => tf.variable(p, true, `hhn${id}/${paramNames[k]}`)),
     optimizer: tf.train.adam(config.learningRate),
     step
   }
 }
 
+/** A run's plan from its config, with the hypernetwork and task looked up in the `Registry`. */
+export const runPlanOf = (config: TrainConfig): Effect.Effect<RunPlan, RunPlanError> =>
+  Effect.gen(function* () {
+    return yield* Effect.fromResult(resolveRun(config, yield* Registry))
+  })
+
 /** A fresh trainer: parameters drawn from the Rng's `init/<name>` streams. */
-export const initTrainer = (config: TrainConfig): Effect.Effect<Trainer, never, Rng> =>
+export const initTrainer = (config: TrainConfig): Effect.Effect<Trainer, RunPlanError, Rng> =>
   Effect.gen(function* () {
     const rng = yield* Rng
-    const { spec } = trainingPlan(config)
+    const run = yield* runPlanOf(config)
     const uniform: Array<tf.Tensor> = []
-    for (const s of hyperhypernetworkShapes(spec)) uniform.push(yield* rng.uniform(`init/${s.name}`, s.shape, -1, 1))
-    const init = initHyperhypernetwork(spec, uniform)
-    const trainer = assemble(config, init, 0)
+    for (const s of hyperhypernetworkShapes(run.hyperhypernetwork)) uniform.push(yield* rng.uniform(`init/${s.name}`, s.shape, -1, 1))
+    const init = initHyperhypernetwork(run.hyperhypernetwork, uniform)
+    const trainer = assemble(config, run, init, 0)
     tf.dispose([...uniform, ...init])
     return trainer
   })
@@ -107,11 +111,11 @@ export const trainerCheckpoint = (t: Trainer): Effect.Effect<Checkpoint, never, 
  * Rebuild a trainer from a checkpoint: parameters, Adam moments and accumulators, the Rng state
  * and the step. Every tensor is checked against the config's shapes.
  */
-export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, CheckpointError, Rng> =>
+export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, CheckpointError | RunPlanError, Rng> =>
   Effect.gen(function* () {
     const rng = yield* Rng
-    const { spec } = trainingPlan(c.config)
-    const shapes = hyperhypernetworkShapes(spec)
+    const run = yield* runPlanOf(c.config)
+    const shapes = hyperhypernetworkShapes(run.hyperhypernetwork)
     const byName = new Map(c.tensors.map((t) => [t.name, t]))
     const get = (name: string, shape: ReadonlyArray<number>) => {
       const t = byName.get(name)
@@ -131,7 +135,7 @@ export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, Che
     }
     yield* rng.restore(c.rng).pipe(Effect.mapError((e) => new CheckpointError({ message: e.message })))
     const initial = params.map((p, k) => tf.tensor(p, [...shapes[k]!.shape]))
-    const trainer = assemble(c.config, initial, c.step)
+    const trainer = assemble(c.config, run, initial, c.step)
     tf.dispose(initial)
     const weights = [
       { name: "iter", tensor: tf.scalar(c.optimizer.iterations) },
@@ -151,7 +155,7 @@ export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, Che
  * change; anything else would make the resumed run a different experiment.
  */
 export const resumeConflicts = (saved: TrainConfig, next: TrainConfig): ReadonlyArray<string> =>
-  (Object.keys(saved) as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && JSON.stringify(saved[k]) !== JSON.stringify(next[k]))
+  (Object.keys(saved) as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && canonicalJson(saved[k] as Canonical) !== canonicalJson(next[k] as Canonical))
     .map((k) => `${k}: checkpoint ${JSON.stringify(saved[k])}, requested ${JSON.stringify(next[k])}`)
 
 /**
@@ -166,9 +170,10 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
     const rng = yield* Rng
     const { betasPerStep: B, samplesPerBeta: S, shape, logBetaMin, logBetaMax, activation } = t.config
     const logBeta = yield* rng.uniform("train/log-beta", [B], logBetaMin, logBetaMax)
-    const x = yield* rng.normal("train/x", [B, S, shape[0]!])
+    const x = yield* t.run.task.sampleInputs(streamDraws(rng, "train/x"), [B, S, shape[0]!])
     const randoms: Record<string, tf.Tensor> = {}
-    for (const s of t.randoms) randoms[s.name] = yield* rng.normal(`train/${s.name}`, [B, ...s.shape])
+    for (const s of t.run.randoms) randoms[s.name] = yield* rng.normal(`train/${s.name}`, [B, ...s.shape])
+    const condition = yield* drawConditions(rng, "train/condition", t.run.task.conditions, B)
     const sizes = shardSizes(B, 1 + (pool?.size ?? 0))
     // shards 1… go to the workers first, so they run while this thread computes shard 0
     const remote: Array<Promise<ShardResult>> = []
@@ -176,19 +181,22 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
       const params = t.params.map((p) => Float32Array.from(p.dataSync()))
       const [lv, xv] = [logBeta.dataSync() as Float32Array, x.dataSync() as Float32Array]
       const rv = Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, v.dataSync() as Float32Array]))
+      const cv = condition?.dataSync() as Float32Array | undefined
       let at = sizes[0]!
       for (let k = 1; k < sizes.length; k++) {
         const n = sizes[k]!
         const rows = (v: Float32Array) => v.slice((at * v.length) / B, ((at + n) * v.length) / B)
         remote.push(pool!.run(k - 1, {
-          config: t.config, params, logBeta: rows(lv), x: rows(xv), randoms: Object.fromEntries(Object.entries(rv).map(([k2, v]) => [k2, rows(v)])), size: n, total: B
+          config: t.config, params, logBeta: rows(lv), x: rows(xv), randoms: Object.fromEntries(Object.entries(rv).map(([k2, v]) => [k2, rows(v)])), size: n, total: B,
+          ...(cv === undefined ? {} : { condition: rows(cv) })
         }))
         at += n
       }
     }
     const head = (v: tf.Tensor) => tf.slice(v, 0, sizes[0]!)
     const local = tf.tidy(() => {
-      const g = shardGradient(t.plan, t.params, head(logBeta), head(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, head(v)])), activation, B)
+      const g = shardGradient(t.run, t.params, head(logBeta), head(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, head(v)])), activation, B,
+        condition === undefined ? undefined : head(condition))
       return { objective: g.objective, grads: [...g.grads], loss: g.loss, kl: g.kl }
     })
     const results = yield* Effect.tryPromise({ try: () => Promise.all(remote), catch: (e) => (e instanceof WorkerError ? e : new WorkerError({ message: String(e) })) })
@@ -201,7 +209,7 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
       t.optimizer.applyGradients(t.params.map((p, k) => ({ name: p.name, tensor: grads[k]! })))
       tf.dispose(grads)
     }
-    tf.dispose([local.objective, ...local.grads, local.loss, local.kl, logBeta, x, ...Object.values(randoms)])
+    tf.dispose([local.objective, ...local.grads, local.loss, local.kl, logBeta, x, ...Object.values(randoms), ...(condition === undefined ? [] : [condition])])
     if (!Number.isFinite(objective)) {
       return yield* new Diverged({ step: t.step + 1, message: `training diverged at step ${t.step + 1}: the objective is ${objective}` })
     }

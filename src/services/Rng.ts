@@ -34,6 +34,8 @@ export class Rng extends Context.Service<Rng, {
    * their stream (a generation seed's noise, say) rather than by the order they were asked for.
    */
   readonly normalAt: (stream: string, counter: number, shape: ReadonlyArray<number>) => Effect.Effect<tf.Tensor>
+  /** Uniform draws on (lo, hi) at a fixed position of a stream, leaving the state alone. */
+  readonly uniformAt: (stream: string, counter: number, shape: ReadonlyArray<number>, lo?: number, hi?: number) => Effect.Effect<tf.Tensor>
   readonly snapshot: Effect.Effect<RngState>
   readonly restore: (state: RngState) => Effect.Effect<void, RngStateError>
 }>()("hyperlayers/Rng") {}
@@ -70,6 +72,8 @@ export const makeSeededRng = (rootSeed: number): Effect.Effect<Rng["Service"]> =
       int: (stream) => Effect.map(take(stream, 1), ({ key, at }) => blocksAt(key, at, 1)[0]!),
       normalAt: (stream, counter, shape) =>
         Effect.map(Ref.get(state), (s) => tf.tensor(normalsAt(keyOf(s.rootSeed, stream), counter, size(shape)).values, [...shape])),
+      uniformAt: (stream, counter, shape, lo = 0, hi = 1) =>
+        Effect.map(Ref.get(state), (s) => tf.tensor(uniformsAt(keyOf(s.rootSeed, stream), counter, size(shape), lo, hi).values, [...shape])),
       snapshot: Effect.map(Ref.get(state), (s) => ({ rootSeed: s.rootSeed, streams: Object.fromEntries(s.streams) })),
       restore: (next) =>
         Effect.gen(function* () {

@@ -1,5 +1,5 @@
 import { hostname } from "node:os"
-import { Context, Data, Effect, FileSystem, Path, Result, Schema } from "effect"
+import { Context, Data, Effect, Fiber, FileSystem, Option, Path, Result, Schedule, Schema } from "effect"
 import { errorCode, StoreError, storeFailure } from "./fileErrors.js"
 
 /**
@@ -10,8 +10,9 @@ import { errorCode, StoreError, storeFailure } from "./fileErrors.js"
  * interrupted. A writer killed outright (kill -9, power cut) leaves its lock behind: the next
  * writer sees that the process named in it is gone (no such pid, or a pid reused by a process
  * that started later) and takes the lock over, under a short-lived `writer.lock.break` so that
- * two newcomers cannot both take it. A lock from another host is never taken over (its process
- * cannot be checked from here); the message says how to remove it by hand.
+ * two newcomers cannot both take it. The holder touches the lock every 5 s; a lock from another
+ * host (a run directory on a shared file system), whose process cannot be checked from here, is
+ * taken over once it has not been touched for a minute (as the study runners' locks are).
  *
  * Taking a lock also removes the temporary files (`.<name>.<pid>.<ms>.tmp`) that dead writers left
  * in the run and its `checkpoints/` and `figures/` folders.
@@ -36,6 +37,9 @@ export const LockInfo = Schema.Struct({
 export type LockInfo = typeof LockInfo.Type
 
 export const LOCK_FILE = "writer.lock"
+/** How often a holder touches its lock, and how long another host's untouched lock is honoured. */
+const HEARTBEAT = "5 seconds"
+const REMOTE_STALE_MS = 60_000
 const TEMPORARY = /^\..+\.(\d+)\.\d+\.tmp$/
 
 /** The run directories this fiber holds locks on, so that nested programs (reproduce → train) re-enter. */
@@ -68,9 +72,12 @@ export const makeRunLocks = (
     pid: process.pid, host: hostname(), since: new Date().toISOString(), processStart: start, command: process.argv.slice(2).join(" ")
   }))
 
-  /** Whether the process a lock names may still be running (on another host: assume so). */
-  const holderAlive = (info: LockInfo): Effect.Effect<boolean> => Effect.gen(function* () {
-    if (info.host !== hostname()) return true
+  /** Whether the process a lock names may still be running (on another host: while it touches the lock). */
+  const holderAlive = (info: LockInfo, file: string): Effect.Effect<boolean> => Effect.gen(function* () {
+    if (info.host !== hostname()) {
+      const touched = yield* fs.stat(file).pipe(Effect.map((s) => Option.getOrUndefined(s.mtime)?.getTime()), Effect.orElseSucceed(() => undefined))
+      return touched === undefined || Date.now() - touched < REMOTE_STALE_MS
+    }
     if (info.pid === process.pid) return true
     if (!processExists(info.pid)) return false
     if (info.processStart === null) return true
@@ -99,7 +106,7 @@ export const makeRunLocks = (
     path: lock, holder: info,
     message: info.host === hostname()
       ? `${runDir} is being written by ${describeHolder(info)}: one writer per run. Wait for it to finish or stop it, or choose another --out`
-      : `${runDir} is locked by ${describeHolder(info)}, which cannot be checked from this host: if no process is writing the run, remove ${lock}`
+      : `${runDir} is being written by ${describeHolder(info)} (another host; its lock was touched within the last minute): one writer per run. Wait for it, or if no process writes the run, remove ${lock}`
   })
 
   /** Remove temporaries of dead writers from the run's folders. */
@@ -130,7 +137,8 @@ export const makeRunLocks = (
           Effect.catch((e2) => errorCode(e2) === "EEXIST" ? Effect.succeed(false) : Effect.fail(storeFailure("create", target)(e2))))
       }))
 
-  const acquire = (runDir: string): Effect.Effect<LockInfo, RunLocked | StoreError> => Effect.gen(function* () {
+  const acquire = (runDir: string): Effect.Effect<{ readonly info: LockInfo; readonly created: boolean }, RunLocked | StoreError> => Effect.gen(function* () {
+    const created = !(yield* fs.exists(runDir).pipe(Effect.orElseSucceed(() => false)))
     yield* ensureDirectory(runDir)
     const lock = path.join(runDir, LOCK_FILE)
     const info = yield* me
@@ -142,12 +150,12 @@ export const makeRunLocks = (
         if (yield* placeExclusive(tmp, lock, text)) return
         const held = yield* readLock(lock)
         if (held === undefined) continue // removed meanwhile: try again
-        if (held.info !== undefined && (yield* holderAlive(held.info))) return yield* lockedError(runDir, lock, held.info)
+        if (held.info !== undefined && (yield* holderAlive(held.info, lock))) return yield* lockedError(runDir, lock, held.info)
         // a dead writer's lock (or an unreadable one): take it over, one newcomer at a time
         const brk = `${lock}.break`
         if (!(yield* placeExclusive(tmp, brk, text))) {
           const breaker = yield* readLock(brk)
-          if (breaker?.info !== undefined && (yield* holderAlive(breaker.info))) return yield* lockedError(runDir, lock, breaker.info)
+          if (breaker?.info !== undefined && (yield* holderAlive(breaker.info, brk))) return yield* lockedError(runDir, lock, breaker.info)
           yield* fs.remove(brk).pipe(Effect.ignore)
           continue
         }
@@ -160,15 +168,17 @@ export const makeRunLocks = (
       }
       return yield* new StoreError({ path: lock, problem: "Other", message: `could not take ${lock}: it kept changing (other processes starting on ${runDir}?)` })
     }).pipe(Effect.ensuring(fs.remove(tmp).pipe(Effect.ignore)))
-    yield* attempt
+    yield* attempt.pipe(Effect.tapError(() => created ? fs.remove(runDir).pipe(Effect.ignore) : Effect.void))
     yield* sweepTemporaries(runDir)
-    return info
+    return { info, created }
   })
 
-  const release = (runDir: string, info: LockInfo): Effect.Effect<void> => Effect.gen(function* () {
+  /** Remove the lock if it is still this writer's, and the directory if the lock made it and nothing else was written. */
+  const release = (runDir: string, info: LockInfo, created: boolean): Effect.Effect<void> => Effect.gen(function* () {
     const lock = path.join(runDir, LOCK_FILE)
     const held = yield* readLock(lock)
     if (held?.info !== undefined && held.info.pid === info.pid && held.info.since === info.since) yield* fs.remove(lock).pipe(Effect.ignore)
+    if (created && (yield* fs.readDirectory(runDir).pipe(Effect.orElseSucceed(() => ["?"]))).length === 0) yield* fs.remove(runDir).pipe(Effect.ignore)
   })
 
   /**
@@ -180,10 +190,12 @@ export const makeRunLocks = (
       const dir = path.resolve(runDir)
       const held = yield* HeldRunLocks
       if (held.has(dir)) return yield* effect
+      const lock = path.join(dir, LOCK_FILE)
+      const touch = Effect.suspend(() => fs.utimes(lock, new Date(), new Date())).pipe(Effect.ignore)
       return yield* Effect.acquireUseRelease(
-        acquire(dir),
+        Effect.flatMap(acquire(dir), (got) => Effect.map(Effect.forkDetach(touch.pipe(Effect.repeat(Schedule.spaced(HEARTBEAT)))), (beat) => ({ ...got, beat }))),
         () => effect.pipe(Effect.provideService(HeldRunLocks, new Set([...held, dir]))),
-        (info) => release(dir, info))
+        ({ info, created, beat }) => Effect.andThen(Fiber.interrupt(beat), release(dir, info, created)))
     })
 
   return { withRunLock, readLock }

@@ -7,7 +7,9 @@ import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
 import { hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
 import { shardGradient } from "../layers/shardGradient.js"
-import { trainingPlan } from "../layers/trainingPlan.js"
+import { Result } from "effect"
+import { builtinComponents } from "../layers/components.js"
+import { resolveRun, type RunPlan } from "../layers/runPlan.js"
 import { installFastKernels } from "../services/fastKernels.js"
 import { withTensorScope } from "../core/tensorScope.js"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
@@ -23,17 +25,19 @@ const ready = (async () => {
   if (init.backend !== "tensorflow") await installFastKernels(init.backend)
 })()
 
-const plans = new Map<string, ReturnType<typeof trainingPlan>>()
+// a worker thread knows the built-in blocks and tasks only (the trainer refuses threads > 1 otherwise)
+const plans = new Map<string, RunPlan>()
 
 const handle = (r: ShardRequest): ShardResult => {
   const key = JSON.stringify(r.config)
   let p = plans.get(key)
   if (p === undefined) {
-    p = trainingPlan(r.config)
+    p = Result.getOrThrow(resolveRun(r.config, builtinComponents))
     plans.set(key, p)
   }
-  const { plan, spec, randoms: specs } = p
-  const shapes = hyperhypernetworkShapes(spec)
+  const run = p
+  const shapes = hyperhypernetworkShapes(run.hyperhypernetwork)
+  const specs = run.randoms
   // read the values outside the scope: tf.tidy walks whatever its function returns, element by
   // element for typed arrays, which cost more than the gradient itself
   const out = withTensorScope(() => {
@@ -41,7 +45,9 @@ const handle = (r: ShardRequest): ShardResult => {
     const logBeta = tf.tensor1d(r.logBeta)
     const x = tf.tensor(r.x, [r.size, r.config.samplesPerBeta, r.config.shape[0]!])
     const randoms = Object.fromEntries(specs.map((s) => [s.name, tf.tensor(r.randoms[s.name]!, [r.size, ...s.shape])]))
-    const g = shardGradient(plan, params, logBeta, x, randoms, r.config.activation, r.total)
+    const C = run.task.conditions.length
+    const condition = r.condition === undefined || C === 0 ? undefined : tf.tensor(r.condition, [r.size, C])
+    const g = shardGradient(run, params, logBeta, x, randoms, r.config.activation, r.total, condition)
     return { grads: g.grads.map((t) => Float32Array.from(t.dataSync())), objective: g.objective.dataSync()[0]!, loss: Float32Array.from(g.loss.dataSync()), kl: Float32Array.from(g.kl.dataSync()) }
   })
   return { type: "result", id: r.id, ...out }

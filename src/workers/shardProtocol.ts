@@ -16,6 +16,8 @@ export interface ShardRequest {
   readonly x: Float32Array
   /** Random inputs by name, each `[b, ...shape]` flattened. */
   readonly randoms: Readonly<Record<string, Float32Array>>
+  /** A task family's conditions `[b, C]` flattened (absent for a single task). */
+  readonly condition?: Float32Array
   /** β in this shard, and in the whole batch. */
   readonly size: number
   readonly total: number

@@ -1,9 +1,10 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "../block.js"
 
 /** `x → swish(x)` elementwise on a block of hyperfeatures (the hypernetwork's nonlinearity). */
 export const activationBlock = (features = 20, name = "activation"): Block => ({
   name,
+  spec: blockSpec("activation", { features }, name, "activation"),
   inputs: features,
   outputs: features,
   params: noSpecs,

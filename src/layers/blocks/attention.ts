@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "../block.js"
 
 /**
  * Scaled dot-product softmax attention within each pool: `[P, s, 3k]` (q, k, v concatenated) →
@@ -21,6 +21,7 @@ const attendWithinPools = (pools: tf.Tensor, k: number): tf.Tensor => {
  */
 export const attentionBlock = (k = 5, name = "attention"): Block => ({
   name,
+  spec: blockSpec("attention", { key: k }, name, "attention"),
   inputs: 6 * k,
   outputs: 2 * k,
   params: noSpecs,

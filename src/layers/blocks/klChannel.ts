@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "../block.js"
 
 /** σ = softplus(ρ) + SIGMA_FLOOR keeps every distribution proper. */
 export const SIGMA_FLOOR = 1e-3
@@ -27,6 +27,7 @@ export const gaussianKl = (q: Gaussian, p: Gaussian): tf.Tensor =>
  */
 export const klChannelBlock = (latent = 4, name = "kl"): Block => ({
   name,
+  spec: blockSpec("kl", { latent }, name, "kl"),
   inputs: 2 * latent,
   outputs: latent,
   params: noSpecs,

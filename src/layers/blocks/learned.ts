@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "../block.js"
 
 /**
  * Nothing → learned per-edge hyperfeatures on the encoder side, zeros on the decoder side. They
@@ -8,6 +8,7 @@ import { type Block, noSpecs } from "../block.js"
  */
 export const learnedBlock = (features = 5, name = "learned"): Block => ({
   name,
+  spec: blockSpec("learned", { features }, name, "learned"),
   inputs: 0,
   outputs: features,
   params: (graph) => [{ name: "v", shape: [graph.edges, features], perEdge: true }],

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "../block.js"
 
 /**
  * Nothing → i.i.d. N(0, 1) hyperfeatures per generation and edge, the same on both KL sides.
@@ -8,6 +8,7 @@ import { type Block, noSpecs } from "../block.js"
  */
 export const noiseBlock = (features = 5, name = "noise"): Block => ({
   name,
+  spec: blockSpec("noise", { features }, name, "noise"),
   inputs: 0,
   outputs: features,
   params: noSpecs,

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "../block.js"
 import { type PositionKind, positionalFeatures } from "../edgeGraph.js"
 
 /**
@@ -9,6 +9,7 @@ import { type PositionKind, positionalFeatures } from "../edgeGraph.js"
  */
 export const positionBlock = (kind: PositionKind, features = 4, name = `${kind}-position`): Block => ({
   name,
+  spec: blockSpec("position", { axis: kind, features }, name, `${kind}-position`),
   inputs: 0,
   outputs: features,
   params: noSpecs,

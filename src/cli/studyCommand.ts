@@ -1,0 +1,61 @@
+import { availableParallelism } from "node:os"
+import { dirname } from "node:path"
+import { Config, Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { DATABASE_URL_ENV } from "../core/databaseUrl.js"
+import { runRunner } from "../programs/runner.js"
+import { InvalidInput } from "../core/errors.js"
+import { runStudy } from "../programs/study.js"
+import { studyReport } from "../programs/studyReport.js"
+import { terminalProgressLayer } from "../services/Progress.js"
+import { backendFlag } from "./shared.js"
+
+const databaseFlag = Flag.Redacted("database").pipe(
+  Flag.withFallbackConfig(Config.Redacted(DATABASE_URL_ENV)),
+  Flag.withDescription(`a PostgreSQL URL, postgres://user:password@host:5432/db (or the ${DATABASE_URL_ENV} environment variable); the password is never printed or written`)
+)
+const leaseFlag = Flag.Int("lease").pipe(
+  Flag.withDefault(30),
+  Flag.withDescription("seconds a runner's claim on a cell lasts unrenewed: a runner that dies mid-cell delays the cell this long (use the same value on every machine)")
+)
+const line = (text: string) => process.stderr.write(`${text}\n`)
+
+export const studyCommand = Command.make("study", {
+  plan: Argument.File("plan", { mustExist: true }).pipe(Argument.withDescription("the study's plan.json (arms × seeds, experiments)")),
+  database: databaseFlag.pipe(Flag.optional),
+  runners: Flag.Int("runners").pipe(Flag.optional, Flag.withDescription("runner processes to start here, each training one cell on one thread (default: one per core; 0: only runners started elsewhere)")),
+  retries: Flag.Int("retries").pipe(Flag.withDefault(2), Flag.withDescription("further attempts at a cell that failed (diverged, out of memory) before it is reported failed")),
+  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("the study directory: results.json, cells/, runs/ and the embedded database (default: the plan's directory)")),
+  lease: leaseFlag,
+  backend: backendFlag
+}, ({ plan, database, runners, retries, out, lease, backend }) => Effect.gen(function* () {
+  if (retries < 0) return yield* new InvalidInput({ source: "--retries", message: `--retries must be at least 0, got ${retries}` })
+  const count = Option.getOrElse(runners, () => availableParallelism())
+  if (count < 0) return yield* new InvalidInput({ source: "--runners", message: `--runners must be at least 0, got ${count}` })
+  if (lease < 2) return yield* new InvalidInput({ source: "--lease", message: `--lease must be at least 2 seconds, got ${lease}` })
+  const studyDir = Option.getOrElse(out, () => dirname(plan))
+  const summary = yield* runStudy({
+    planPath: plan, studyDir, database, runners: count, retries,
+    timing: { leaseSeconds: lease }, runnerArgs: ["--backend", backend], log: line
+  }).pipe(Effect.provide(terminalProgressLayer))
+  const report = yield* studyReport(plan, studyDir)
+  yield* Console.log(`${summary.study}: ${summary.done} of ${summary.cells} cells done, ${summary.failed} failed → ${summary.resultsPath}; report: ${report.path}`)
+  if (summary.failed > 0) process.exitCode = 1
+})).pipe(Command.withDescription("Run a study (arms × seeds, each cell trained then swept) as durable jobs on Effect cluster + workflow over PostgreSQL; run it again to continue"))
+
+export const studyReportCommand = Command.make("study-report", {
+  plan: Argument.File("plan", { mustExist: true }).pipe(Argument.withDescription("the study's plan.json")),
+  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("the study directory (default: the plan's directory)"))
+}, ({ plan, out }) => Effect.gen(function* () {
+  const report = yield* studyReport(plan, Option.getOrElse(out, () => dirname(plan)))
+  yield* Console.log(`report of ${report.cells} finished cells: ${report.path}`)
+})).pipe(Command.withDescription("Write a study's report (developmental paths per arm with intervals, losses, KL against β, every seed's phase diagram, generalisation per path) from its results, finished or not"))
+
+export const runnerCommand = Command.make("runner", {
+  database: databaseFlag,
+  out: Flag.String("out").pipe(Flag.withDefault("runs/study-cells"), Flag.withDescription("directory for the cells' run directories (<out>/<cell id>)")),
+  lease: leaseFlag,
+  backend: backendFlag
+}, ({ database, out, lease, backend }) =>
+  runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line })
+).pipe(Command.withDescription("Join a study's database (from this or another machine) and take its cells one at a time until Ctrl-C"))

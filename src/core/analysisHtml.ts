@@ -1,0 +1,45 @@
+import type { NetworkAnalysis, NetworkFindings } from "./networkAnalysis.js"
+import { formatNumber } from "./table.js"
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+const n = (x: number) => esc(formatNumber(x))
+
+/** Rows of one network's findings, as label and value (plain text), for the terminal and the page. */
+export const findingsRows = (f: NetworkFindings): ReadonlyArray<readonly [string, string]> => [
+  ["file", f.file],
+  ["format", `${f.format}, ${f.layout === "torch" ? "PyTorch layout [out, in]" : "hyperlayers layout [in, out]"} (${f.layoutFrom === "names" ? "from the tensor names" : "as given"})`],
+  ["layers", f.layers.map((l, k) => `W^(${k + 1}) ← ${l.weight} (${l.dtype}), b^(${k + 1}) ← ${l.bias}`).join("; ")],
+  ["shape", `[${f.shape.join(", ")}]`],
+  ["α1 (double sidedness)", formatNumber(f.alpha1)],
+  ["α2 (strongest connection)", formatNumber(f.alpha2)],
+  ["sign agreement", formatNumber(f.signAgreement)],
+  ["class", f.algorithm],
+  ["loss", f.loss === null ? `not measured: ${f.lossNote ?? "the task does not fit"}` : `${formatNumber(f.loss.value, 4)} on task ${f.loss.task} (${f.loss.activation} hidden units, ${f.loss.samples} inputs)`]
+]
+
+/** The thresholds line: which boundaries the class used. */
+export const thresholdsText = (a: NetworkAnalysis): string =>
+  `classes: convexity when α2 < ${formatNumber(a.thresholds.convexityMaxAlpha2)}, else double-sided when α1 > ${formatNumber(a.thresholds.doubleSidedMinAlpha1)}, else pudding`
+
+/** A one-page HTML report of an analysis, the drawings inline. */
+export const analysisHtml = (a: NetworkAnalysis, drawings: ReadonlyArray<{ readonly caption: string; readonly svg: string }>): string => {
+  const table = (f: NetworkFindings) =>
+    `<table>${findingsRows(f).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${k === "class" ? `<span class="c-${esc(v)}">${esc(v)}</span>` : esc(v)}</td></tr>`).join("")}</table>`
+  const compare = a.compare === undefined ? "" : `<h2>Compared with</h2>${table(a.compare.network)}<p>Seed dependence between the two first layers: α3 = ${n(a.compare.alpha3)} (0: the same weights; 1: unrelated; 2: opposite).</p>`
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>hyperlayers analyze: ${esc(a.network.file)}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+table{border-collapse:collapse;font-size:.9em;margin:1em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f4f4f4;white-space:nowrap}
+figure{margin:1em 0;display:inline-block}figcaption{color:#555;font-size:.9em}
+.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}
+</style></head><body>
+<h1>${esc(a.network.file)}</h1>
+${table(a.network)}
+<p>${esc(thresholdsText(a))} (order parameters of the first layer, Liao, Liu &amp; Tegmark §2.2). Drawing: inputs green, output magenta, positive weights red, negative blue.</p>
+${compare}
+${drawings.map((d) => `<figure>${d.svg.replace(/^<\?xml[^>]*>/, "")}<figcaption>${esc(d.caption)}</figcaption></figure>`).join("")}
+${a.drawing.note === undefined ? "" : `<p>${esc(a.drawing.note)}</p>`}
+</body></html>
+`
+}

@@ -1,0 +1,119 @@
+import { Schema } from "effect"
+import { mean, median } from "./betaGrid.js"
+import type { AblationResult, SweepResult } from "./results.js"
+import { LOW_LOG_BETA, PAPER_CONTOURS } from "./summary.js"
+
+/**
+ * How a run's algorithms developed over training and β (the paper's Figure 3 shows five ways), read
+ * automatically from its sweep (and its encoder ablation, when there is one):
+ *
+ * - `through-double-sided`: some trained checkpoint generates the double-sided algorithm at a
+ *   visible share of β (Figure 3's blue paths).
+ * - `convexity-throughout`: no trained checkpoint generates anything but convexity.
+ * - `stalled`: at the last checkpoint the low-β networks have the pudding's order parameters but
+ *   mixed signs (sign agreement below {@link PATH_RULES}.signedAgreement) and a low-β loss above the
+ *   paper's outer contour: the ± symmetry of the signed pudding was never broken.
+ * - `pudding-everywhere` (the paper's case 3d): the pudding appears at (nearly) every β at the same
+ *   checkpoint and stays there, with KL ≈ 0 at low β and decoder-only loss ≈ the full loss: the
+ *   assignment is drawn from the noise, and the Pareto front collapses to a point.
+ * - `pudding-low-beta`: at the last checkpoint the pudding holds at low β and convexity at high β,
+ *   split at a β boundary (Figure 3's green-under-red paths).
+ * - `other`: none of these (a pudding everywhere that carries KL, say).
+ *
+ * The rules are tried in this order; the thresholds are {@link PATH_RULES}.
+ */
+export const DevelopmentalPath = Schema.Literals(["convexity-throughout", "pudding-everywhere", "pudding-low-beta", "through-double-sided", "stalled", "other"])
+export type DevelopmentalPath = typeof DevelopmentalPath.Type
+
+/** Every path, in the order reports list them. */
+export const developmentalPaths: ReadonlyArray<DevelopmentalPath> = DevelopmentalPath.literals
+
+/** The thresholds of the path rules. */
+export const PATH_RULES = {
+  /** Share of a checkpoint's β that must be double-sided to call the path through double-sided. */
+  doubleSidedShare: 0.1,
+  /** Share of β that counts as "every β". */
+  everyBetaShare: 0.9,
+  /** Mean KL (nats) at low β below which a pudding carries no memorised assignment. */
+  klNone: 0.05,
+  /** Decoder-only loss at most this multiple of the encoder's: the assignment comes from noise. */
+  decoderRatio: 1.25,
+  /** Sign agreement at least this: a signed pudding (one sign for (nearly) every input). */
+  signedAgreement: 0.75,
+  /** Share of the β above the boundary that must be convexity, and below it pudding. */
+  boundaryPurity: 0.8
+} as const
+
+/** A run's path and the numbers the rules read. */
+export interface PathReading {
+  readonly path: DevelopmentalPath
+  /** Steps of the sweep's trained checkpoints (step 0 excluded). */
+  readonly lastStep: number
+  /** First trained checkpoint where the pudding is the majority at low β (null if none). */
+  readonly firstPuddingStep: number | null
+  /** Share of β with the pudding at the last checkpoint. */
+  readonly puddingShare: number
+  /** Mean loss and KL at low β (β ≤ 1e−6), last checkpoint. */
+  readonly lowBetaLoss: number
+  readonly lowBetaKl: number
+  /** Median sign agreement at low β, last checkpoint (null if the sweep has none). */
+  readonly signAgreement: number | null
+  /** Decoder-only over encoder loss at low β (null without an ablation). */
+  readonly decoderRatio: number | null
+  /** log10 β of the boundary between pudding below and convexity above (null if there is none). */
+  readonly boundaryLogBeta: number | null
+}
+
+/** Read a run's developmental path from its sweep (every checkpoint × β) and encoder ablation. */
+export const developmentalPath = (sweep: SweepResult, ablation?: AblationResult): PathReading => {
+  const steps = [...new Set(sweep.rows.map((r) => r.step))].sort((a, b) => a - b).filter((s) => s > 0)
+  const at = (step: number) => sweep.rows.filter((r) => r.step === step).sort((a, b) => a.logBeta - b.logBeta)
+  const share = (rows: ReadonlyArray<{ readonly algorithm: string }>, algorithm: string) =>
+    rows.length === 0 ? 0 : rows.filter((r) => r.algorithm === algorithm).length / rows.length
+  const lastStep = steps[steps.length - 1] ?? 0
+  const last = at(lastStep)
+  const low = last.filter((r) => r.logBeta <= LOW_LOG_BETA)
+  const lowOrAll = low.length > 0 ? low : last
+  const firstPuddingStep = steps.find((s) => share(at(s).filter((r) => r.logBeta <= LOW_LOG_BETA), "pudding") > 0.5) ?? null
+  const signs = lowOrAll.flatMap((r) => (r.signAgreement === undefined ? [] : [r.signAgreement]))
+  const lowAblation = (ablation?.rows ?? []).filter((r) => r.logBeta <= LOW_LOG_BETA)
+  const reading = {
+    lastStep,
+    firstPuddingStep,
+    puddingShare: share(last, "pudding"),
+    lowBetaLoss: mean(lowOrAll.map((r) => r.loss)),
+    lowBetaKl: mean(lowOrAll.map((r) => r.kl)),
+    signAgreement: signs.length === 0 ? null : median(signs),
+    decoderRatio: lowAblation.length === 0 ? null : mean(lowAblation.map((r) => r.lossDecoderOnly)) / mean(lowAblation.map((r) => r.lossEncoder)),
+    boundaryLogBeta: boundary(last)
+  }
+  const path = ((): DevelopmentalPath => {
+    if (steps.some((s) => share(at(s), "double-sided") >= PATH_RULES.doubleSidedShare)) return "through-double-sided"
+    if (steps.every((s) => share(at(s), "convexity") === 1)) return "convexity-throughout"
+    const lowPudding = share(lowOrAll, "pudding") > 0.5
+    if (lowPudding && reading.signAgreement !== null && reading.signAgreement < PATH_RULES.signedAgreement && reading.lowBetaLoss > PAPER_CONTOURS.outer) return "stalled"
+    const firstAnyPudding = steps.find((s) => share(at(s), "pudding") > 0)
+    const together = firstAnyPudding !== undefined && share(at(firstAnyPudding), "pudding") >= PATH_RULES.everyBetaShare
+    const noKl = reading.lowBetaKl < PATH_RULES.klNone && (reading.decoderRatio === null || reading.decoderRatio <= PATH_RULES.decoderRatio)
+    if (together && reading.puddingShare >= PATH_RULES.everyBetaShare && noKl) return "pudding-everywhere"
+    if (lowPudding && reading.boundaryLogBeta !== null) return "pudding-low-beta"
+    return "other"
+  })()
+  return { path, ...reading }
+}
+
+/**
+ * The log10 β at which one checkpoint's rows (sorted by β) switch from mostly pudding below to
+ * mostly convexity above, or null: the split point maximising agreement, if both sides are pure
+ * enough and non-empty.
+ */
+const boundary = (rows: ReadonlyArray<{ readonly logBeta: number; readonly algorithm: string }>): number | null => {
+  let best: { readonly at: number; readonly purity: number } | null = null
+  for (let k = 1; k < rows.length; k++) {
+    const below = rows.slice(0, k)
+    const above = rows.slice(k)
+    const purity = Math.min(below.filter((r) => r.algorithm === "pudding").length / below.length, above.filter((r) => r.algorithm === "convexity").length / above.length)
+    if (purity >= PATH_RULES.boundaryPurity && (best === null || purity > best.purity)) best = { at: (rows[k - 1]!.logBeta + rows[k]!.logBeta) / 2, purity }
+  }
+  return best?.at ?? null
+}

@@ -1,0 +1,95 @@
+import { mean, median } from "./betaGrid.js"
+import type { CellResult } from "./cellResult.js"
+import { type DevelopmentalPath, developmentalPath, developmentalPaths, type PathReading } from "./developmentalPath.js"
+
+/**
+ * Statistics over a study's cells: each finished cell's developmental path (read from its sweep
+ * and ablation), and per arm the share of seeds on each path with a 95 % Wilson score interval.
+ */
+
+/** One finished cell and the path its sweep shows. */
+export interface CellPath {
+  readonly id: string
+  readonly arm: string
+  readonly seed: number
+  readonly reading: PathReading
+  readonly wallSeconds: number | null
+}
+
+/** A share with its 95 % Wilson score interval (Wilson 1927; better than the normal one at small n or extreme p). */
+export interface Share {
+  readonly count: number
+  readonly of: number
+  readonly share: number
+  readonly low: number
+  readonly high: number
+}
+
+/** Wilson's score interval for `k` successes in `n` trials at confidence `z` (1.96: 95 %). */
+export const wilsonInterval = (k: number, n: number, z = 1.96): Share => {
+  if (n === 0) return { count: 0, of: 0, share: Number.NaN, low: 0, high: 1 }
+  const p = k / n
+  const z2 = z * z
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))
+  return { count: k, of: n, share: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) }
+}
+
+/** What one arm of a study shows. */
+export interface ArmSummary {
+  readonly arm: string
+  readonly cells: number
+  readonly done: number
+  readonly failed: number
+  readonly paths: Readonly<Record<DevelopmentalPath, Share>>
+  readonly medianLowBetaLoss: number
+  readonly medianWallSeconds: number | null
+}
+
+/** The path of every cell that finished with a sweep (failed cells have none). */
+export const cellPaths = (results: ReadonlyArray<CellResult>): ReadonlyArray<CellPath> =>
+  results.flatMap((r) => r.status !== "done" || r.sweep === null ? [] : [{
+    id: r.id, arm: r.arm, seed: r.seed,
+    reading: developmentalPath({ seeds: r.experiments.sweep.seeds, samples: r.experiments.sweep.samples, rows: r.sweep },
+      r.ablation === null ? undefined : { step: 0, seeds: 0, rows: r.ablation }),
+    wallSeconds: r.execution?.wallSeconds ?? null
+  }])
+
+/** Per arm, in the order given: cells, failures, path shares with intervals, median low-β loss and wall time. */
+export const summariseArms = (arms: ReadonlyArray<string>, results: ReadonlyArray<CellResult>): ReadonlyArray<ArmSummary> => {
+  const paths = cellPaths(results)
+  return arms.map((arm) => {
+    const mine = results.filter((r) => r.arm === arm)
+    const read = paths.filter((p) => p.arm === arm)
+    const walls = read.flatMap((p) => (p.wallSeconds === null ? [] : [p.wallSeconds]))
+    return {
+      arm,
+      cells: mine.length,
+      done: mine.filter((r) => r.status === "done").length,
+      failed: mine.filter((r) => r.status === "failed").length,
+      paths: Object.fromEntries(developmentalPaths.map((path) => [path, wilsonInterval(read.filter((p) => p.reading.path === path).length, read.length)])) as Record<DevelopmentalPath, Share>,
+      medianLowBetaLoss: read.length === 0 ? Number.NaN : median(read.map((p) => p.reading.lowBetaLoss)),
+      medianWallSeconds: walls.length === 0 ? null : median(walls)
+    }
+  })
+}
+
+/**
+ * The mean decoder-only loss over the cells on each path, per generalisation shape (the Figure 5
+ * valley per path). Paths with no generalisation results are absent.
+ */
+export const generalisationByPath = (results: ReadonlyArray<CellResult>): ReadonlyArray<{ readonly path: DevelopmentalPath; readonly inputs: number; readonly hidden: number; readonly loss: number; readonly cells: number }> => {
+  const byId = new Map(cellPaths(results).map((p) => [p.id, p.reading.path]))
+  const groups = new Map<string, { path: DevelopmentalPath; inputs: number; hidden: number; losses: Array<number> }>()
+  for (const r of results) {
+    const path = byId.get(r.id)
+    if (path === undefined || r.generalization === null) continue
+    for (const c of r.generalization) {
+      const key = `${path}|${c.inputs}|${c.hidden}`
+      const g = groups.get(key) ?? { path, inputs: c.inputs, hidden: c.hidden, losses: [] }
+      g.losses.push(c.loss)
+      groups.set(key, g)
+    }
+  }
+  return [...groups.values()].map((g) => ({ path: g.path, inputs: g.inputs, hidden: g.hidden, loss: mean(g.losses), cells: g.losses.length }))
+}

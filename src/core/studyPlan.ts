@@ -1,0 +1,226 @@
+import { Result, Schema, SchemaIssue } from "effect"
+import { type Canonical, cellId } from "./cellId.js"
+import { Thresholds } from "./classifier.js"
+import { InvalidInput } from "./errors.js"
+import { AblationSettings, BaselineSettings, GeneralizationSettings, SweepSettings } from "./experimentSettings.js"
+import { paperHypernetworkSpec, PaperSizes, paperSizes } from "./paperHypernetworkSpec.js"
+import { type PresetName, presetNames, presets } from "./presets.js"
+import { TrainConfig } from "./trainConfig.js"
+
+/**
+ * A study: training configurations ("arms") × seeds, each finished run then measured by the same
+ * experiments. A plan is a JSON file, `studies/<name>/plan.json`; every (arm, seed) is a *cell*
+ * whose id is a hash of its resolved settings ({@link cellId}).
+ */
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+const Name = (what: string) => Schema.String.check(Schema.makeFilter((s: string) =>
+  NAME.test(s) || `${what} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit (got ${JSON.stringify(s)})`))
+const Seed = Schema.Number.check(
+  Schema.isInt({ message: "a seed must be an integer" }),
+  Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { message: `a seed must be in [0, ${Number.MAX_SAFE_INTEGER}]` })
+)
+/** Settings to lay over a base, checked once merged (so a typo or bad value is named there). */
+const Overrides = Schema.Record(Schema.String, Schema.Unknown)
+/** `true`: run the experiment with the base preset's settings; an object: with these changes; `false` or absent: don't. */
+const ExperimentChoice = Schema.Union([Schema.Boolean, Overrides])
+const MAX_SEEDS = 100_000
+
+export const StudyArm = Schema.Struct({
+  name: Name("an arm's name"),
+  description: Schema.optional(Schema.String),
+  /** A preset (`src/core/presets.ts`) whose training settings (on one thread) the arm starts from. */
+  base: Schema.Literals(presetNames),
+  /**
+   * Changes to the preset's training settings, e.g. `{ "learningRate": 0.001 }`,
+   * `{ "hypernetwork": { "paper": { "depth": 5 } } }` or `{ "task": "l2" }`.
+   */
+  overrides: Schema.optional(Overrides),
+  /** This arm's seeds, when not the plan's (an arm testing a hypothesis may need fewer). */
+  seeds: Schema.optional(Schema.suspend(() => StudySeeds))
+})
+export type StudyArm = typeof StudyArm.Type
+
+/** Seeds as a list, or as `count` consecutive seeds from `root` (root, root + 1, …). */
+export const StudySeeds = Schema.Union([
+  Schema.Array(Seed).check(
+    Schema.isMinLength(1, { message: "seeds needs at least one seed" }),
+    Schema.isMaxLength(MAX_SEEDS, { message: `seeds holds at most ${MAX_SEEDS} seeds` }),
+    Schema.makeFilter((s: ReadonlyArray<number>) => new Set(s).size === s.length || "seeds must not repeat a seed")
+  ),
+  Schema.Struct({
+    count: Schema.Number.check(Schema.isInt({ message: "seeds.count must be an integer" }), Schema.isBetween({ minimum: 1, maximum: MAX_SEEDS }, { message: `seeds.count must be in [1, ${MAX_SEEDS}]` })),
+    root: Seed
+  }).check(Schema.makeFilter((s: { count: number; root: number }) =>
+    s.root + s.count - 1 <= Number.MAX_SAFE_INTEGER || "seeds.root + seeds.count - 1 must not exceed the largest seed"))
+])
+export type StudySeeds = typeof StudySeeds.Type
+
+/** `plan.json`. */
+export const StudyPlan = Schema.Struct({
+  name: Name("the study's name"),
+  description: Schema.optional(Schema.String),
+  arms: Schema.Array(StudyArm).check(
+    Schema.isMinLength(1, { message: "a study needs at least one arm" }),
+    Schema.makeFilter((arms: ReadonlyArray<{ name: string }>) => {
+      const names = arms.map((a) => a.name)
+      const repeated = names.filter((n, k) => names.indexOf(n) !== k)
+      return repeated.length === 0 || `arm names must differ (repeated: ${[...new Set(repeated)].join(", ")})`
+    })
+  ),
+  seeds: StudySeeds,
+  /** What to measure on each finished run: the sweep always; the others when asked for. */
+  experiments: Schema.Struct({
+    sweep: ExperimentChoice.check(Schema.makeFilter((c: unknown) => c !== false || "experiments.sweep cannot be false: every cell is swept")),
+    ablation: Schema.optional(ExperimentChoice),
+    generalization: Schema.optional(ExperimentChoice),
+    baseline: Schema.optional(ExperimentChoice)
+  })
+})
+export type StudyPlan = typeof StudyPlan.Type
+
+/** The experiments a cell runs after training, fully resolved (`null`: not run). */
+export const CellExperiments = Schema.Struct({
+  sweep: SweepSettings,
+  ablation: Schema.NullOr(AblationSettings),
+  generalization: Schema.NullOr(GeneralizationSettings),
+  baseline: Schema.NullOr(BaselineSettings),
+  thresholds: Thresholds
+})
+export type CellExperiments = typeof CellExperiments.Type
+
+/** One (arm, seed) of a study, resolved: everything a runner needs to compute its result. */
+export const StudyCell = Schema.Struct({
+  /** {@link cellId} of `config`, `seed` and `experiments`. */
+  id: Schema.String,
+  study: Schema.String,
+  arm: Schema.String,
+  seed: Seed,
+  config: TrainConfig,
+  experiments: CellExperiments
+})
+export type StudyCell = typeof StudyCell.Type
+
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** `overrides` laid over `base`: objects are merged key by key at every depth; anything else replaces. */
+export const mergeSettings = (base: unknown, overrides: unknown): unknown =>
+  isRecord(base) && isRecord(overrides)
+    ? Object.fromEntries([...new Set([...Object.keys(base), ...Object.keys(overrides)])].map((k) => [k, k in overrides ? mergeSettings(base[k], overrides[k]) : base[k]]))
+    : overrides
+
+/** Decode merged settings; unknown keys are errors (a typo must not be silently ignored). */
+const decodeStrict = <A, I>(schema: Schema.Codec<A, I>, value: unknown, where: string): Result.Result<A, string> => {
+  const r = Schema.decodeUnknownResult(schema)(value, { errors: "all", onExcessProperty: "error" })
+  if (Result.isSuccess(r)) return Result.succeed(r.success)
+  return Result.fail(formatIssues(r.failure.issue).issues.map((i) => {
+    const path = (i.path ?? []).map(String)
+    return `${where}${path.length > 0 ? `.${path.join(".")}` : ""}: ${/excess property/i.test(i.message) ? "unknown setting" : i.message}`
+  }).join("; "))
+}
+
+/**
+ * An arm's `hypernetwork` override may name the paper's architecture at other widths,
+ * `{ "paper": { "depth": 5 } }` (any of {@link PaperSizes}, the rest the paper's): it is replaced by
+ * that spec. Any other object is merged over the preset's spec key by key (`{ "hyperhypernetwork":
+ * { "perEdge": "plain" } }`); arrays such as `stages` replace the preset's.
+ */
+const expandHypernetwork = (overrides: Record<string, unknown>, where: string): Result.Result<Record<string, unknown>, string> => {
+  const h = overrides["hypernetwork"]
+  if (!isRecord(h) || !("paper" in h)) return Result.succeed(overrides)
+  if (Object.keys(h).length !== 1) return Result.fail(`${where}: overrides.hypernetwork: { "paper": {…} } stands alone (got also ${Object.keys(h).filter((k) => k !== "paper").join(", ")})`)
+  const sizes = decodeStrict(PaperSizes, mergeSettings(paperSizes, h["paper"]), `${where}: overrides.hypernetwork.paper`)
+  return Result.isFailure(sizes) ? Result.fail(sizes.failure) : Result.succeed({ ...overrides, hypernetwork: paperHypernetworkSpec(sizes.success) })
+}
+
+/** The seeds of a plan, in order. */
+export const planSeeds = (seeds: StudySeeds): ReadonlyArray<number> =>
+  "count" in seeds ? Array.from({ length: seeds.count }, (_, k) => seeds.root + k) : seeds
+
+const EXPERIMENTS = [["ablation", AblationSettings], ["generalization", GeneralizationSettings], ["baseline", BaselineSettings]] as const
+
+/**
+ * Every cell of a plan, arm by arm and seed by seed (the order of the results file). A cell's
+ * training settings are its arm's preset at one thread for the seed, with the arm's overrides laid
+ * over them and decoded with {@link TrainConfig}; its experiment settings are the preset's, with the
+ * plan's changes. Fails with a message naming the arm and setting of every problem: an unknown
+ * key, a bad value, an override of `seed` (the plan's seeds set it), a config `checkRun` refuses
+ * (a hypernetwork that does not build, a task that does not fit the shape: see `checkRunDefinition`),
+ * or two arms that resolve to the same settings (the same cells).
+ */
+export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config: TrainConfig) => string | undefined = () => undefined): Result.Result<ReadonlyArray<StudyCell>, InvalidInput> => {
+  const problems: Array<string> = []
+  const cells: Array<StudyCell> = []
+  const owner = new Map<string, string>()
+  for (const arm of plan.arms) {
+    const preset = presets[arm.base as PresetName]
+    const where = `arm ${JSON.stringify(arm.name)}`
+    if (arm.overrides !== undefined && "seed" in arm.overrides) {
+      problems.push(`${where}: overrides.seed: a cell's seed comes from the plan's seeds, not from an arm`)
+      continue
+    }
+    const experiments: Record<string, unknown> = {}
+    const sweepChoice = plan.experiments.sweep
+    const sweep = decodeStrict(SweepSettings, sweepChoice === true ? preset.experiments.sweep : mergeSettings(preset.experiments.sweep, sweepChoice), `${where}: experiments.sweep`)
+    if (Result.isFailure(sweep)) problems.push(sweep.failure)
+    else experiments["sweep"] = sweep.success
+    for (const [key, schema] of EXPERIMENTS) {
+      const choice = plan.experiments[key]
+      if (choice === undefined || choice === false) {
+        experiments[key] = null
+        continue
+      }
+      const settings = decodeStrict(schema as Schema.Codec<unknown, unknown>, choice === true ? preset.experiments[key] : mergeSettings(preset.experiments[key], choice), `${where}: experiments.${key}`)
+      if (Result.isFailure(settings)) problems.push(settings.failure)
+      else experiments[key] = settings.success
+    }
+    experiments["thresholds"] = preset.experiments.thresholds
+    let armOk = Object.keys(experiments).length === 5
+    const armCells: Array<StudyCell> = []
+    const seeds = planSeeds(arm.seeds ?? plan.seeds)
+    const overrides = expandHypernetwork(arm.overrides ?? {}, where)
+    if (Result.isFailure(overrides)) {
+      problems.push(overrides.failure)
+      continue
+    }
+    for (const seed of seeds) {
+      const config = decodeStrict(TrainConfig, mergeSettings(preset.train(seed, 1), overrides.success), `${where}: overrides`)
+      if (Result.isFailure(config)) {
+        problems.push(config.failure)
+        armOk = false
+        break // the same problem for every seed
+      }
+      const unfit = checkRun(config.success)
+      if (unfit !== undefined) {
+        problems.push(`${where}: overrides: ${unfit}`)
+        armOk = false
+        break
+      }
+      if (!armOk) break
+      const cellExperiments = experiments as unknown as CellExperiments
+      const id = cellId({ config: config.success as unknown as Canonical, seed, experiments: cellExperiments as unknown as Canonical })
+      armCells.push({ id, study: plan.name, arm: arm.name, seed, config: config.success, experiments: cellExperiments })
+    }
+    if (!armOk) continue
+    const same = armCells.map((c) => owner.get(c.id)).find((o) => o !== undefined)
+    if (same !== undefined) {
+      problems.push(`${where} resolves to the same settings as arm ${JSON.stringify(same)}: its cells would be the same cells`)
+      continue
+    }
+    for (const c of armCells) owner.set(c.id, arm.name)
+    cells.push(...armCells)
+  }
+  return problems.length > 0
+    ? Result.fail(new InvalidInput({ source, message: `invalid study plan ${source}: ${problems.join("; ")}` }))
+    : Result.succeed(cells)
+}
+
+/** Decode `plan.json`'s parsed text: a typed error naming every bad field. */
+export const decodePlan = (raw: unknown, source = "plan"): Result.Result<StudyPlan, InvalidInput> => {
+  const r = decodeStrict(StudyPlan, raw, "")
+  return Result.isSuccess(r)
+    ? Result.succeed(r.success)
+    : Result.fail(new InvalidInput({ source, message: `invalid study plan ${source}: ${r.failure.replace(/^\.|(; )\./g, "$1")}` }))
+}

@@ -1,0 +1,51 @@
+import { Schema } from "effect"
+import { type BlockDefinition, defineBlock } from "./blockDefinition.js"
+import { activationBlock } from "./blocks/activation.js"
+import { attentionBlock } from "./blocks/attention.js"
+import { klChannelBlock } from "./blocks/klChannel.js"
+import { learnedBlock } from "./blocks/learned.js"
+import { noiseBlock } from "./blocks/noise.js"
+import { positionBlock } from "./blocks/position.js"
+
+const Width = (what: string) => Schema.Number.check(
+  Schema.isInt({ message: `${what} must be an integer` }),
+  Schema.isGreaterThanOrEqualTo(1, { message: `${what} must be at least 1` }),
+  Schema.isLessThanOrEqualTo(256, { message: `${what} must be at most 256` })
+)
+
+/** The blocks of the paper's hypernetwork (appendix B.2; DESIGN §5), by kind. */
+export const builtinBlocks: ReadonlyArray<BlockDefinition> = [
+  defineBlock({
+    kind: "activation", description: "swish on a slice of hyperfeatures, elementwise (features in = out)",
+    args: Schema.Struct({ features: Width("features") }),
+    make: ({ features }, name) => activationBlock(features, name)
+  }),
+  defineBlock({
+    kind: "position", description: "sinusoidal encoding of the input index (l = 1), output index (l = N) or layer l (a source block)",
+    args: Schema.Struct({
+      axis: Schema.Literals(["input", "output", "layer"]),
+      features: Width("features").check(Schema.makeFilter((n: number) => n % 2 === 0 || "features must be even (sin and cos pairs)"))
+    }),
+    make: ({ axis, features }, name) => positionBlock(axis, features, name)
+  }),
+  defineBlock({
+    kind: "noise", description: "i.i.d. N(0, 1) per generation and edge, the generation seed (a source block)",
+    args: Schema.Struct({ features: Width("features") }),
+    make: ({ features }, name) => noiseBlock(features, name)
+  }),
+  defineBlock({
+    kind: "attention", description: "per-neuron self-attention over incident edges: 6·key features in, 2·key out",
+    args: Schema.Struct({ key: Width("key") }),
+    make: ({ key }, name) => attentionBlock(key, name)
+  }),
+  defineBlock({
+    kind: "learned", description: "learned per-edge variables on the encoder side, zeros on the decoder side (a source block)",
+    args: Schema.Struct({ features: Width("features") }),
+    make: ({ features }, name) => learnedBlock(features, name)
+  }),
+  defineBlock({
+    kind: "kl", description: "KL channel: 2·latent features in (μ, ρ), a sample of `latent` features out, KL(q‖p) accumulated",
+    args: Schema.Struct({ latent: Width("latent") }),
+    make: ({ latent }, name) => klChannelBlock(latent, name)
+  })
+]

@@ -1,0 +1,220 @@
+import { checkRunDefinition } from "../layers/runPlan.js"
+import { Registry } from "../services/Registry.js"
+import { Cause, Effect, Exit, FileSystem, Layer, Option, Path, Redacted, Result, Schema } from "effect"
+import type { CellResult } from "../core/cellResult.js"
+import { maskDatabaseUrl } from "../core/databaseUrl.js"
+import { InvalidInput } from "../core/errors.js"
+import { decodePlan, resolvePlan, type StudyCell, type StudyPlan } from "../core/studyPlan.js"
+import { CellResultJson, encodeCellResult, encodeStudyResults, StudyResultsJson } from "../core/studyResults.js"
+import { formatNumber } from "../core/table.js"
+import { startEmbeddedPostgres } from "../services/EmbeddedPostgres.js"
+import { Progress } from "../services/Progress.js"
+import { startRunnerProcesses } from "../services/RunnerProcesses.js"
+import { RunStore, StoreError } from "../services/RunStore.js"
+import { cellWorkflowLayer, CellWorkflow, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runningCells } from "./studyEngine.js"
+
+/** Where a study keeps its files, under its directory (`studies/<name>/` by default). */
+export const studyFiles = (studyDir: string) => ({
+  results: `${studyDir}/results.json`,
+  cells: `${studyDir}/cells`,
+  runs: `${studyDir}/runs`,
+  postgres: `${studyDir}/.postgres`
+})
+
+/** Read and resolve a plan file: its cells in order, or a typed error naming each problem. */
+export const readPlan = (planPath: string): Effect.Effect<{ readonly plan: StudyPlan; readonly cells: ReadonlyArray<StudyCell> }, InvalidInput, RunStore> =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const text = yield* store.readText(planPath).pipe(Effect.mapError((e) => new InvalidInput({ source: planPath, message: e.message })))
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (e) {
+      return yield* new InvalidInput({ source: planPath, message: `${planPath} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+    }
+    const plan = yield* Effect.fromResult(decodePlan(raw, planPath))
+    const components = yield* Registry
+    const cells = yield* Effect.fromResult(resolvePlan(plan, planPath, (config) => checkRunDefinition(config, components)))
+    return { plan, cells }
+  })
+
+const readCellFile = (path: string) => Effect.flatMap(RunStore, (s) => s.readJson(path, CellResultJson))
+
+/**
+ * The results a study already has: those in `results.json` (committed, perhaps from another
+ * machine) and in `cells/<id>.json`, by cell id. A file that does not decode is an error naming it.
+ */
+export const existingResults = (studyDir: string): Effect.Effect<Map<string, CellResult>, StoreError, RunStore | FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const fs = yield* FileSystem.FileSystem
+    const files = studyFiles(studyDir)
+    const found = new Map<string, CellResult>()
+    if (yield* store.exists(files.results)) {
+      for (const r of (yield* store.readJson(files.results, StudyResultsJson)).cells) found.set(r.id, r)
+    }
+    if (yield* store.exists(files.cells)) {
+      const names = yield* fs.readDirectory(files.cells).pipe(Effect.mapError((e) => new StoreError({ path: files.cells, message: `could not list ${files.cells}: ${e.message}` })))
+      for (const name of names.filter((n) => /^[0-9a-f]+\.json$/.test(n)).sort()) {
+        const r = yield* readCellFile(`${files.cells}/${name}`)
+        if (!found.has(r.id)) found.set(r.id, r)
+      }
+    }
+    return found
+  })
+
+/**
+ * Write `cells/<id>.json` once: written to a temporary file, then hard-linked into place, which
+ * fails when the file exists, so a second write of the same id (a workflow replayed, a cell run
+ * twice) leaves the first one as it is.
+ */
+export const saveCellOnce = (studyDir: string, result: CellResult): Effect.Effect<void, StoreError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = studyFiles(studyDir).cells
+    const target = path.join(dir, `${result.id}.json`)
+    const tmp = path.join(dir, `.${result.id}.${process.pid}.${Date.now()}.tmp`)
+    yield* fs.makeDirectory(dir, { recursive: true })
+    yield* fs.writeFileString(tmp, encodeCellResult(result))
+    yield* fs.link(tmp, target).pipe(
+      Effect.catchReason("PlatformError", "AlreadyExists", () => Effect.void),
+      Effect.ensuring(Effect.ignore(fs.remove(tmp)))
+    )
+  }).pipe(Effect.mapError((e) => new StoreError({ path: studyDir, message: `could not save cell ${result.id}: ${e.message}` })))
+
+/** Keep a directory's contents out of git (the study's database, run directories, cell files). */
+const ignoredDir = (dir: string) => Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  yield* fs.makeDirectory(dir, { recursive: true })
+  yield* fs.writeFileString(`${dir}/.gitignore`, "*\n")
+}).pipe(Effect.mapError((e) => new StoreError({ path: dir, message: `could not create ${dir}: ${e.message}` })))
+
+export interface StudyOptions {
+  readonly planPath: string
+  /** Where results, cell files, run directories and the embedded database go. */
+  readonly studyDir: string
+  /** Any PostgreSQL; when absent the study starts its own under `<studyDir>/.postgres`. */
+  readonly database: Option.Option<Redacted.Redacted<string>>
+  /** Runner processes to start on this machine (0: rely on runners started elsewhere). */
+  readonly runners: number
+  /** Further attempts at a cell that failed. */
+  readonly retries: number
+  readonly timing?: EngineTiming
+  /** Extra flags for the runners this study starts (e.g. `--backend wasm`). */
+  readonly runnerArgs?: ReadonlyArray<string>
+  /** Where the study's own lines go (each cell's end, runners' output). */
+  readonly log: (line: string) => void
+}
+
+export interface StudySummary {
+  readonly study: string
+  readonly cells: number
+  readonly done: number
+  readonly failed: number
+  /** Cells whose results were there before this run. */
+  readonly skipped: number
+  readonly resultsPath: string
+}
+
+const cellLabel = (c: { readonly arm: string; readonly seed: number; readonly id: string }) => `${c.arm} seed ${c.seed} (${c.id})`
+
+const describeResult = (r: CellResult) => r.status === "failed"
+  ? `failed: ${r.error}`
+  : `done${r.execution === null ? "" : ` in ${r.execution.wallSeconds.toFixed(1)} s`}${r.training === null ? "" : `, loss ${formatNumber(r.training.loss)}, low-β loss ${formatNumber(r.training.lossLowBeta)}`}`
+
+const resultFromExit = (cell: StudyCell, exit: Exit.Exit<CellResult, unknown>): CellResult =>
+  Exit.isSuccess(exit) ? exit.value : {
+    id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config: cell.config, experiments: cell.experiments,
+    status: "failed", error: `the cell's workflow failed: ${Cause.pretty(exit.cause).split("\n")[0]}`,
+    training: null, sweep: null, ablation: null, generalization: null, baseline: null, execution: null
+  }
+
+/**
+ * Run a study to the end: every cell of the plan that has no result yet becomes a durable workflow
+ * (see `studyEngine.ts`); runners take the cells; each result is written once to
+ * `cells/<id>.json`, and `results.json` is rewritten (whole, atomically) as results arrive. Running
+ * it again continues where it stopped: finished cells are skipped, unfinished workflows resume from
+ * the database. Progress (cells done, running, failed, ETA) goes to the Progress service.
+ */
+export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
+  const store = yield* RunStore
+  const progress = yield* Progress
+  const timing = options.timing ?? defaultTiming
+  const files = studyFiles(options.studyDir)
+  const { plan, cells } = yield* readPlan(options.planPath)
+  const inPlan = new Set(cells.map((c) => c.id))
+  const results = yield* existingResults(options.studyDir)
+  const skipped = cells.filter((c) => results.has(c.id)).length
+  const todo = cells.filter((c) => !results.has(c.id))
+  const writeResults = Effect.suspend(() => store.writeText(files.results, encodeStudyResults(plan.name, cells, [...results.values()])))
+  const counts = () => {
+    const mine = [...results.values()].filter((r) => inPlan.has(r.id))
+    return { done: mine.filter((r) => r.status === "done").length, failed: mine.filter((r) => r.status === "failed").length }
+  }
+  yield* ignoredDir(files.cells)
+  yield* ignoredDir(files.runs)
+  yield* writeResults
+  options.log(`study ${plan.name}: ${cells.length} cells (${plan.arms.length} arm${plan.arms.length > 1 ? "s" : ""} × ${cells.length / plan.arms.length} seeds); ${skipped} already have results, ${todo.length} to run`)
+  if (todo.length > 0) {
+    const url = yield* Option.match(options.database, {
+      onSome: (url) => Effect.succeed(url),
+      onNone: () => Effect.map(startEmbeddedPostgres(files.postgres), (pg) => {
+        options.log(`database: PostgreSQL ${pg.version} in ${files.postgres} (started by this study)`)
+        return pg.url
+      })
+    })
+    if (Option.isSome(options.database)) options.log(`database: ${maskDatabaseUrl(Redacted.value(url))}`)
+    yield* Effect.gen(function* () {
+      const pending = new Map<string, { cell: StudyCell; executionId: string }>()
+      for (const cell of todo) pending.set(cell.id, { cell, executionId: yield* CellWorkflow.execute({ cell, retries: options.retries }, { discard: true }) })
+      if (options.runners > 0) {
+        yield* startRunnerProcesses({
+          count: options.runners, databaseUrl: url, log: options.log,
+          args: [...(options.runnerArgs ?? []), "--lease", String(timing.leaseSeconds), "--out", files.runs]
+        })
+      } else {
+        options.log("no runners started here: start them with `hyperlayers runner --database <url>`")
+      }
+      let unreachable = false
+      while (pending.size > 0) {
+        const finished: Array<CellResult> = []
+        for (const { cell, executionId } of [...pending.values()]) {
+          // a database that is down (restarting, unreachable) is waited for, not a failure
+          const polled = yield* CellWorkflow.poll(executionId).pipe(Effect.catchCause((cause) => Effect.gen(function* () {
+            if (!unreachable) yield* Effect.logWarning(`the study database is unreachable; waiting for it (${Cause.pretty(cause).split("\n")[0]})`)
+            unreachable = true
+            return Option.none()
+          })))
+          if (Option.isSome(polled)) unreachable = false
+          if (Option.isNone(polled) || polled.value._tag !== "Complete") continue
+          const result = resultFromExit(cell, polled.value.exit)
+          results.set(cell.id, result)
+          pending.delete(cell.id)
+          finished.push(result)
+        }
+        if (finished.length > 0) {
+          yield* writeResults
+          for (const r of finished) options.log(`cell ${cellLabel(r)}: ${describeResult(r)}`)
+        }
+        const running = yield* runningCells(timing)
+        const { done, failed } = counts()
+        yield* progress.update("study", { done: done + failed, total: cells.length, detail: `done ${done}, running ${running ?? "?"}, failed ${failed}` })
+        if (pending.size > 0) yield* Effect.sleep("1 second")
+      }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(cellWorkflowLayer((r) => saveCellOnce(options.studyDir, r).pipe(Effect.retry({ times: 3 }), Effect.orDie)).pipe(
+        Layer.provideMerge(engineLayer(true, timing)),
+        Layer.provideMerge(databaseLayer(url))
+      ))
+    )
+  }
+  const { done, failed } = counts()
+  yield* progress.finish("study", `${done} done, ${failed} failed of ${cells.length} cells → ${files.results}`)
+  return { study: plan.name, cells: cells.length, done, failed, skipped, resultsPath: files.results } satisfies StudySummary
+}).pipe(Effect.scoped)
+
+/** Decode a results file's text (for tests and reports). */
+export const decodeStudyResults = (text: string) =>
+  Result.mapError(Schema.decodeUnknownResult(Schema.fromJsonString(StudyResultsJson))(text), (e) => new InvalidInput({ source: "results.json", message: e.message }))

@@ -1,0 +1,45 @@
+import { Effect, type FileSystem } from "effect"
+import type { TopLevelSpec } from "vega-lite"
+import type { CellResult } from "../core/cellResult.js"
+import { cellPaths, summariseArms } from "../core/studyAnalysis.js"
+import { generalisationByPathSpec, klAgainstBetaSpec, lowBetaLossSpec, pathSharesSpec, phaseDiagramsSpec } from "../core/studyFigures.js"
+import { type StudyFigure, studyReportHtml } from "../core/studyReportHtml.js"
+import type { InvalidInput } from "../core/errors.js"
+import { RunStore, type StoreError } from "../services/RunStore.js"
+import { renderSpec } from "./figures.js"
+import { existingResults, readPlan } from "./study.js"
+
+/**
+ * The study report: every finished cell's developmental path, per arm the share of seeds on each
+ * path with its 95 % interval, the low-β loss of every seed, KL against β, every seed's phase
+ * diagram as small multiples and the generalisation valley per path. Writes
+ * `<studyDir>/report.html` (self-contained) and `<studyDir>/figures/*.svg`; works on a study that is
+ * still running (it says how many cells are not run yet). Returns the report's path.
+ */
+export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{ readonly path: string; readonly cells: number }, InvalidInput | StoreError, RunStore | FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const { plan, cells } = yield* readPlan(planPath)
+    const found = yield* existingResults(studyDir)
+    const order = new Map(cells.map((c, k) => [c.id, k]))
+    const results: ReadonlyArray<CellResult> = [...found.values()].filter((r) => order.has(r.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!)
+    const arms = summariseArms(plan.arms.map((a) => a.name), results)
+    const paths = cellPaths(results)
+    const specs: Array<readonly [string, string, TopLevelSpec | undefined]> = [
+      ["path-shares", "The share of each arm's seeds on each developmental path, with 95 % Wilson intervals.", pathSharesSpec(arms)],
+      ["low-beta-loss", "Each seed's mean loss at β ≤ 1e−6 at its last checkpoint, coloured by its path.", lowBetaLossSpec(paths)],
+      ["kl-against-beta", "KL against β at each seed's last checkpoint: case 3d sits at ≈ 0 for every β; a memorised assignment carries KL at low β.", klAgainstBetaSpec(results, paths)],
+      ["phase-diagrams", "Every seed's phase diagram (Figure 3): class by checkpoint (left to right) and β (1 at the top).", phaseDiagramsSpec(results, paths)],
+      ["generalization-by-path", "Decoder-only loss over shapes never trained on, averaged over the seeds of each path (Figure 5 per path).", generalisationByPathSpec(results)]
+    ]
+    const figures: Array<StudyFigure> = []
+    for (const [name, caption, spec] of specs) {
+      if (spec === undefined || results.length === 0) continue
+      const svg = yield* renderSpec(spec)
+      figures.push({ name, caption, svg })
+      yield* store.writeText(store.join(studyDir, "figures", `${name}.svg`), svg)
+    }
+    const path = store.join(studyDir, "report.html")
+    yield* store.writeText(path, studyReportHtml({ plan, arms, paths, pending: cells.length - results.length, figures }))
+    return { path, cells: results.length }
+  })

@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { Effect, Redacted, type Scope } from "effect"
+import { DATABASE_URL_ENV } from "../core/databaseUrl.js"
+
+/** Runner processes a study started on this machine. */
+export interface RunnerProcesses {
+  /** Process ids of the runners alive now. */
+  readonly pids: () => ReadonlyArray<number>
+  /** Runners started again after one died. */
+  readonly replaced: () => number
+}
+
+// A runner runs this package's own command line: compiled JavaScript, or TypeScript through tsx
+// when the study itself runs from source (tests).
+const entry = (): { script: string; execArgv: ReadonlyArray<string> } => {
+  const typescript = import.meta.url.endsWith(".ts")
+  return { script: fileURLToPath(new URL(`../bin/hyperlayers.${typescript ? "ts" : "js"}`, import.meta.url)), execArgv: typescript ? ["--import", "tsx"] : [] }
+}
+
+/** Exits of a runner that ask for no replacement: a clean stop, or a Ctrl-C that reached it too. */
+const stoppedOnPurpose = (code: number | null, signal: NodeJS.Signals | null) =>
+  code === 0 || code === 130 || signal === "SIGINT" || signal === "SIGTERM"
+
+/**
+ * Start `count` runner processes (`hyperlayers runner <args>`) for the scope. Each gets the
+ * database URL in its environment (never on its command line, where `ps` would show a password)
+ * and an IPC channel, whose closing tells it that the study is gone. Their output lines go to `log`
+ * prefixed with `[runner k]`. A runner that dies (killed, out of memory) is replaced, up to
+ * `3 × count` times. When the scope closes, each runner gets SIGINT (it saves a checkpoint and
+ * gives its cell back to the queue) and, after 30 s, SIGKILL.
+ */
+export const startRunnerProcesses = (options: {
+  readonly count: number
+  readonly databaseUrl: Redacted.Redacted<string>
+  readonly args: ReadonlyArray<string>
+  readonly log: (line: string) => void
+}): Effect.Effect<RunnerProcesses, never, Scope.Scope> => Effect.acquireRelease(
+  Effect.sync(() => {
+    const { script, execArgv } = entry()
+    const children = new Map<number, ChildProcess>()
+    let stopping = false
+    let replaced = 0
+    const forward = (k: number, stream: NodeJS.ReadableStream | null) => {
+      let buffer = ""
+      stream?.setEncoding("utf8")
+      stream?.on("data", (chunk: string) => {
+        buffer += chunk
+        const lines = buffer.split("\n")
+        buffer = lines.pop() ?? ""
+        for (const line of lines) if (line.trim() !== "") options.log(`[runner ${k}] ${line}`)
+      })
+    }
+    const start = (k: number) => {
+      const child = spawn(process.execPath, [...execArgv, script, "runner", ...options.args], {
+        env: { ...process.env, [DATABASE_URL_ENV]: Redacted.value(options.databaseUrl) },
+        stdio: ["ignore", "pipe", "pipe", "ipc"]
+      })
+      children.set(k, child)
+      forward(k, child.stdout)
+      forward(k, child.stderr)
+      options.log(`[runner ${k}] started (pid ${child.pid})`)
+      child.on("exit", (code, signal) => {
+        if (children.get(k) === child) children.delete(k)
+        if (stopping || stoppedOnPurpose(code, signal)) return
+        if (replaced >= 3 * options.count) {
+          options.log(`[runner ${k}] exited (${signal ?? `code ${code}`}); not starting another (${replaced} replaced already)`)
+          return
+        }
+        replaced++
+        options.log(`[runner ${k}] exited (${signal ?? `code ${code}`}); starting another`)
+        setTimeout(() => {
+          if (!stopping) start(k)
+        }, 1000)
+      })
+    }
+    for (let k = 1; k <= options.count; k++) start(k)
+    return {
+      children,
+      stop: () => { stopping = true },
+      pool: { pids: () => [...children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid])), replaced: () => replaced } satisfies RunnerProcesses
+    }
+  }),
+  ({ children, stop }) => Effect.promise(async () => {
+    stop()
+    const waiting = [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null)
+    const exited = waiting.map((c) => new Promise<void>((resolve) => c.once("exit", () => resolve())))
+    for (const c of waiting) c.kill("SIGINT")
+    const all = Promise.all(exited)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<"late">((resolve) => { timer = setTimeout(() => resolve("late"), 30_000) })
+    if ((await Promise.race([all, late])) === "late") {
+      for (const c of waiting) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL")
+      await all
+    }
+    clearTimeout(timer)
+  })
+).pipe(Effect.map(({ pool }) => pool))

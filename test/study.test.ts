@@ -1,0 +1,204 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { NodeServices } from "@effect/platform-node"
+import { Effect, Layer, Option, Redacted, Result, Scope } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type CellResult, withoutExecution } from "../src/core/cellResult.js"
+import type { StudyCell } from "../src/core/studyPlan.js"
+import { encodeStudyResults } from "../src/core/studyResults.js"
+import { studyCellRunner } from "../src/programs/cellAdapter.js"
+import { decodeStudyResults, readPlan, runStudy } from "../src/programs/study.js"
+import { startEmbeddedPostgres } from "../src/services/EmbeddedPostgres.js"
+import { silentProgressLayer } from "../src/services/Progress.js"
+import { runStoreLayer } from "../src/services/RunStore.js"
+import { noLeakAsync, useBackend } from "./helpers.js"
+import { tempDir } from "./programs.js"
+
+/**
+ * Studies end to end on loopback: a real PostgreSQL started by the project's own code, the study
+ * and its runners as separate processes of the (built) command line.
+ */
+
+const services = Layer.provideMerge(runStoreLayer, NodeServices.layer)
+const SECRET = "pwS3cretForTheStudy"
+
+const plan = {
+  name: "loopback",
+  arms: [{
+    name: "tiny", base: "quick",
+    overrides: { shape: [3, 4, 1], steps: 40, betasPerStep: 2, samplesPerBeta: 32, checkpointEvery: 20, logEvery: 10, hypernetwork: { paper: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 } } }
+  }],
+  seeds: [11, 12, 13],
+  experiments: { sweep: { betas: 3, seeds: 2, samples: 64 } }
+}
+
+/** A study directory holding the plan; enterable by others, for the server that runs as nobody under root. */
+const studyDir = (name: string) => {
+  const root = tempDir("hyperlayers-study-")
+  chmodSync(root, 0o755)
+  const dir = join(root, name)
+  mkdirSync(dir)
+  writeFileSync(join(dir, "plan.json"), JSON.stringify(plan, null, 2))
+  return dir
+}
+
+interface Cli {
+  readonly child: ChildProcess
+  readonly lines: Array<string>
+  readonly exit: Promise<number | null>
+  /** Resolves with the first line matching `pattern`. */
+  readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>
+}
+
+/** Every `.ts` file under a directory. */
+const sources = (dir: string): Array<string> => readdirSync(dir).flatMap((name) => {
+  const p = join(dir, name)
+  return statSync(p).isDirectory() ? sources(p) : p.endsWith(".ts") ? [p] : []
+})
+
+/**
+ * The built command line, as a user runs it (`npm ci` builds it), rebuilt first when a source file
+ * is newer than its build: the study and its runners start several processes, and compiled
+ * JavaScript starts in half the time TypeScript through tsx does.
+ */
+const builtCli = (): string => {
+  const stale = sources("src").some((ts) => {
+    const js = join("dist", ts.replace(/\.ts$/, ".js"))
+    return !existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs
+  })
+  if (stale) {
+    const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { encoding: "utf8" })
+    if (r.status !== 0) throw new Error(`the build failed: ${r.stdout}${r.stderr}`)
+  }
+  return join("dist", "src", "bin", "hyperlayers.js")
+}
+let bin = ""
+
+/** `hyperlayers study …` as a child process, its output collected line by line. */
+const cli = (args: ReadonlyArray<string>): Cli => {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+  const lines: Array<string> = []
+  const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = []
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let buffer = ""
+    stream.setEncoding("utf8")
+    stream.on("data", (chunk: string) => {
+      buffer += chunk
+      const parts = buffer.split("\n")
+      buffer = parts.pop() ?? ""
+      for (const line of parts) {
+        lines.push(line)
+        for (const w of [...waiters]) {
+          const m = line.match(w.pattern)
+          if (m !== null) {
+            waiters.splice(waiters.indexOf(w), 1)
+            w.resolve(m)
+          }
+        }
+      }
+    })
+  }
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  const waitFor = (pattern: RegExp) => {
+    const seen = lines.map((l) => l.match(pattern)).find((m) => m !== null)
+    return seen != null ? Promise.resolve(seen) : new Promise<RegExpMatchArray>((resolve) => waiters.push({ pattern, resolve }))
+  }
+  return { child, lines, exit, waitFor }
+}
+
+const readResults = (dir: string) => Result.getOrThrow(decodeStudyResults(readFileSync(join(dir, "results.json"), "utf8")))
+
+/** Every file under a directory (the database's own files excepted: they hold the data, not settings). */
+const filesUnder = (dir: string): Array<string> => readdirSync(dir).flatMap((name) => {
+  const p = join(dir, name)
+  if (name === "data") return []
+  return statSync(p).isDirectory() ? filesUnder(p) : [p]
+})
+
+let cells: ReadonlyArray<StudyCell> = []
+/** Each cell run alone, in this process: what the study must reproduce. */
+const alone = new Map<string, CellResult>()
+
+beforeAll(async () => {
+  bin = builtCli()
+  const dir = studyDir("alone")
+  cells = (await Effect.runPromise(readPlan(join(dir, "plan.json")).pipe(Effect.provide(services)))).cells
+  await useBackend("cpu")
+  await noLeakAsync(async () => {
+    for (const cell of cells) {
+      const run = studyCellRunner({ runsDir: join(dir, "runs"), backend: "cpu" })(cell, { attempt: 1, deliveries: 1 })
+      alone.set(cell.id, await Effect.runPromise(run.pipe(Effect.provide(services))))
+    }
+  })
+}, 120_000)
+
+const expectSameAsAlone = (results: ReadonlyArray<CellResult>) => {
+  expect(results.map((r) => r.id).sort()).toEqual(cells.map((c) => c.id).sort())
+  for (const r of results) {
+    expect(r.status).toBe("done")
+    expect(withoutExecution(r)).toEqual(withoutExecution(alone.get(r.id)!))
+  }
+}
+
+describe("a study on one machine", () => {
+  const scope = Effect.runSync(Scope.make())
+  afterAll(() => Effect.runPromise(Scope.close(scope, Effect.void as never)))
+
+  it("completes every cell exactly once when a runner is killed with kill -9 mid-cell, as if each ran alone", async () => {
+    // the project's own embedded PostgreSQL, reached through a URL with a password (trust
+    // authentication ignores it) that must never show in output or files
+    const pgDir = join(studyDir("server"), ".postgres")
+    const pg = await Effect.runPromise(startEmbeddedPostgres(pgDir).pipe(Scope.provide(scope)))
+    const url = Redacted.value(pg.url).replace("postgresql://postgres@", `postgresql://postgres:${SECRET}@`)
+    const dir = studyDir("fault")
+    const started = Date.now()
+    const study = cli(["study", join(dir, "plan.json"), "--database", url, "--runners", "2", "--retries", "1", "--lease", "3", "--backend", "cpu"])
+    const [, victim, cell] = await study.waitFor(/\[runner \d+\] runner (\d+): cell \S+ seed \d+ \((\w+)\) attempt 1: started/)
+    await new Promise((r) => setTimeout(r, 400))
+    process.kill(Number(victim), "SIGKILL")
+    const code = await study.exit
+    const wall = (Date.now() - started) / 1000
+    expect(code, study.lines.join("\n")).toBe(0)
+    const results = readResults(dir).cells
+    expectSameAsAlone(results)
+    expect(results.length, study.lines.join("\n")).toBe(cells.length)
+    // the killed attempt was taken again after its lease ran out
+    const killed = results.find((r) => r.id === cell)!
+    expect(killed.execution!.deliveries).toBeGreaterThanOrEqual(2)
+    expect(killed.execution!.runner).not.toContain(`/${victim}`)
+    expect(study.lines.some((l) => l.includes("exited (SIGKILL); starting another"))).toBe(true)
+    // each result written once, under its id
+    expect(readdirSync(join(dir, "cells")).filter((n) => n.endsWith(".json")).sort()).toEqual(cells.map((c) => `${c.id}.json`).sort())
+    // the password is nowhere: not in the output, not in a file of the study
+    expect(study.lines.join("\n")).not.toContain(SECRET)
+    for (const f of filesUnder(dir)) expect(readFileSync(f, "latin1"), f).not.toContain(SECRET)
+    console.info(`fault test: ${cells.length} cells, 1 runner killed (pid ${victim}, cell ${cell}), deliveries ${results.map((r) => r.execution!.deliveries).join("/")}, ${wall.toFixed(1)} s`)
+  }, 120_000)
+
+  it("interrupted with Ctrl-C and started again, gives the results file of a run straight through", async () => {
+    const dir = studyDir("resumed")
+    const args = ["study", join(dir, "plan.json"), "--runners", "1", "--lease", "3", "--backend", "cpu"]
+    const first = cli(args)
+    await first.waitFor(/^cell \S+ seed \d+ \(\w+\): done/)
+    first.child.kill("SIGINT")
+    expect(await first.exit, first.lines.join("\n")).not.toBeNull()
+    // stopped cleanly: the database and runners are gone, the results so far are readable
+    expect(existsSync(join(dir, ".postgres", "data", "postmaster.pid"))).toBe(false)
+    const partial = readResults(dir).cells
+    expect(partial.length).toBeGreaterThanOrEqual(1)
+    const second = cli(args)
+    expect(await second.exit, second.lines.join("\n")).toBe(0)
+    expect(second.lines.join("\n")).toContain(`${partial.length} already have results, ${cells.length - partial.length} to run`)
+    const text = readFileSync(join(dir, "results.json"), "utf8")
+    const results = Result.getOrThrow(decodeStudyResults(text)).cells
+    expectSameAsAlone(results)
+    const withoutTimes = (rs: ReadonlyArray<CellResult>) => encodeStudyResults(plan.name, cells, rs.map((r) => ({ ...r, execution: null })))
+    expect(withoutTimes(results)).toBe(withoutTimes([...alone.values()]))
+    // a third run has nothing to do, and starts no database
+    const third = await Effect.runPromise(runStudy({ planPath: join(dir, "plan.json"), studyDir: dir, database: Option.none(), runners: 1, retries: 0, log: () => {} }).pipe(
+      Effect.provide(Layer.mergeAll(services, silentProgressLayer))))
+    expect(third).toMatchObject({ cells: cells.length, done: cells.length, failed: 0, skipped: cells.length })
+    expect(readFileSync(join(dir, "results.json"), "utf8")).toBe(text)
+  }, 120_000)
+})

@@ -1,0 +1,75 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { fc } from "@fast-check/vitest"
+import { Result } from "effect"
+import { describe, expect, it } from "vitest"
+import { logBetaGrid } from "../src/core/betaGrid.js"
+import type { CellResult } from "../src/core/cellResult.js"
+import { summariseArms, wilsonInterval } from "../src/core/studyAnalysis.js"
+import { decodePlan, resolvePlan } from "../src/core/studyPlan.js"
+import { encodeStudyResults } from "../src/core/studyResults.js"
+import { studyReport } from "../src/programs/studyReport.js"
+import { runProgram, tempDir } from "./programs.js"
+
+describe("Wilson score intervals", () => {
+  it("hold the share, stay in [0, 1], and narrow as n grows", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 500 }), fc.double({ min: 0, max: 1, noNaN: true }), (n, p) => {
+      const k = Math.round(p * n)
+      const w = wilsonInterval(k, n)
+      expect(w.low).toBeLessThanOrEqual(w.share + 1e-12)
+      expect(w.high).toBeGreaterThanOrEqual(w.share - 1e-12)
+      expect(w.low).toBeGreaterThanOrEqual(0)
+      expect(w.high).toBeLessThanOrEqual(1)
+      const wider = wilsonInterval(k, n)
+      const narrower = wilsonInterval(4 * k, 4 * n)
+      expect(narrower.high - narrower.low).toBeLessThanOrEqual(wider.high - wider.low + 1e-12)
+    }))
+    // 0 of 33 seeds: the interval still reaches 10.4 %, not 0 as the normal approximation says
+    expect(wilsonInterval(0, 33).high).toBeCloseTo(0.1044, 3)
+    const half = wilsonInterval(5, 10)
+    expect(half.low).toBeCloseTo(0.2366, 3)
+    expect(half.high).toBeCloseTo(0.7634, 3)
+  })
+})
+
+describe("the study report", () => {
+  const planText = {
+    name: "synthetic", description: "cells made up to exercise the report",
+    arms: [{ name: "quick", base: "quick" }, { name: "plain", base: "quick", overrides: { hypernetwork: { hyperhypernetwork: { perEdge: "plain" } } }, seeds: [10, 11] }],
+    seeds: { count: 3, root: 1 }, experiments: { sweep: true }
+  }
+  const logBetas = logBetaGrid(30)
+  /** A cell whose sweep converts to the pudding at every β at `switchAt` (case 3d), or stays convex. */
+  const cellResult = (cell: ReturnType<typeof cellsOf>[number], pudding: boolean): CellResult => ({
+    id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config: cell.config, experiments: cell.experiments, status: "done", error: null,
+    training: { step: 10000, objective: -2, loss: 0.1, kl: 0, lossLowBeta: 0.05 },
+    sweep: [0, 5000, 10000].flatMap((step) => logBetas.map((logBeta) => {
+      const p = pudding && step > 0
+      return { step, logBeta, loss: p ? 0.05 : 0.33, lossMin: 0.04, lossMax: 0.4, kl: p ? 0.001 : 0.5, alpha1: p ? 1 : 2, alpha2: p ? 3 : 1, alpha3: 1, signAgreement: p ? 1 : 0.25, algorithm: p ? "pudding" as const : "convexity" as const }
+    })),
+    ablation: null, generalization: null, baseline: null,
+    execution: { attempt: 1, deliveries: 1, wallSeconds: 600, trainSeconds: 540, runner: "here/1", backend: "wasm", runDir: "runs/x", finishedAt: "2026-12-01T00:00:00Z" }
+  })
+  const cellsOf = (raw: unknown) => Result.getOrThrow(Result.flatMap(decodePlan(raw), (p) => resolvePlan(p)))
+
+  it("reads each cell's path, counts them per arm with intervals, and draws every figure", async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, "plan.json"), JSON.stringify(planText))
+    const cells = cellsOf(planText)
+    // arm quick: seeds 1, 2 case 3d, seed 3 convexity; arm plain: seed 10 case 3d, seed 11 not run yet
+    const results = [cellResult(cells[0]!, true), cellResult(cells[1]!, true), cellResult(cells[2]!, false), cellResult(cells[3]!, true)]
+    writeFileSync(join(dir, "results.json"), encodeStudyResults("synthetic", cells, results))
+    const arms = summariseArms(["quick", "plain"], results)
+    expect(arms.map((a) => [a.arm, a.done, a.paths["pudding-everywhere"].count, a.paths["convexity-throughout"].count])).toEqual([["quick", 3, 2, 1], ["plain", 1, 1, 0]])
+    const report = await runProgram(studyReport(join(dir, "plan.json"), dir))
+    expect(report.cells).toBe(4)
+    const html = readFileSync(report.path, "utf8")
+    expect(html).toContain("1 cells not run yet")
+    expect(html).toContain("2 (67%, 21%–94%)") // 2 of 3 seeds on the case-3d path, with its Wilson interval
+    for (const name of ["path-shares", "low-beta-loss", "kl-against-beta", "phase-diagrams"]) {
+      expect(existsSync(join(dir, "figures", `${name}.svg`))).toBe(true)
+      expect(html).toContain(`id="${name}"`)
+    }
+    expect(existsSync(join(dir, "figures", "generalization-by-path.svg"))).toBe(false) // no cell ran it
+  })
+})
