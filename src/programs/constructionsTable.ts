@@ -1,11 +1,11 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result } from "effect"
-import { type Algorithm, classify, type Thresholds, defaultThresholds } from "../core/classifier.js"
+import { type Algorithm, classifyFirstLayer, type Thresholds, defaultThresholds } from "../core/classifier.js"
 import { convexity, doubleSided, pudding } from "../core/constructions.js"
 import type { ConstructionError } from "../core/errors.js"
 import { l1Loss } from "../core/l1Task.js"
 import { type Activation, disposeNetWeights, forward, type NetWeights } from "../core/network.js"
-import { doubleSidedness, strongestConnection } from "../core/orderParameters.js"
+import { firstLayer } from "../core/orderParameters.js"
 import { Rng } from "../services/Rng.js"
 
 export interface ConstructionRow {
@@ -25,8 +25,6 @@ export interface ConstructionsTableOptions {
   readonly thresholds?: Thresholds
 }
 
-/** Read W^(1) of an unbatched network as a plain matrix. */
-const firstLayer = (net: NetWeights) => ({ rows: net.shape[0]!, cols: net.shape[1]!, data: net.W[0]!.dataSync() })
 
 /**
  * Every construction of DESIGN §3 for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
@@ -51,11 +49,10 @@ export const constructionsTable = (options: ConstructionsTableOptions): Effect.E
         for (const [name, build] of builders) {
           const net = yield* Effect.fromResult(build())
           const loss = tf.tidy(() => l1Loss(forward(net, x, activation), x).dataSync()[0]!)
-          const Wm = firstLayer(net)
+          const layer = firstLayer(net.shape, net.W.map((w) => w.dataSync()))
           disposeNetWeights(net)
-          const alpha1 = doubleSidedness(Wm)
-          const alpha2 = strongestConnection(Wm)
-          rows.push({ construction: name, activation, loss, alpha1, alpha2, algorithm: classify({ alpha1, alpha2 }, options.thresholds ?? defaultThresholds) })
+          const { alpha1, alpha2, algorithm } = classifyFirstLayer(layer, options.thresholds ?? defaultThresholds)
+          rows.push({ construction: name, activation, loss, alpha1, alpha2, algorithm })
         }
       }
     } finally {
