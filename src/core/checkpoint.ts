@@ -1,5 +1,6 @@
 import { crc32 } from "node:zlib"
 import { Data, Result, Schema } from "effect"
+import { firstNonFinite } from "./finite.js"
 import { TrainConfig } from "./trainConfig.js"
 
 /**
@@ -9,7 +10,8 @@ import { TrainConfig } from "./trainConfig.js"
  *     "HLCK" | u32 version | u32 header bytes | header JSON (UTF-8) | pad to 4 | float32 data (LE)
  *
  * The header is decoded with Schema and carries a CRC-32 of the data, so a truncated or corrupt
- * file is an error naming what is wrong, never a silent restart.
+ * file is an error naming what is wrong, never a silent restart. A tensor holding NaN or ±∞ is
+ * such an error too, naming the file and the tensor: nothing downstream could read it.
  */
 
 const CHECKPOINT_VERSION = 1
@@ -112,7 +114,11 @@ export const decodeCheckpoint = (bytes: Uint8Array, source: string): Result.Resu
   for (const t of header.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1)
     if (t.offset + size > header.floats) return fail(`tensor ${t.name} runs past the data`)
-    tensors.push({ name: t.name, shape: t.shape, values: data.slice(t.offset, t.offset + size) })
+    const values = data.slice(t.offset, t.offset + size)
+    // parameters and Adam moments are finite in every checkpoint training writes
+    const k = firstNonFinite(values)
+    if (k >= 0) return fail(`tensor ${t.name} [${t.shape.join(", ")}] holds ${values[k]} at flat index ${k}`)
+    tensors.push({ name: t.name, shape: t.shape, values })
   }
   return Result.succeed({ step: header.step, config: header.config, rng: header.rng, optimizer: header.optimizer, tensors })
 }
