@@ -211,7 +211,7 @@ export const seedList = (count: number): ReadonlyArray<number> => Array.from({ l
  * One generated network of the trained shape with all its weights, for drawing (at the task
  * family's reference condition unless `condition` is given).
  */
-export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number, condition?: ReadonlyArray<number>): Effect.Effect<StoredNetwork, GenerationError | TaskShapeError, Rng> =>
+export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number, condition?: ReadonlyArray<number>): Effect.Effect<StoredNetwork, GenerationError | TaskShapeError | NonFiniteValues, Rng> =>
   Effect.gen(function* () {
     const shape = model.config.shape
     const plan = yield* planFor(model, shape, mode)
@@ -221,5 +221,7 @@ export const generateStored = (model: TrainedModel, mode: GenerationMode, logBet
       return { shape, W: g.W.map((w) => Array.from(w.dataSync())), b: g.bias.map((b) => Array.from(b.dataSync())) }
     })
     tf.dispose(Object.values(randoms))
+    yield* Effect.fromResult(checkFinite(`the network generated at log β = ${logBeta}, seed ${seed} (${mode})`,
+      [...stored.W.map((w, l) => [`W^(${l + 1})`, w] as const), ...stored.b.map((b, l) => [`b^(${l + 1})`, b] as const)]))
     return stored
   })
