@@ -174,7 +174,22 @@ describe("path balance", () => {
       close(pathBalance({ rows: n, cols: 2 * n, data }, new Array<number>(2 * n).fill(1)), Math.min(...paths.map(([a, b]) => Math.min(a, b) / Math.max(a, b))))
     }))
     expect(pathBalance({ rows: 1, cols: 2, data: [3, -3] }, [1, 1])).toBe(1)
-    expect(pathBalance({ rows: 2, cols: 2, data: [3, -3, 1, 2] }, [1, 1])).toBe(0) // an input with one sign only
+    expect(pathBalance({ rows: 2, cols: 4, data: [3, -3, 0, 0, 0, 0, 1, 2] }, [1, 1, 1, 1])).toBe(0) // an input with one sign only
+    // the strongest paths through a unit another input feeds count nothing
+    expect(pathBalance({ rows: 2, cols: 4, data: [3, -3, 0, 0, 0, 0.5, 1, -1] }, [1, 1, 1, 1])).toBe(0)
+    // … but a weaker path through a shared unit does not spoil an input's own pair
+    expect(pathBalance({ rows: 2, cols: 5, data: [3, -3, 0, 0, 1, 0, 0, 2, -2, 1] }, [1, 1, 1, 1, 1])).toBe(1)
+  })
+
+  it("is 0 for any network whose hidden units all have two or more nonzero inputs, where the class is the paper's", () => {
+    const nonzero = fc.double({ min: -10, max: 10, noNaN: true }).filter((w) => Math.abs(w) > 1e-100)
+    const dense = fc.tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 12 }))
+      .chain(([r, c]) => fc.tuple(fc.array(nonzero, { minLength: r * c, maxLength: r * c }).map((data) => ({ rows: r, cols: c, data })), fc.array(weight, { minLength: c, maxLength: c })))
+    fc.assert(fc.property(dense, ([W, out]) => {
+      expect(pathBalance(W, out)).toBe(0)
+      const { alpha1, alpha2, algorithm } = classifyFirstLayer({ W, out: Float64Array.from(out) })
+      expect(algorithm).toBe(alpha2 < 2 ? "convexity" : alpha1 > 10 ? "double-sided" : "pudding")
+    }))
   })
 })
 

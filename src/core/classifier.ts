@@ -30,7 +30,8 @@ export type Thresholds = typeof Thresholds.Type
  * Defaults measured on constructions and generated networks: α2 ≈ 0.7–1.6 for convexity and
  * 2.5–4 for pudding; α1 ≈ 1 for a clean pudding, ≈ 2.1 for Gaussian weights (5–95 %: 1.7–2.5 for
  * `[16, 48]`), ≫ 10 for a trained double-sided network. Path balance is 1 for the double-sided
- * algorithm and at most 1/2 for a signed pudding; 0.75 sits between them.
+ * construction, at most 1/2 for a signed pudding and 0 for any network without exact zeros
+ * (n0 ≥ 2); 0.75 sits between 1/2 and 1.
  */
 export const defaultThresholds: Thresholds = { convexityMaxAlpha2: 2, doubleSidedMinAlpha1: 10, doubleSidedMinPathBalance: 0.75 }
 
@@ -40,7 +41,7 @@ export interface ClassifierInputs {
   readonly alpha1: number
   /** Strongest connection α2 (`strongestConnection`). */
   readonly alpha2: number
-  /** Path balance ρ of the first layer through its outgoing strengths (`pathBalance`). */
+  /** Path balance ρ of the first layer through its outgoing strengths (`pathBalance`; not the paper's). */
   readonly pathBalance: number
 }
 
@@ -58,10 +59,13 @@ const isThresholds = Schema.is(Thresholds)
  *
  * The path-balance clause is not the paper's. First-layer weights alone cannot tell the
  * hand-built double-sided network from the pudding where neither has weak weights to compare
- * with (for `[1, 2, 1]` their W are equal up to the order of the hidden units, α1 = 1); through
- * the outgoing weights the double-sided algorithm has two equal paths of opposite sign per input
- * (ρ = 1) and a pudding at most 1/2. With it every construction classifies as itself at every
- * size its constructor accepts (at scales κ ≥ `convexityMaxAlpha2`; below, α2 calls it convexity).
+ * with (for `[1, 2, 1]` their W are equal up to the order of the hidden units, α1 = 1); read
+ * through the outgoing weights, the double-sided algorithm gives every input two paths of equal
+ * strength and opposite sign through hidden units of its own (ρ = 1), a pudding does not (ρ ≤ 1/2).
+ * With it every construction classifies as itself at every size its constructor accepts (at
+ * scales κ ≥ `convexityMaxAlpha2`; below, α2 calls it convexity). It never overrides the paper's
+ * rule for a network whose hidden units each have two or more nonzero inputs (ρ = 0 there), which
+ * is every trained network measured.
  * Throws InvalidInput when `thresholds` is not a valid {@link Thresholds}.
  */
 export const classify = (p: ClassifierInputs, thresholds: Thresholds = defaultThresholds): Algorithm => {

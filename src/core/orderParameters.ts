@@ -1,6 +1,6 @@
 /**
- * Order parameters of a first-layer weight matrix (paper §2.2), and two more that read the
- * first layer through to the output. They read plain numbers, not tensors, so they cannot leak
+ * Order parameters of a first-layer weight matrix (paper §2.2), and two more (not the paper's)
+ * that read the first layer through to the output. They read plain numbers, not tensors, so they cannot leak
  * memory and run anywhere.
  *
  * Arguments are checked: a matrix whose `data` does not hold `rows · cols` numbers, or outgoing
@@ -198,31 +198,48 @@ export const signAgreement = (W: Matrix, out: ArrayLike<number>): number => {
 }
 
 /**
- * Path balance `ρ = min_i min(P⁺_i, P⁻_i) / max(P⁺_i, P⁻_i)`, where `P⁺_i = max_j W_ij·|out_j|` over
- * positive weights and `P⁻_i = max_j −W_ij·|out_j|` over negative ones: how evenly every input's
- * strongest positive and strongest negative paths to the output match (`W: [n0, n1]`, `out: [n1]`
- * as for {@link signAgreement}; a row without paths of both signs gives 0). Not one of the paper's.
- * The double-sided algorithm has ρ = 1 (`ReLU(x) + ReLU(−x)`: two equal paths of opposite sign per
- * input); a signed pudding has ρ ≤ 1/2 (the own unit carries 2·ReLU(∓x_i), the sum units together
- * ±x_i). It sees what α1 cannot: a double-sided `[1, 2, 1]` and a pudding `[1, 2, 1]` have the same
- * first-layer weights up to the order of the hidden units. In [0, 1]; invariant under `W → c·W`
- * (c ≠ 0), scaling of `out`, and permutations of inputs and (with `out`) of hidden units.
- * NaN when W or out holds a non-finite entry.
+ * Path balance: whether every input computes its absolute value on hidden units of its own, the
+ * double-sided algorithm's structure `ReLU(x_i) + ReLU(−x_i)` (paper Eq. 1), read directly. For
+ * input i take its strongest positive path `P⁺_i = max_j W_ij·|out_j|` (over W_ij > 0) and its
+ * strongest negative path `P⁻_i = max_j −W_ij·|out_j|` (over W_ij < 0), with `W: [n0, n1]` and
+ * `out: [n1]` as for {@link signAgreement}. The input scores `min(P⁺_i, P⁻_i) / max(P⁺_i, P⁻_i)` if
+ * both run through hidden units that no other input feeds (every other weight into them exactly
+ * 0), else 0; ρ is the least score over inputs. In [0, 1]; not one of the paper's.
+ *
+ * The double-sided construction has ρ = 1, a signed pudding at most 1/2 (its sum units are shared,
+ * or, with one input, carry half its own unit's path). Any network in which every hidden unit is
+ * fed by two or more inputs has ρ = 0, so for trained networks (no weight exactly 0) ρ never
+ * overrides α1. It decides where α1 cannot: the double-sided `[1, 2, 1]` and the pudding `[1, 2, 1]`
+ * have the same first-layer weights up to the order of the hidden units (α1 = 1 for both), and any
+ * sparse construction has α1 = 1 by the zero-median convention. Invariant under `W → c·W` (c ≠ 0),
+ * scaling of `out`, and permutations of inputs and (with `out`) of hidden units. NaN when W or
+ * out holds a non-finite entry.
  */
 export const pathBalance = (W: Matrix, out: ArrayLike<number>): number => {
   checkMatrix(W, "pathBalance(W)")
   checkOut(W, out, "pathBalance(out)")
   if (!allFinite(W.data) || !allFinite(out)) return Number.NaN
+  // feeders[j]: how many inputs have a nonzero weight into hidden unit j
+  const feeders = new Int32Array(W.cols)
+  for (let k = 0; k < W.data.length; k++) if (W.data[k] !== 0) feeders[k % W.cols]!++
   let rho = 1
   for (let i = 0; i < W.rows; i++) {
-    let plus = 0
-    let minus = 0
+    // the strongest path of each sign, and whether one of equal strength runs through a unit of i's own
+    let plus = 0, minus = 0
+    let plusOwn = false, minusOwn = false
     for (let j = 0; j < W.cols; j++) {
-      const p = W.data[i * W.cols + j]! * Math.abs(out[j]!)
-      if (p > plus) plus = p
-      if (-p > minus) minus = -p
+      const w = W.data[i * W.cols + j]!
+      const p = Math.abs(w) * Math.abs(out[j]!)
+      const own = feeders[j] === 1
+      if (w > 0 && p > 0) {
+        if (p > plus) [plus, plusOwn] = [p, own]
+        else if (p === plus) plusOwn ||= own
+      } else if (w < 0 && p > 0) {
+        if (p > minus) [minus, minusOwn] = [p, own]
+        else if (p === minus) minusOwn ||= own
+      }
     }
-    rho = Math.min(rho, plus === 0 || minus === 0 ? 0 : Math.min(plus, minus) / Math.max(plus, minus))
+    rho = Math.min(rho, plusOwn && minusOwn ? Math.min(plus, minus) / Math.max(plus, minus) : 0)
   }
   return rho
 }

@@ -14,6 +14,8 @@ export interface ConstructionRow {
   readonly loss: number
   readonly alpha1: number
   readonly alpha2: number
+  /** Path balance (not the paper's; see `pathBalance`): 1 double-sided, ≤ 1/2 pudding. */
+  readonly pathBalance: number
   readonly algorithm: Algorithm
 }
 
@@ -28,7 +30,7 @@ export interface ConstructionsTableOptions {
 
 /**
  * Every construction of DESIGN §3 for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
- * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2 and the class it gets.
+ * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2, path balance and the class it gets.
  */
 export const constructionsTable = (options: ConstructionsTableOptions): Effect.Effect<ReadonlyArray<ConstructionRow>, ConstructionError, Rng> =>
   Effect.gen(function* () {
@@ -51,8 +53,7 @@ export const constructionsTable = (options: ConstructionsTableOptions): Effect.E
           const loss = tf.tidy(() => l1Loss(forward(net, x, activation), x).dataSync()[0]!)
           const layer = firstLayer(net.shape, net.W.map((w) => w.dataSync()))
           disposeNetWeights(net)
-          const { alpha1, alpha2, algorithm } = classifyFirstLayer(layer, options.thresholds ?? defaultThresholds)
-          rows.push({ construction: name, activation, loss, alpha1, alpha2, algorithm })
+          rows.push({ construction: name, activation, loss, ...classifyFirstLayer(layer, options.thresholds ?? defaultThresholds) })
         }
       }
     } finally {
