@@ -17,6 +17,9 @@ const pickCheckpoints = (all: ReadonlyArray<CheckpointFile>, every: number): Rea
 /**
  * The sweep (DESIGN §6): for each checkpoint and each β of a log-spaced grid, generate networks
  * with every generation seed and record mean loss, KL, α1–α3 and the class. Writes `sweep.json`.
+ * A checkpoint that generates a network with NaN or infinite loss, KL or weights fails the sweep
+ * with NonFiniteValues naming it, its step, β and seed (such a network has no loss or algorithm,
+ * and a JSON result cannot hold NaN); nothing is written then.
  */
 export const sweep = (runDir: string, settings: SweepSettings, thresholds?: Thresholds) =>
   Effect.gen(function* () {
