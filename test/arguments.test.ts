@@ -80,15 +80,16 @@ describe("target networks", () => {
         const net = Result.getOrThrow(makeNetWeights([n, h, 1], [tf.zeros([B, n, h]), tf.zeros([B, h, 1])], [tf.zeros([B, h]), tf.zeros([B, 1])]))
         const x = tf.zeros([B, 4, n + wrong])
         expect(() => forward(net, x)).toThrow(InvalidInput)
-        expect(() => forward(net, x)).toThrow(`forward: x must have shape [${B}, S, ${n}] (batch axes may be 1), got [${B}, 4, ${n + wrong}]`)
+        expect(() => forward(net, x)).toThrow(`forward: x must have shape [${B}, S, ${n}] (batch axes may be 1 or left out), got [${B}, 4, ${n + wrong}]`)
         const ok = tf.zeros([1, 4, n])
         expect(() => forward(net, ok, "tanh" as Activation)).toThrow(`forward: activation must be "swish" or "relu", got "tanh"`)
         if (B > 1) {
           const other = tf.zeros([B + 1, 4, n])
-          expect(() => forward(net, other)).toThrow(/do not match the network's batch/)
+          expect(() => forward(net, other)).toThrow(/do not broadcast against the network's batch/)
           other.dispose()
         }
-        tf.dispose(forward(net, ok)) // a batch axis of 1 broadcasts
+        const flat = tf.zeros([4, n])
+        tf.dispose([forward(net, ok), forward(net, flat), flat]) // batch axes of 1, or none, broadcast
         tf.dispose([...net.W, ...net.b, x, ok])
       })
     }), { numRuns: 20 })

@@ -77,21 +77,30 @@ export const disposeNetWeights = (net: NetWeights): void => {
 export const activate = (activation: Activation, x: tf.Tensor): tf.Tensor =>
   activation === "relu" ? tf.relu(x) : tf.mul(x, tf.sigmoid(x))
 
+/** Whether two batch shapes broadcast against each other (aligned from the right, equal or 1). */
+const broadcastable = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
+  for (let k = 1; k <= Math.min(a.length, b.length); k++) {
+    const [x, y] = [a[a.length - k]!, b[b.length - k]!]
+    if (x !== y && x !== 1 && y !== 1) return false
+  }
+  return true
+}
+
 const checkForward = (net: NetWeights, x: tf.Tensor, activation: Activation): void => {
   const problem = activation !== "swish" && activation !== "relu" ? `activation must be "swish" or "relu", got ${JSON.stringify(activation)}`
     : x.dtype !== "float32" ? `x must be a float32 tensor, got ${x.dtype}`
-    : x.rank < 2 + net.batch.length || x.shape[x.rank - 1] !== net.shape[0]
-    ? `x must have shape [${[...net.batch, "S", net.shape[0]].join(", ")}] (batch axes may be 1), got [${x.shape.join(", ")}]`
-    : !x.shape.slice(0, net.batch.length).every((d, k) => d === net.batch[k] || d === 1 || net.batch[k] === 1)
-    ? `x's leading axes [${x.shape.slice(0, net.batch.length).join(", ")}] do not match the network's batch [${net.batch.join(", ")}]`
+    : x.rank < 2 || x.shape[x.rank - 1] !== net.shape[0]
+    ? `x must have shape [${[...net.batch, "S", net.shape[0]].join(", ")}] (batch axes may be 1 or left out), got [${x.shape.join(", ")}]`
+    : !broadcastable(x.shape.slice(0, -2), net.batch)
+    ? `x's batch axes [${x.shape.slice(0, -2).join(", ")}] do not broadcast against the network's batch [${net.batch.join(", ")}]`
     : undefined
   if (problem !== undefined) throw new InvalidInput({ source: "forward", message: `forward: ${problem}` })
 }
 
 /**
  * Forward pass: `a^(l) = act(a^(l-1) · W^(l) + b^(l))`, identity on the output layer.
- * `x` has shape `[...batch, S, n_0]` with the network's batch axes (S samples per network; an
- * axis of 1 broadcasts); the result has shape `[...batch, S, n_N]`. Throws InvalidInput, before
+ * `x` has shape `[...batch, S, n_0]` with the network's batch axes (S samples per network; batch
+ * axes broadcast as in matMul); the result has shape `[...batch, S, n_N]`. Throws InvalidInput, before
  * any op runs, when x or the activation does not fit the network.
  */
 export const forward = (net: NetWeights, x: tf.Tensor, activation: Activation = "swish"): tf.Tensor =>
