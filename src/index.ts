@@ -6,7 +6,7 @@
 // shapes, weights and the target network
 export { decodeNetShape, NetShape, totalEdges } from "./core/netShape.js"
 export { type Activation, disposeNetWeights, forward, makeNetWeights, type NetWeights } from "./core/network.js"
-export { ConstructionError, InvalidInput, RunError, WeightShapeError } from "./core/errors.js"
+export { ConstructionError, InvalidInput, NonFiniteValues, RunError, WeightShapeError } from "./core/errors.js"
 // tasks: the paper's L1 and others, or a researcher's own
 export { checkTaskShape, defineTask, gaussianInputs, type InputDraws, meanSquaredError, type Task, type TaskDefinition, TaskDefinitionError, TaskShapeError } from "./core/task.js"
 export { l1Loss, l1Target, l1Task } from "./core/l1Task.js"
@@ -14,8 +14,8 @@ export { l1LinfTask, l2Target, l2Task, maxAbsTarget, maxAbsTask } from "./core/n
 export { builtinTasks } from "./core/builtinTasks.js"
 // constructions, order parameters, classification
 export { convexity, doubleSided, pudding, type PuddingSign } from "./core/constructions.js"
-export { doubleSidedness, type Matrix, orderParameters, seedDependence, signAgreement, strongestConnection } from "./core/orderParameters.js"
-export { Algorithm, classify, defaultThresholds, Thresholds } from "./core/classifier.js"
+export { doubleSidedness, firstLayer, type FirstLayer, matrix, type Matrix, orderParameters, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "./core/orderParameters.js"
+export { Algorithm, classify, classifyFirstLayer, type ClassifierInputs, defaultThresholds, Thresholds } from "./core/classifier.js"
 export { forceLayout } from "./core/forceLayout.js"
 export { drawNetworkSvg } from "./core/networkDrawing.js"
 // configuration and results

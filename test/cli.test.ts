@@ -65,8 +65,9 @@ describe("hyperlayers command line", () => {
   it("prints the constructions table", () => {
     const r = cli("constructions", "--inputs", "4", "--hidden", "12", "--samples", "2000", "--seed", "1", "--backend", "cpu")
     expect(r.code).toBe(0)
-    expect(r.out).toMatch(/negative pudding\s+swish\s+\S+\s+1\.00\s+4\.00\s+pudding/)
-    expect(r.out).toMatch(/double-sided\s+relu\s+\S+\s+1\.00e\+6\s+4\.00\s+double-sided/)
+    // α1 is 1 for both (every nonzero weight is κ); the path balance tells them apart: 0 (shared sum units), 1
+    expect(r.out).toMatch(/negative pudding\s+swish\s+\S+\s+1\.00\s+4\.00\s+0\.00\s+pudding/)
+    expect(r.out).toMatch(/double-sided\s+relu\s+\S+\s+1\.00\s+4\.00\s+1\.00\s+double-sided/)
   })
 
   it("tells how to train on a seed that ends above the paper's outer contour, and only then", () => {

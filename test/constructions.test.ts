@@ -2,11 +2,11 @@ import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
 import { Effect, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { classify } from "../src/core/classifier.js"
+import { classifyFirstLayer } from "../src/core/classifier.js"
 import { convexity, doubleSided, pudding, type PuddingSign } from "../src/core/constructions.js"
 import { l1Mean, l1Std, l1Loss } from "../src/core/l1Task.js"
 import { disposeNetWeights, forward, type NetWeights } from "../src/core/network.js"
-import { doubleSidedness, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
+import { doubleSidedness, firstLayer, pathBalance, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
 import { makeSeededRng } from "../src/services/Rng.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 
@@ -81,24 +81,58 @@ describe("constructions with swish approach ReLU as the scale grows", () => {
 })
 
 describe("classification of the constructions", () => {
-  const classOf = (net: NetWeights): string => {
-    const W = { rows: net.shape[0]!, cols: net.shape[1]!, data: net.W[0]!.dataSync() }
-    return classify({ alpha1: doubleSidedness(W), alpha2: strongestConnection(W) })
+  const layerOf = (net: NetWeights) => firstLayer(net.shape, net.W.map((w) => w.dataSync()))
+  const classOf = (net: NetWeights): string => classifyFirstLayer(layerOf(net)).algorithm
+  /** Every construction that `doubleSided` and `pudding` accept for [n, h, 1], with its own name. */
+  const built = (n: number, h: number, options: { scale: number; activation: "relu" | "swish" }) => [
+    ...(h >= 2 * n ? [["double-sided", doubleSided(n, h, options)] as const] : []),
+    ["pudding", pudding(n, h, "negative", options)] as const,
+    ["pudding", pudding(n, h, "positive", options)] as const
+  ]
+  const expectEachAsItself = (n: number, h: number, scale: number, activation: "relu" | "swish") => {
+    for (const [name, r] of built(n, h, { scale, activation })) {
+      const net = Result.getOrThrow(r)
+      expect({ n, h, scale, class: classOf(net) }).toEqual({ n, h, scale, class: name })
+      disposeNetWeights(net)
+    }
   }
 
-  it("classifies each construction as what it is, across input sizes (h = 3n)", () => {
-    fc.assert(fc.property(fc.integer({ min: 2, max: 48 }), fc.constantFrom("relu" as const, "swish" as const), (n, activation) => {
-      const h = 3 * n
-      const ds = Result.getOrThrow(doubleSided(n, h, { activation }))
-      const neg = Result.getOrThrow(pudding(n, h, "negative", { activation }))
-      const pos = Result.getOrThrow(pudding(n, h, "positive", { activation }))
-      const W = tf.randomUniform([n, h], -1, 1, "float32", n) as tf.Tensor2D
-      const x = gaussianSample(n, 512)
+  it("classifies every double-sided and signed pudding construction as itself at every accepted size n ≤ 10, h ≤ min + 12", () => {
+    for (let n = 1; n <= 10; n++) {
+      for (let h = n + 1; h <= 2 * n + 12; h++) expectEachAsItself(n, h, 4, "swish")
+    }
+  })
+
+  it("classifies them as themselves over random accepted sizes, scales κ ≥ 2 and both activations", () => {
+    const arb = fc.integer({ min: 1, max: 64 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: n + 1, max: 3 * n + 16 })))
+    fc.assert(fc.property(arb, fc.double({ min: 2, max: 64, noNaN: true }), fc.constantFrom("relu" as const, "swish" as const), ([n, h], scale, activation) => {
+      expectEachAsItself(n, h, scale, activation)
+    }), { numRuns: 60 })
+  })
+
+  it("the sizes the zero-median floor misclassified: pudding(4, 5) is a pudding, double-sided [n, ≤ 4] is double-sided", () => {
+    expectEachAsItself(4, 5, 4, "swish") // more than half of W zero: α1 was 1e6, double-sided
+    const neg = Result.getOrThrow(pudding(4, 5, "negative"))
+    expect(doubleSidedness(layerOf(neg).W)).toBe(1) // the median of the nonzero |W|: every one is κ
+    for (const [n, h] of [[1, 2], [1, 3], [1, 4], [2, 4]] as const) expectEachAsItself(n, h, 4, "swish")
+    // why the classifier reads paths: at [1, 2, 1] the two constructions' W^(1) are equal up to the order of the hidden units
+    const ds = Result.getOrThrow(doubleSided(1, 2))
+    const pd = Result.getOrThrow(pudding(1, 2, "negative"))
+    expect(Array.from(ds.W[0]!.dataSync()).sort()).toEqual(Array.from(pd.W[0]!.dataSync()).sort())
+    expect(pathBalance(layerOf(ds).W, layerOf(ds).out)).toBe(1)
+    expect(pathBalance(layerOf(pd).W, layerOf(pd).out)).toBe(0.5)
+    ;[neg, ds, pd].forEach(disposeNetWeights)
+  })
+
+  it("classifies the convexity construction (W ~ U(−1, 1)) as convexity at every size", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 48 }), fc.integer({ min: 1, max: 144 }), fc.constantFrom("relu" as const, "swish" as const), (n, h, activation) => {
+      const W = tf.randomUniform([n, h], -1, 1, "float32", n * 1000 + h) as tf.Tensor2D
+      const x = gaussianSample(n, 64)
       const cv = Result.getOrThrow(convexity(W, x, { activation }))
-      expect([classOf(ds), classOf(neg), classOf(pos), classOf(cv)]).toEqual(["double-sided", "pudding", "pudding", "convexity"])
-      tf.dispose([W, x]);
-      [ds, neg, pos, cv].forEach(disposeNetWeights)
-    }), { numRuns: 20 })
+      expect(classOf(cv)).toBe("convexity")
+      tf.dispose([W, x])
+      disposeNetWeights(cv)
+    }), { numRuns: 30 })
   })
 
   it("the canonical [16, 48, 1] constructions: α values and losses", () => {
@@ -108,10 +142,12 @@ describe("classification of the constructions", () => {
     const W = { rows: 16, cols: 48, data: neg.W[0]!.dataSync() }
     expect(doubleSidedness(W)).toBeCloseTo(1, 6) // α1 ≈ 1 for a clean pudding
     expect(strongestConnection(W)).toBe(4)
-    // by first-layer weights alone every input ties: −4 to its own unit, +4 to each leftover one;
-    // through to the output its own unit is the strongest path, and negative for every input
-    expect(signAgreement(W)).toBe(0)
+    // by first-layer weights alone every input ties (−4 to its own unit, +4 to each leftover one),
+    // so the sign agreement needs the outgoing strengths: through to the output the own unit is
+    // the strongest path, and negative for every input
+    expect(signAgreement(W, new Float64Array(48).fill(1))).toBe(0)
     expect(signAgreement(W, neg.W[1]!.dataSync())).toBe(1)
+    expect(classifyFirstLayer(layerOf(neg))).toEqual({ alpha1: 1, alpha2: 4, pathBalance: 0, algorithm: "pudding" }) // its sum units are shared
     expect(lossOf(neg)).toBeLessThan(0.02)
     const ds = Result.getOrThrow(doubleSided(16, 48))
     expect(signAgreement({ rows: 16, cols: 48, data: ds.W[0]!.dataSync() }, ds.W[1]!.dataSync())).toBe(0) // ±1 per input: a tie of both signs

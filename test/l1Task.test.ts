@@ -72,8 +72,8 @@ describe("target network", () => {
         const W = shape.slice(1).map((n, l) => tf.zeros(l === bad && inW ? [shape[l]! + 1, n] : [shape[l]!, n]))
         const b = shape.slice(1).map((n, l) => tf.zeros(l === bad && !inW ? [n + 2] : [n]))
         const r = makeNetWeights(shape, W, b)
-        expect(Result.isFailure(r)).toBe(true)
-        if (Result.isFailure(r)) {
+        expect(Result.isFailure(r) && r.failure._tag).toBe("WeightShapeError")
+        if (Result.isFailure(r) && r.failure._tag === "WeightShapeError") {
           expect(r.failure.layer).toBe(bad + 1)
           expect(r.failure.part).toBe(inW ? "W" : "b")
           const expected = inW ? [shape[bad]!, shape[bad + 1]!] : [shape[bad + 1]!]

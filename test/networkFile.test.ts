@@ -5,14 +5,14 @@ import { NodeServices } from "@effect/platform-node"
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { classify } from "../src/core/classifier.js"
+import { classifyFirstLayer } from "../src/core/classifier.js"
 import { doubleSided, pudding } from "../src/core/constructions.js"
 import { disposeNetWeights } from "../src/core/network.js"
 import { decodeNetworkFile, decodeNpyFolder, encodeNetworkFile, type LoadedNetwork } from "../src/core/networkFile.js"
 import type { LoadNetworkError } from "../src/core/networkFileErrors.js"
 import type { LayoutOption } from "../src/core/networkFromTensors.js"
 import { encodeNpy } from "../src/core/npy.js"
-import { doubleSidedness, strongestConnection } from "../src/core/orderParameters.js"
+import { doubleSidedness, firstLayer, strongestConnection } from "../src/core/orderParameters.js"
 import { halfToNumber } from "../src/core/rawTensor.js"
 import type { StoredNetwork } from "../src/core/results.js"
 import { encodeSafetensors } from "../src/core/safetensors.js"
@@ -131,7 +131,7 @@ describe("the library's writers", () => {
           const back = ok(read(encodeNetworkFile(stored, format, "torch"), `p.${format}`))
           const V = { rows: 16, cols: 48, data: back.network.W[0]! }
           expect([doubleSidedness(V), strongestConnection(V)]).toEqual([doubleSidedness(W), strongestConnection(W)])
-          expect(classify({ alpha1: doubleSidedness(V), alpha2: strongestConnection(V) })).toBe(want)
+          expect(classifyFirstLayer(firstLayer(back.network.shape, back.network.W)).algorithm).toBe(want)
         }
       }
     })

@@ -1,7 +1,9 @@
 import { fc } from "@fast-check/vitest"
+import { Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { classify, defaultThresholds } from "../src/core/classifier.js"
-import { ALPHA1_MEDIAN_FLOOR, doubleSidedness, type Matrix, seedDependence, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
+import { classify, classifyFirstLayer, defaultThresholds, Thresholds } from "../src/core/classifier.js"
+import { InvalidInput } from "../src/core/errors.js"
+import { doubleSidedness, firstLayer, matrix as makeMatrix, type Matrix, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
 
 // Subnormal weights are flushed to zero: scaling them underflows, which is float arithmetic, not
 // a property of the order parameters.
@@ -66,11 +68,30 @@ describe("order parameters", () => {
     const zero: Matrix = { rows: 3, cols: 4, data: new Array(12).fill(0) }
     expect(doubleSidedness(zero)).toBe(0)
     expect(seedDependence(zero, zero)).toBe(0)
-    // two nonzero weights per row out of eight: the median is zero, α1 is large but finite
+    // two nonzero weights per row out of eight: the median is zero, so α1 divides by the median
+    // of the nonzero |W| (3, 3, 2, 2 → 2.5); the numerator is min(3, 2) = 2
     const sparse: Matrix = { rows: 2, cols: 8, data: [3, -3, 0, 0, 0, 0, 0, 0, 0, 0, 2, -2, 0, 0, 0, 0] }
-    const a1 = doubleSidedness(sparse)
-    expect(Number.isFinite(a1)).toBe(true)
-    expect(a1).toBeCloseTo(2 / (ALPHA1_MEDIAN_FLOOR * 3), 0)
+    expect(doubleSidedness(sparse)).toBeCloseTo(2 / 2.5, 12)
+  })
+
+  it("α1 is the paper's Eq. 5 wherever the median is nonzero, and uses the nonzero median where it is zero", () => {
+    const eq5 = (W: Matrix, denominator: (abs: ReadonlyArray<number>) => number): number => {
+      const rows = Array.from({ length: W.rows }, (_, i) => Array.from(W.data).slice(i * W.cols, (i + 1) * W.cols))
+      const numerator = Math.min(...rows.map((r) => Math.min(-Math.min(...r), Math.max(...r))))
+      return numerator / denominator(Array.from(W.data, Math.abs))
+    }
+    const medianOf = (xs: ReadonlyArray<number>) => {
+      const a = [...xs].sort((x, y) => x - y)
+      return a.length % 2 === 1 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2
+    }
+    // weights drawn from a few values with zero common, so that both cases come up
+    const sparseish = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 10 })).chain(([r, c]) =>
+      fc.array(fc.oneof(fc.constant(0), fc.constant(0), weight), { minLength: r * c, maxLength: r * c }).map((data) => ({ rows: r, cols: c, data })))
+    fc.assert(fc.property(sparseish, (W) => {
+      const abs = Array.from(W.data, Math.abs)
+      if (abs.every((a) => a === 0)) expect(doubleSidedness(W)).toBe(0)
+      else close(doubleSidedness(W), medianOf(abs) > 0 ? eq5(W, medianOf) : eq5(W, (a) => medianOf(a.filter((x) => x > 0))))
+    }))
   })
 
   it("computes the documented values on small examples", () => {
@@ -89,19 +110,19 @@ describe("sign agreement", () => {
     // powers of two scale exactly, so products of weights keep their ties
     fc.assert(fc.property(arb, fc.integer({ min: -8, max: 8 }), fc.boolean(), ([W, out, pr, pc], e, flip) => {
       const c = 2 ** e
-      for (const o of [undefined, out]) {
+      for (const o of [new Array<number>(W.cols).fill(1), out]) {
         const s = signAgreement(W, o)
         expect(s).toBeGreaterThanOrEqual(0)
         expect(s).toBeLessThanOrEqual(1)
         expect(signAgreement(scale(W, flip ? -c : c), o)).toBe(s)
-        expect(signAgreement(permute(W, pr, pc), o === undefined ? o : pc.map((j) => o[j]!))).toBe(s)
+        expect(signAgreement(permute(W, pr, pc), pc.map((j) => o[j]!))).toBe(s)
       }
       expect(signAgreement(W, out.map((o) => -c * o))).toBe(signAgreement(W, out))
     }))
     expect(() => signAgreement({ rows: 1, cols: 2, data: [1, 2] }, [1])).toThrow(/one outgoing strength per hidden unit: 2, got 1/)
   })
 
-  it("counts the sign of each input's strongest weight: 1 for one sign, |#plus − #minus| / n0 for mixed", () => {
+  it("counts the sign of each input's strongest path: 1 for one sign, |#plus − #minus| / n0 for mixed", () => {
     // each input gets a strong weight of the drawn sign on a unit of its own, weak noise elsewhere
     const arb = fc.integer({ min: 1, max: 16 }).chain((n) => fc.tuple(
       fc.array(fc.boolean(), { minLength: n, maxLength: n }),
@@ -112,25 +133,128 @@ describe("sign agreement", () => {
       const cols = 3 * n
       const data = noise.map((w, k) => (k % cols === Math.floor(k / cols) ? (plus[Math.floor(k / cols)] ? 4 : -4) : w))
       const ups = plus.filter(Boolean).length
-      expect(signAgreement({ rows: n, cols, data })).toBeCloseTo(Math.abs(2 * ups - n) / n, 12)
+      expect(signAgreement({ rows: n, cols, data }, new Array<number>(cols).fill(1))).toBeCloseTo(Math.abs(2 * ups - n) / n, 12)
     }))
-    expect(signAgreement({ rows: 2, cols: 2, data: [3, -3, 0, 0] })).toBe(0) // a tie of both signs and a zero row count 0
-    expect(signAgreement({ rows: 3, cols: 2, data: [1, -2, -1, 0.5, -0.1, 0] })).toBe(1)
+    expect(signAgreement({ rows: 2, cols: 2, data: [3, -3, 0, 0] }, [1, 1])).toBe(0) // a tie of both signs and a zero row count 0
+    expect(signAgreement({ rows: 3, cols: 2, data: [1, -2, -1, 0.5, -0.1, 0] }, [1, 1])).toBe(1)
+    // the outgoing strengths pick the path: a strong weight into a unit that leads nowhere loses
+    expect(signAgreement({ rows: 2, cols: 2, data: [4, -1, 4, -1] }, [0, 1])).toBe(1)
+  })
+
+  it("cannot be called without the outgoing strengths", () => {
+    const W = { rows: 1, cols: 2, data: [-4, 4] }
+    // @ts-expect-error the outgoing strengths are required
+    expect(() => signAgreement(W)).toThrow(InvalidInput)
+    // @ts-expect-error the outgoing strengths are required
+    expect(() => pathBalance(W)).toThrow(/needs the outgoing strength of each of the 2 hidden units/)
+  })
+})
+
+describe("path balance", () => {
+  it("is in [0, 1] and invariant under W → c·W (c ≠ 0), scaling of out, and permutations of inputs and hidden units", () => {
+    const arb = fc.tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 12 }))
+      .chain(([r, c]) => fc.tuple(matrix(r, c), fc.array(weight, { minLength: c, maxLength: c }), permutation(r), permutation(c)))
+    fc.assert(fc.property(arb, fc.double({ min: 1e-3, max: 1e3, noNaN: true }), fc.boolean(), ([W, out, pr, pc], c, flip) => {
+      const rho = pathBalance(W, out)
+      expect(rho).toBeGreaterThanOrEqual(0)
+      expect(rho).toBeLessThanOrEqual(1)
+      close(pathBalance(scale(W, flip ? -c : c), out), rho)
+      close(pathBalance(W, out.map((o) => -c * o)), rho)
+      close(pathBalance(permute(W, pr, pc), pc.map((j) => out[j]!)), rho)
+    }))
+  })
+
+  it("is 1 for two equal paths of opposite sign per input and |weaker| / |stronger| otherwise", () => {
+    // per input: a positive path of strength a and a negative one of strength b on units of its own
+    const arb = fc.integer({ min: 1, max: 8 }).chain((n) => fc.array(fc.tuple(fc.double({ min: 0.1, max: 10, noNaN: true }), fc.double({ min: 0.1, max: 10, noNaN: true })), { minLength: n, maxLength: n }))
+    fc.assert(fc.property(arb, (paths) => {
+      const n = paths.length
+      const data = new Array<number>(n * 2 * n).fill(0)
+      paths.forEach(([a, b], i) => { data[i * 2 * n + i] = a; data[i * 2 * n + n + i] = -b })
+      close(pathBalance({ rows: n, cols: 2 * n, data }, new Array<number>(2 * n).fill(1)), Math.min(...paths.map(([a, b]) => Math.min(a, b) / Math.max(a, b))))
+    }))
+    expect(pathBalance({ rows: 1, cols: 2, data: [3, -3] }, [1, 1])).toBe(1)
+    expect(pathBalance({ rows: 2, cols: 4, data: [3, -3, 0, 0, 0, 0, 1, 2] }, [1, 1, 1, 1])).toBe(0) // an input with one sign only
+    // the strongest paths through a unit another input feeds count nothing
+    expect(pathBalance({ rows: 2, cols: 4, data: [3, -3, 0, 0, 0, 0.5, 1, -1] }, [1, 1, 1, 1])).toBe(0)
+    // … but a weaker path through a shared unit does not spoil an input's own pair
+    expect(pathBalance({ rows: 2, cols: 5, data: [3, -3, 0, 0, 1, 0, 0, 2, -2, 1] }, [1, 1, 1, 1, 1])).toBe(1)
+  })
+
+  it("is 0 for any network whose hidden units all have two or more nonzero inputs, where the class is the paper's", () => {
+    const nonzero = fc.double({ min: -10, max: 10, noNaN: true }).filter((w) => Math.abs(w) > 1e-100)
+    const dense = fc.tuple(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 12 }))
+      .chain(([r, c]) => fc.tuple(fc.array(nonzero, { minLength: r * c, maxLength: r * c }).map((data) => ({ rows: r, cols: c, data })), fc.array(weight, { minLength: c, maxLength: c })))
+    fc.assert(fc.property(dense, ([W, out]) => {
+      expect(pathBalance(W, out)).toBe(0)
+      const { alpha1, alpha2, algorithm } = classifyFirstLayer({ W, out: Float64Array.from(out) })
+      expect(algorithm).toBe(alpha2 < 2 ? "convexity" : alpha1 > 10 ? "double-sided" : "pudding")
+    }))
+  })
+})
+
+describe("arguments of the order parameters", () => {
+  const W = { rows: 2, cols: 3, data: [1, -2, 3, -4, 5, -6] }
+  it("a matrix must hold rows × cols numbers with positive integer sizes (InvalidInput naming the argument)", () => {
+    const bad: ReadonlyArray<Matrix> = [{ rows: 2, cols: 3, data: [1, 2, 3] }, { rows: 0, cols: 3, data: [] }, { rows: 1.5, cols: 2, data: [1, 2, 3] }, { rows: 2, cols: NaN, data: [] }]
+    for (const B of bad) {
+      expect(() => doubleSidedness(B)).toThrow(InvalidInput)
+      expect(() => strongestConnection(B)).toThrow(/strongestConnection\(W\)/)
+      expect(() => seedDependence(W, B)).toThrow(/seedDependence\(V\)/)
+      expect(() => signAgreement(B, [1, 1, 1])).toThrow(InvalidInput)
+      expect(() => pathBalance(B, [1, 1, 1])).toThrow(InvalidInput)
+      expect(() => outgoingStrengths(B)).toThrow(InvalidInput)
+      expect(Result.isFailure(makeMatrix(B.rows, B.cols, B.data))).toBe(true)
+    }
+    expect(() => seedDependence(W, { rows: 3, cols: 2, data: [1, 2, 3, 4, 5, 6] })).toThrow(/one shape, got 2×3 and 3×2/)
+    expect(() => pathBalance(W, [1, 1])).toThrow(/one outgoing strength per hidden unit: 3, got 2/)
+    expect(Result.getOrThrow(makeMatrix(2, 3, W.data))).toEqual(W)
+    expect(() => firstLayer([2, 3, 1], [W.data, [1, 2]])).toThrow(/firstLayer\(W\[1\]\)/)
+  })
+
+  it("a non-finite weight or strength makes every order parameter NaN, never a plausible number", () => {
+    const arb = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 8 }))
+      .chain(([r, c]) => fc.tuple(matrix(r, c), matrix(r, c), fc.array(weight, { minLength: c, maxLength: c }), fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity), fc.boolean()))
+    fc.assert(fc.property(arb, ([W, V, out, at, bad, inOut]) => {
+      if (inOut) {
+        const o = out.map((v, k) => (k === at % out.length ? bad : v))
+        expect(signAgreement(W, o)).toBeNaN()
+        expect(pathBalance(W, o)).toBeNaN()
+        return
+      }
+      const B = { ...W, data: Array.from(W.data, (v, k) => (k === at % W.data.length ? bad : v)) }
+      for (const value of [doubleSidedness(B), strongestConnection(B), seedDependence(B, V), seedDependence(V, B), signAgreement(B, out), pathBalance(B, out)]) expect(value).toBeNaN()
+      expect(classifyFirstLayer({ W: B, out: Float64Array.from(out) }).algorithm).toBe("unclassifiable")
+    }))
   })
 })
 
 describe("classifier", () => {
-  it("follows the boundaries in order: weak α2 → convexity, then high α1 → double-sided, else pudding", () => {
-    fc.assert(fc.property(fc.double({ min: -100, max: 1e7, noNaN: true }), fc.double({ min: 0, max: 20, noNaN: true }), (alpha1, alpha2) => {
-      const c = classify({ alpha1, alpha2 })
-      expect(c).toBe(alpha2 < 2 ? "convexity" : alpha1 > 10 ? "double-sided" : "pudding")
+  const finite = fc.record({ alpha1: fc.double({ min: -100, max: 1e7, noNaN: true }), alpha2: fc.double({ min: 0, max: 20, noNaN: true }), pathBalance: fc.double({ min: 0, max: 1, noNaN: true }) })
+
+  it("follows the boundaries in order: weak α2 → convexity, then high α1 or balanced paths → double-sided, else pudding", () => {
+    fc.assert(fc.property(finite, (p) => {
+      expect(classify(p)).toBe(p.alpha2 < 2 ? "convexity" : p.alpha1 > 10 || p.pathBalance > 0.75 ? "double-sided" : "pudding")
     }))
   })
 
-  it("takes configurable thresholds", () => {
-    const p = { alpha1: 5, alpha2: 3 }
+  it("calls non-finite order parameters unclassifiable, never an algorithm", () => {
+    expect(classify({ alpha1: NaN, alpha2: NaN, pathBalance: NaN })).toBe("unclassifiable")
+    const nonFinite = fc.constantFrom(NaN, Infinity, -Infinity)
+    fc.assert(fc.property(finite, nonFinite, fc.constantFrom("alpha1" as const, "alpha2" as const, "pathBalance" as const), (p, bad, field) => {
+      expect(classify({ ...p, [field]: bad })).toBe("unclassifiable")
+    }))
+  })
+
+  it("takes configurable thresholds, rejects invalid ones, and decodes files written before path balance", () => {
+    const p = { alpha1: 5, alpha2: 3, pathBalance: 0.6 }
     expect(classify(p)).toBe("pudding")
     expect(classify(p, { ...defaultThresholds, doubleSidedMinAlpha1: 4 })).toBe("double-sided")
     expect(classify(p, { ...defaultThresholds, convexityMaxAlpha2: 3.5 })).toBe("convexity")
+    expect(classify(p, { ...defaultThresholds, doubleSidedMinPathBalance: 0.5 })).toBe("double-sided")
+    for (const bad of [{ convexityMaxAlpha2: NaN }, { doubleSidedMinAlpha1: -1 }, { doubleSidedMinPathBalance: 0.2 }]) {
+      expect(() => classify(p, { ...defaultThresholds, ...bad })).toThrow(InvalidInput)
+    }
+    expect(Schema.decodeUnknownSync(Thresholds)({ convexityMaxAlpha2: 2, doubleSidedMinAlpha1: 10 })).toEqual(defaultThresholds)
   })
 })

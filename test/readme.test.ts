@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 
-// Every TypeScript block of the README, run as written (the package name pointing at this
-// checkout's source), so that the examples cannot rot.
+// Every runnable TypeScript block of the README (fenced ```ts; fragments are ```ts fragment and
+// vitest files ```ts test, run by test/userProject.test.ts), run as written with the package name
+// pointing at this checkout's source, so that the examples cannot rot.
 const blocks = [...readFileSync("README.md", "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
 const source = resolve("src/index.ts")
 
@@ -23,7 +24,7 @@ const run = (code: string): string => {
 
 describe("README examples", () => {
   it("has the examples this test runs", () => {
-    expect(blocks.length).toBe(3)
+    expect(blocks.length).toBe(4)
   })
 
   it("a construction, its order parameters, its class", () => {
@@ -36,6 +37,10 @@ describe("README examples", () => {
     const kl = /Float32Array\(2\) \[ ([\d.e+-]+), ([\d.e+-]+) \]/.exec(out)
     expect(kl).not.toBeNull()
     for (const k of [kl![1]!, kl![2]!]) expect(Number(k)).toBeGreaterThan(0)
+  })
+
+  it("a construction saved in PyTorch's layout and read back", () => {
+    expect(run(blocks[3]!).trim()).toBe("torch [ 16, 48, 1 ]")
   })
 
   it("a stack and a task from code, trained, resumed and swept", () => {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
-import { Effect, Result } from "effect"
+import { Cause, Effect, Exit, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { threefry2x32 } from "../src/core/threefry.js"
 import { makeSeededRng, type Rng, seededRngLayer, systemRngLayer } from "../src/services/Rng.js"
@@ -108,6 +108,42 @@ describe("seeded Rng", () => {
   it("rejects an invalid saved state with a readable error", () => {
     const r = Effect.runSync(Effect.result(Effect.flatMap(makeSeededRng(1), (rng) => rng.restore({ rootSeed: -3, streams: {} }))))
     expect(Result.isFailure(r) && r.failure.message).toMatch(/invalid RNG state: .*seed/)
+  })
+
+  it("makeSeededRng and seededRngLayer refuse what restore refuses: a seed that is not an integer in [0, 2^53)", () => {
+    const badSeed = fc.oneof(
+      fc.double({ noNaN: false }).filter((x) => !Number.isSafeInteger(x) || x < 0),
+      fc.constantFrom(1.5, NaN, Infinity, -Infinity, -1, 2 ** 53, Number.MAX_SAFE_INTEGER + 2)
+    )
+    fc.assert(fc.property(badSeed, (seed) => {
+      const made = Effect.runSync(Effect.result(makeSeededRng(seed)))
+      const restored = Effect.runSync(Effect.result(Effect.flatMap(makeSeededRng(1), (rng) => rng.restore({ rootSeed: seed, streams: {} }))))
+      expect(Result.isFailure(made) && made.failure._tag).toBe("RngStateError")
+      expect(Result.isFailure(restored) && restored.failure._tag).toBe("RngStateError")
+      expect(Result.isFailure(made) && made.failure.message).toMatch(/^invalid root seed .*: a seed must be (an integer|in \[0, 9007199254740991\])/)
+      const layered = Effect.runSync(Effect.result(Effect.provide(Effect.flatMap(RngTag, (rng) => rng.rootSeed), seededRngLayer(seed))))
+      expect(Result.isFailure(layered) && layered.failure._tag).toBe("RngStateError")
+    }))
+    fc.assert(fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (seed) => {
+      expect(Effect.runSync(Effect.flatMap(makeSeededRng(seed), (rng) => rng.rootSeed))).toBe(seed)
+    }))
+  })
+
+  it("a draw with a shape, counter or range outside its domain dies naming the method, never a tensor", () => {
+    const bad: ReadonlyArray<readonly [string, (rng: Rng["Service"]) => Effect.Effect<unknown>]> = [
+      ["normal", (rng) => rng.normal("a", [2, 1.5])],
+      ["normal", (rng) => rng.normal("a", [-1])],
+      ["uniform", (rng) => rng.uniform("a", [2], 1, 1)],
+      ["uniform", (rng) => rng.uniform("a", [2], 0, Infinity)],
+      ["normalAt", (rng) => rng.normalAt("a", -1, [2])],
+      ["normalAt", (rng) => rng.normalAt("a", 0.5, [2])],
+      ["uniformAt", (rng) => rng.uniformAt("a", 0, [2], 2, 1)]
+    ]
+    for (const [method, draw] of bad) {
+      const exit = Effect.runSyncExit(Effect.flatMap(makeSeededRng(1), draw))
+      expect(Exit.isFailure(exit) && Cause.hasDies(exit.cause)).toBe(true)
+      expect(String(Cause.squash((exit as Exit.Failure<unknown, unknown>).cause))).toContain(`Rng.${method}("a")`)
+    }
   })
 
   it("normalAt reads a fixed position without advancing the stream", () => {

@@ -1,5 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect } from "vitest"
+import { InvalidInput } from "../src/core/errors.js"
 import { sizeGrid } from "../src/core/sizeGrid.js"
 
 const bounds = fc.tuple(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 512 }), fc.integer({ min: 1, max: 512 }), fc.integer({ min: 1, max: 12 }))
@@ -32,6 +33,8 @@ describe("sizeGrid", () => {
   test("bad bounds are a RangeError naming them", () => {
     expect(() => sizeGrid(2, 4, 64, 4)).toThrow(/min ≤ center ≤ max/)
     expect(() => sizeGrid(8, 4, 64, 0)).toThrow(/perOctave/)
-    expect(() => sizeGrid(8.5, 4, 64, 4)).toThrow(RangeError)
+    expect(() => sizeGrid(8.5, 4, 64, 4)).toThrow(InvalidInput)
+    expect(() => sizeGrid(8, 4, 10_000, 4)).toThrow(/max ≤ 4096/)
+    expect(() => sizeGrid(8, 4, 64, 1e9)).toThrow(/perOctave ≤ 1024/)
   })
 })

@@ -43,7 +43,8 @@ export const constructionsCommand = Command.make("constructions", {
       { header: "loss", cell: (r) => formatNumber(r.loss), align: "right" },
       { header: "α1", cell: (r) => formatNumber(r.alpha1), align: "right" },
       { header: "α2", cell: (r) => formatNumber(r.alpha2), align: "right" },
+      { header: "path balance", cell: (r) => formatNumber(r.pathBalance), align: "right" },
       { header: "class", cell: (r) => r.algorithm }
     ]))
   }).pipe(programLayer(backend, seed))
-})).pipe(Command.withDescription("Print each hand-built L1 construction (double-sided, signed puddings, convexity) with its loss, α1, α2 and class"))
+})).pipe(Command.withDescription("Print each hand-built L1 construction (double-sided, signed puddings, convexity) with its loss, α1, α2, path balance and class"))

@@ -3,7 +3,7 @@ import { Effect, Layer, Option, type Scope } from "effect"
 import { Flag } from "effect/cli"
 import { type Backend, backendLayer, BackendRequest, type BackendUnavailable } from "../services/Backend.js"
 import { type Progress, terminalProgressLayer } from "../services/Progress.js"
-import { type Rng, RootSeed, seededRngLayer, systemRngLayer } from "../services/Rng.js"
+import { type Rng, RootSeed, type RngStateError, seededRngLayer, systemRngLayer } from "../services/Rng.js"
 import { runStoreLayer } from "../services/RunStore.js"
 
 /** `--backend`: which TensorFlow.js backend runs the tensors. */
@@ -24,7 +24,7 @@ export const seedFlag = Flag.Int("seed").pipe(
  * system) and terminal progress, for the program's scope.
  */
 export const programLayer = (backend: BackendRequest, seed: Option.Option<number>) =>
-  <A, E, R>(program: Effect.Effect<A, E, R>): Effect.Effect<A, E | BackendUnavailable, Exclude<Exclude<R, Backend | Rng | Progress>, Scope.Scope>> =>
+  <A, E, R>(program: Effect.Effect<A, E, R>): Effect.Effect<A, E | BackendUnavailable | RngStateError, Exclude<Exclude<R, Backend | Rng | Progress>, Scope.Scope>> =>
     Effect.scoped(Effect.provide(program, Layer.mergeAll(
       backendLayer(backend),
       Option.match(seed, { onNone: () => systemRngLayer, onSome: seededRngLayer }),

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto"
 import { Data, Result, Schema } from "effect"
+import { firstNonFinite } from "./finite.js"
 import { MetricsLogState } from "./metricsLog.js"
 import { TrainConfig } from "./trainConfig.js"
 
@@ -12,7 +13,9 @@ import { TrainConfig } from "./trainConfig.js"
  * The SHA-256 covers the whole file but itself: the version and header length, every byte of the
  * header (step, config, RNG counters, Adam accumulators, metrics state and any field added later)
  * and the data. So a truncated, damaged or edited file is an error naming the file and what is
- * wrong, never a silent restart from altered state. The header is then decoded with Schema.
+ * wrong, never a silent restart from altered state. The header is then decoded with Schema. A
+ * tensor holding NaN or ±∞ is such an error too, naming the file and the tensor: nothing
+ * downstream could read it.
  *
  * Version 1 (hyperlayers before the whole-file checksum) kept a CRC-32 of the data only; its
  * header cannot be verified, so this version refuses it with a {@link CheckpointError} saying so.
@@ -170,7 +173,11 @@ export const decodeCheckpoint = (bytes: Uint8Array, source: string): Result.Resu
   for (const t of header.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1)
     if (t.offset + size > header.floats) return fail(`tensor ${t.name} runs past the data`, "tensors")
-    tensors.push({ name: t.name, shape: t.shape, values: data.slice(t.offset, t.offset + size) })
+    const values = data.slice(t.offset, t.offset + size)
+    // parameters and Adam moments are finite in every checkpoint training writes
+    const k = firstNonFinite(values)
+    if (k >= 0) return fail(`tensor ${t.name} [${t.shape.join(", ")}] holds ${values[k]} at flat index ${k}`, "tensors")
+    tensors.push({ name: t.name, shape: t.shape, values })
   }
   return Result.succeed({
     step: header.step, config: header.config, rng: header.rng, optimizer: header.optimizer,

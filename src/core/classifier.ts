@@ -1,32 +1,91 @@
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
+import { InvalidInput } from "./errors.js"
+import { doubleSidedness, type FirstLayer, pathBalance, strongestConnection } from "./orderParameters.js"
 
-/** The three algorithms the paper's hypernetworks produce for the L1 norm. */
-export const Algorithm = Schema.Literals(["convexity", "pudding", "double-sided"])
+/**
+ * The three algorithms the paper's hypernetworks produce for the L1 norm, and "unclassifiable":
+ * the class of a network whose order parameters are not finite numbers (a NaN or infinite weight),
+ * which is no algorithm at all.
+ */
+export const Algorithm = Schema.Literals(["convexity", "pudding", "double-sided", "unclassifiable"])
 export type Algorithm = typeof Algorithm.Type
 
 /**
  * Boundaries in order-parameter space (the paper's dotted lines were hand-picked): a strongest
  * connection below `convexityMaxAlpha2` is convexity; otherwise a double sidedness above
- * `doubleSidedMinAlpha1` is double-sided; otherwise pudding.
+ * `doubleSidedMinAlpha1`, or a path balance above `doubleSidedMinPathBalance`, is double-sided;
+ * otherwise pudding. `doubleSidedMinPathBalance` is not the paper's (see {@link classify}); files
+ * written before it existed decode with its default.
  */
 export const Thresholds = Schema.Struct({
-  convexityMaxAlpha2: Schema.Number.check(Schema.isGreaterThan(0)),
-  doubleSidedMinAlpha1: Schema.Number.check(Schema.isGreaterThan(0))
+  convexityMaxAlpha2: Schema.Finite.check(Schema.isGreaterThan(0, { message: "convexityMaxAlpha2 must be positive" })),
+  doubleSidedMinAlpha1: Schema.Finite.check(Schema.isGreaterThan(0, { message: "doubleSidedMinAlpha1 must be positive" })),
+  doubleSidedMinPathBalance: Schema.Finite.check(
+    Schema.isBetween({ minimum: 0.5, maximum: 1 }, { message: "doubleSidedMinPathBalance must be in [0.5, 1] (a signed pudding has path balance ≤ 0.5)" })
+  ).pipe(Schema.withDecodingDefaultKey(Effect.succeed(0.75)))
 })
 export type Thresholds = typeof Thresholds.Type
 
 /**
  * Defaults measured on constructions and generated networks: α2 ≈ 0.7–1.6 for convexity and
- * 2.5–4 for pudding; α1 ≈ 1 for a clean pudding, 2.4–2.7 for Gaussian weights, ≫ 10 double-sided.
+ * 2.5–4 for pudding; α1 ≈ 1 for a clean pudding, ≈ 2.1 for Gaussian weights (5–95 %: 1.7–2.5 for
+ * `[16, 48]`), ≫ 10 for a trained double-sided network. Path balance is 1 for the double-sided
+ * construction, at most 1/2 for a signed pudding and 0 for any network without exact zeros
+ * (n0 ≥ 2); 0.75 sits between 1/2 and 1.
  */
-export const defaultThresholds: Thresholds = { convexityMaxAlpha2: 2, doubleSidedMinAlpha1: 10 }
+export const defaultThresholds: Thresholds = { convexityMaxAlpha2: 2, doubleSidedMinAlpha1: 10, doubleSidedMinPathBalance: 0.75 }
 
-export const classify = (
-  p: { readonly alpha1: number; readonly alpha2: number },
-  thresholds: Thresholds = defaultThresholds
-): Algorithm =>
-  p.alpha2 < thresholds.convexityMaxAlpha2
-    ? "convexity"
-    : p.alpha1 > thresholds.doubleSidedMinAlpha1
-    ? "double-sided"
-    : "pudding"
+/** What {@link classify} reads: α1 and α2 of the first-layer weights and their path balance. */
+export interface ClassifierInputs {
+  /** Double sidedness α1 (`doubleSidedness`). */
+  readonly alpha1: number
+  /** Strongest connection α2 (`strongestConnection`). */
+  readonly alpha2: number
+  /** Path balance ρ of the first layer through its outgoing strengths (`pathBalance`; not the paper's). */
+  readonly pathBalance: number
+}
+
+const isThresholds = Schema.is(Thresholds)
+
+/**
+ * The algorithm of a network from its order parameters (paper §2.2, Figure 3):
+ *
+ * 1. any input not a finite number → `"unclassifiable"` (NaN order parameters come from NaN or
+ *    infinite weights; no comparison may turn them into an algorithm);
+ * 2. `α2 < convexityMaxAlpha2` → `"convexity"` (weak strongest connection);
+ * 3. `α1 > doubleSidedMinAlpha1` (the paper's boundary) or `pathBalance > doubleSidedMinPathBalance`
+ *    → `"double-sided"`;
+ * 4. otherwise `"pudding"`.
+ *
+ * The path-balance clause is not the paper's. First-layer weights alone cannot tell the
+ * hand-built double-sided network from the pudding where neither has weak weights to compare
+ * with (for `[1, 2, 1]` their W are equal up to the order of the hidden units, α1 = 1); read
+ * through the outgoing weights, the double-sided algorithm gives every input two paths of equal
+ * strength and opposite sign through hidden units of its own (ρ = 1), a pudding does not (ρ ≤ 1/2).
+ * With it every construction classifies as itself at every size its constructor accepts (at
+ * scales κ ≥ `convexityMaxAlpha2`; below, α2 calls it convexity). It never overrides the paper's
+ * rule for a network whose hidden units each have two or more nonzero inputs (ρ = 0 there), which
+ * is every trained network measured.
+ * Throws InvalidInput when `thresholds` is not a valid {@link Thresholds}.
+ */
+export const classify = (p: ClassifierInputs, thresholds: Thresholds = defaultThresholds): Algorithm => {
+  if (!isThresholds(thresholds)) throw new InvalidInput({ source: "classify(thresholds)", message: `classify: invalid thresholds ${JSON.stringify(thresholds)}` })
+  if (!Number.isFinite(p.alpha1) || !Number.isFinite(p.alpha2) || !Number.isFinite(p.pathBalance)) return "unclassifiable"
+  if (p.alpha2 < thresholds.convexityMaxAlpha2) return "convexity"
+  return p.alpha1 > thresholds.doubleSidedMinAlpha1 || p.pathBalance > thresholds.doubleSidedMinPathBalance ? "double-sided" : "pudding"
+}
+
+/** α1, α2 and path balance of a first layer, and the class they give. */
+export interface FirstLayerClass extends ClassifierInputs {
+  readonly algorithm: Algorithm
+}
+
+/**
+ * Classify a network by its first layer (`firstLayer` builds one from a network's weights): α1 and
+ * α2 of `W^(1)`, its path balance through the outgoing strengths, and {@link classify}'s class.
+ * Throws InvalidInput for malformed arguments (see `classify` and the order parameters).
+ */
+export const classifyFirstLayer = (layer: FirstLayer, thresholds: Thresholds = defaultThresholds): FirstLayerClass => {
+  const inputs = { alpha1: doubleSidedness(layer.W), alpha2: strongestConnection(layer.W), pathBalance: pathBalance(layer.W, layer.out) }
+  return { ...inputs, algorithm: classify(inputs, thresholds) }
+}

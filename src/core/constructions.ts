@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs"
 import { Result } from "effect"
 import { ConstructionError } from "./errors.js"
+import { firstNonFinite } from "./finite.js"
 import { l1Mean, l1Std, l1Target } from "./l1Task.js"
+import { decodeNetShape } from "./netShape.js"
 import { activate, type Activation, type NetWeights, netWeightsOrThrow } from "./network.js"
 
 /**
@@ -69,25 +71,39 @@ const toNet = (n: number, h: number, d: Dense): NetWeights =>
     [tf.tensor2d(d.W1, [n, h]), tf.tensor2d(d.W2, [h, 1])],
     [tf.tensor1d(d.b1), tf.tensor1d(d.b2)])
 
-const checkSize = (name: string, n: number, h: number, minHidden: number): Result.Result<void, ConstructionError> =>
-  !Number.isInteger(n) || !Number.isInteger(h) || n < 1
-    ? Result.fail(new ConstructionError({ message: `${name}: input and hidden sizes must be positive integers, got [${n}, ${h}, 1]` }))
+const checkSize = (name: string, n: number, h: number, minHidden: number): Result.Result<void, ConstructionError> => {
+  const shape = decodeNetShape([n, h, 1], `${name} shape`)
+  return Result.isFailure(shape)
+    ? Result.fail(new ConstructionError({ message: `${name}: ${shape.failure.message}` }))
     : h < minHidden
     ? Result.fail(new ConstructionError({ message: `${name} needs at least ${minHidden} hidden units for ${n} inputs, got ${h}` }))
     : Result.succeed(undefined)
+}
 
-const checkScale = (name: string, scale: number): Result.Result<void, ConstructionError> =>
-  Number.isFinite(scale) && scale > 0
-    ? Result.succeed(undefined)
-    : Result.fail(new ConstructionError({ message: `${name}: scale must be a positive number, got ${scale}` }))
+/** Scales and offsets whose products stay well inside float32 (κ·c is a bias, 1/κ an output weight). */
+const MIN_SCALE = 1e-3
+const MAX_SCALE = 1e6
+const MAX_OFFSET = 1e6
+
+const checkOptions = (name: string, options: ConstructionOptions & PuddingOptions): Result.Result<void, ConstructionError> => {
+  const fail = (message: string) => Result.fail(new ConstructionError({ message: `${name}: ${message}` }))
+  const scale = options.scale ?? DEFAULT_SCALE
+  if (!(Number.isFinite(scale) && scale > 0)) return fail(`scale must be a positive number, got ${scale}`)
+  if (scale < MIN_SCALE || scale > MAX_SCALE) return fail(`scale must be in [${MIN_SCALE}, ${MAX_SCALE}], got ${scale}`)
+  if (options.activation !== undefined && options.activation !== "swish" && options.activation !== "relu") return fail(`activation must be "swish" or "relu", got ${JSON.stringify(options.activation)}`)
+  if (options.offset !== undefined && !(Number.isFinite(options.offset) && options.offset >= 0 && options.offset <= MAX_OFFSET)) return fail(`offset must be a number in [0, ${MAX_OFFSET}], got ${options.offset}`)
+  return Result.succeed(undefined)
+}
 
 /**
  * Double-sided: `‖x‖₁ = Σ ReLU(x_i) + Σ ReLU(−x_i)` on units `i` and `n + i`; the remaining
- * `h − 2n` hidden units are unused (zero weights).
+ * `h − 2n` hidden units are unused (zero weights). Fails with ConstructionError when `[n, h, 1]`
+ * is not a valid NetShape, `h < 2n`, the scale is outside [1e−3, 1e6] or the activation unknown.
+ * Classifies as double-sided at every such size (path balance 1) when κ ≥ the convexity threshold.
  */
 export const doubleSided = (n: number, h: number, options: ConstructionOptions = {}): Result.Result<NetWeights, ConstructionError> => {
   const k = options.scale ?? DEFAULT_SCALE
-  return Result.andThen(Result.andThen(checkSize("double-sided", n, h, 2 * n), () => checkScale("double-sided", k)), () => {
+  return Result.andThen(Result.andThen(checkSize("double-sided", n, h, 2 * n), () => checkOptions("double-sided", options)), () => {
     const d = zeros(n, h)
     const sd = l1Std(n)
     for (let i = 0; i < n; i++) {
@@ -104,12 +120,17 @@ export const doubleSided = (n: number, h: number, options: ConstructionOptions =
 /**
  * Signed pudding: `‖x‖₁ = 2 Σ ReLU(−s·x_i) + s·Σ x_i`. Input i owns hidden unit i through one
  * strong weight −s·κ (s = +1 for the *negative* pudding); the other `h − n` units share the sum
- * term, each computing `ReLU(c + s·Σx) − c`, as the paper's networks spread it.
+ * term, each computing `ReLU(c + s·Σx) − c`, as the paper's networks spread it. Fails with
+ * ConstructionError when `[n, h, 1]` is not a valid NetShape, `h < n + 1`, the sign is neither
+ * "negative" nor "positive", the scale is outside [1e−3, 1e6], the offset outside [0, 1e6] or the
+ * activation unknown. Classifies as pudding at every such size (path balance 1/(2(h − n)) ≤ 1/2)
+ * when κ ≥ the convexity threshold.
  */
 export const pudding = (n: number, h: number, sign: PuddingSign = "negative", options: PuddingOptions = {}): Result.Result<NetWeights, ConstructionError> => {
   const k = options.scale ?? DEFAULT_SCALE
   const c = options.offset ?? 8 * Math.sqrt(n)
-  return Result.andThen(Result.andThen(checkSize(`${sign} pudding`, n, h, n + 1), () => checkScale("pudding", k)), () => {
+  if (sign !== "negative" && sign !== "positive") return Result.fail(new ConstructionError({ message: `pudding: sign must be "negative" or "positive", got ${JSON.stringify(sign)}` }))
+  return Result.andThen(Result.andThen(checkSize(`${sign} pudding`, n, h, n + 1), () => checkOptions("pudding", options)), () => {
     const s = sign === "negative" ? 1 : -1
     const d = zeros(n, h)
     const sd = l1Std(n)
@@ -133,13 +154,24 @@ export const pudding = (n: number, h: number, sign: PuddingSign = "negative", op
  * Convexity: `α · Σ_j act(Σ_i W_ij x_i) + β` with `W` drawn by the caller from a symmetric
  * distribution. α and β are the least-squares fit to the normalised target on the calibration
  * inputs `x: [S, n]`, so this is the best network of this form for that W; approximate, not exact.
+ * Fails with ConstructionError unless W is a finite `[n, h]` with `[n, h, 1]` a valid NetShape and
+ * the calibration inputs a finite `[S ≥ 2, n]`. With W drawn from U(−1, 1) it classifies as
+ * convexity at every size (α2 < 1).
  */
 export const convexity = (W: tf.Tensor2D, calibration: tf.Tensor2D, options: { readonly activation?: Activation } = {}): Result.Result<NetWeights, ConstructionError> => {
+  const fail = (message: string) => Result.fail(new ConstructionError({ message: `convexity: ${message}` }))
+  if (W.rank !== 2) return fail(`W must have shape [n, h], got [${W.shape.join(", ")}]`)
   const [n, h] = W.shape
-  if (calibration.shape[1] !== n || calibration.shape[0] < 2) {
-    return Result.fail(new ConstructionError({
-      message: `convexity: calibration inputs must have shape [S ≥ 2, ${n}], got [${calibration.shape.join(", ")}]`
-    }))
+  const shape = decodeNetShape([n, h, 1], "convexity shape")
+  if (Result.isFailure(shape)) return fail(shape.failure.message)
+  if (calibration.rank !== 2 || calibration.shape[1] !== n || calibration.shape[0] < 2) {
+    return fail(`calibration inputs must have shape [S ≥ 2, ${n}], got [${calibration.shape.join(", ")}]`)
+  }
+  if (options.activation !== undefined && options.activation !== "swish" && options.activation !== "relu") return fail(`activation must be "swish" or "relu", got ${JSON.stringify(options.activation)}`)
+  for (const [name, t] of [["W", W], ["calibration", calibration]] as const) {
+    const values = t.dataSync()
+    const k = firstNonFinite(values)
+    if (k >= 0) return fail(`${name} must be finite, got ${values[k]} at flat index ${k}`)
   }
   const [hs, ys] = tf.tidy(() => [
     tf.sum(activate(options.activation ?? "swish", tf.matMul(calibration, W)), -1),

@@ -23,3 +23,13 @@ export class ConstructionError extends Data.TaggedError("ConstructionError")<{
 
 /** A run directory or command cannot be used as asked (holds a run already, lacks results, ...). */
 export class RunError extends Data.TaggedError("RunError")<{ readonly message: string }> {}
+
+/**
+ * Numbers that must be finite are not: a generated network, its loss or KL, or a tensor read from
+ * a file holds NaN or ±∞. `source` names where (a checkpoint and β, a tensor); such a network has
+ * no algorithm and no loss to report.
+ */
+export class NonFiniteValues extends Data.TaggedError("NonFiniteValues")<{
+  readonly message: string
+  readonly source: string
+}> {}

@@ -1,7 +1,7 @@
 import { contours } from "d3-contour"
 import type { TopLevelSpec } from "vega-lite"
 import type { MetricsRow } from "./runManifest.js"
-import type { Thresholds } from "./classifier.js"
+import { Algorithm, type Thresholds } from "./classifier.js"
 import type { AblationResult, BaselineResult, GeneralizationResult, SweepResult } from "./results.js"
 import { PAPER_CONTOURS } from "./summary.js"
 
@@ -10,8 +10,11 @@ import { PAPER_CONTOURS } from "./summary.js"
  * out; rendering (SVG, PNG) happens in a program.
  */
 
-/** The paper's class colours (Figure 3): convexity red, pudding green, double-sided blue. */
-const classColour = { field: "algorithm", type: "nominal", title: "algorithm", scale: { domain: ["convexity", "pudding", "double-sided"], range: ["#d62728", "#2ca02c", "#1f77b4"] } } as const
+/**
+ * The paper's class colours (Figure 3): convexity red, pudding green, double-sided blue; grey for
+ * "unclassifiable" (non-finite order parameters), which is no algorithm.
+ */
+const classColour = { field: "algorithm", type: "nominal", title: "algorithm", scale: { domain: [...Algorithm.literals], range: ["#d62728", "#2ca02c", "#1f77b4", "#9e9e9e"] } } as const
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 const logBetaAxis = { field: "logBeta", type: "quantitative", title: "log₁₀ β" } as const
 

@@ -8,6 +8,9 @@
  * and λ grows over the iterations until the extra two dimensions vanish, leaving a plane drawing.
  * Four dimensions let tangled modules slide past each other before the layout flattens.
  */
+import { Result } from "effect"
+import { InvalidInput } from "./errors.js"
+import { firstNonFinite } from "./finite.js"
 
 export interface LayoutEdge {
   readonly from: number
@@ -16,6 +19,7 @@ export interface LayoutEdge {
 }
 
 export interface LayoutOptions {
+  /** Gradient steps (a non-negative integer). */
   readonly iterations: number
   /** Neurons held at the origin (the output neuron, drawn at the centre). */
   readonly pinned?: ReadonlyArray<number>
@@ -23,16 +27,48 @@ export interface LayoutOptions {
 
 const DIMS = 4
 
+const fail = (argument: string, problem: string): Result.Result<never, InvalidInput> =>
+  Result.fail(new InvalidInput({ source: `forceLayout(${argument})`, message: `forceLayout: ${argument} ${problem}` }))
+
+/** The first problem with forceLayout's arguments, if any. */
+const checkArguments = (count: number, edges: ReadonlyArray<LayoutEdge>, initial: ArrayLike<number>, options: LayoutOptions): Result.Result<void, InvalidInput> => {
+  if (!Number.isInteger(count) || count < 1) return fail("count", `must be a positive integer, got ${count}`)
+  if (initial.length !== count * DIMS) return fail("initial", `must hold ${DIMS} numbers per neuron (${count * DIMS}), got ${initial.length}`)
+  const k = firstNonFinite(initial)
+  if (k >= 0) return fail(`initial[${k}]`, `must be finite, got ${initial[k]}`)
+  const neuron = (i: number) => Number.isInteger(i) && i >= 0 && i < count
+  for (const [e, edge] of edges.entries()) {
+    if (!neuron(edge.from) || !neuron(edge.to)) return fail(`edges[${e}]`, `must join neurons 0…${count - 1}, got ${edge.from} → ${edge.to}`)
+    if (!Number.isFinite(edge.weight)) return fail(`edges[${e}].weight`, `must be finite, got ${edge.weight}`)
+  }
+  if (!Number.isInteger(options.iterations) || options.iterations < 0) return fail("options.iterations", `must be a non-negative integer, got ${options.iterations}`)
+  for (const [q, i] of (options.pinned ?? []).entries()) if (!neuron(i)) return fail(`options.pinned[${q}]`, `must be a neuron 0…${count - 1}, got ${i}`)
+  return Result.succeed(undefined)
+}
+
 /**
- * Lay out `count` neurons from `initial` positions (`count × 4` numbers, e.g. uniform draws).
- * Returns `count × 2` plane positions. Pure: the same inputs give the same layout.
+ * Lay out `count` neurons from `initial` positions (`count × 4` finite numbers, e.g. normal draws)
+ * joined by `edges` (endpoints in `0 … count − 1`, finite weights of any scale). Returns
+ * `count × 2` plane positions, finite. Pure: the same inputs give the same layout. Fails with
+ * InvalidInput naming the argument when a size, an index or a number is out of its domain.
  */
-export const forceLayout = (count: number, edges: ReadonlyArray<LayoutEdge>, initial: ArrayLike<number>, options: LayoutOptions): Float64Array => {
+export const forceLayout = (count: number, edges: ReadonlyArray<LayoutEdge>, initial: ArrayLike<number>, options: LayoutOptions): Result.Result<Float64Array, InvalidInput> =>
+  Result.flatMap(checkArguments(count, edges, initial, options), () => {
+    const xy = layout(count, edges, initial, options)
+    // finite inputs so far from the origin that the decay overflows (|initial| near 1e305)
+    return firstNonFinite(xy) < 0 ? Result.succeed(xy) : fail("initial", "is too far from the origin: the layout overflowed")
+  })
+
+const layout = (count: number, edges: ReadonlyArray<LayoutEdge>, initial: ArrayLike<number>, options: LayoutOptions): Float64Array => {
   const p = Float64Array.from(initial)
   const pinned = new Set(options.pinned ?? [])
   for (const k of pinned) p.fill(0, k * DIMS, (k + 1) * DIMS)
-  const meanAbs = edges.reduce((a, e) => a + Math.abs(e.weight), 0) / Math.max(1, edges.length) || 1
-  const strength = edges.map((e) => Math.abs(e.weight) / meanAbs)
+  // strengths relative to the mean |weight|; where the sum overflows, through the largest weight
+  const sum = edges.reduce((a, e) => a + Math.abs(e.weight), 0)
+  const top = edges.reduce((a, e) => Math.max(a, Math.abs(e.weight)), 0)
+  const strength = Number.isFinite(sum)
+    ? edges.map((e) => Math.abs(e.weight) / (sum / Math.max(1, edges.length) || 1))
+    : edges.map((e) => Math.abs(e.weight) / top / (edges.reduce((a, f) => a + Math.abs(f.weight) / top, 0) / edges.length))
   const g = new Float64Array(p.length)
   const T = options.iterations
   for (let t = 0; t < T; t++) {

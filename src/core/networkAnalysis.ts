@@ -3,7 +3,7 @@ import { Algorithm, classify, type Thresholds, Thresholds as ThresholdsSchema } 
 import { NetShape } from "./netShape.js"
 import { NetworkFormat } from "./networkFile.js"
 import { WeightLayout } from "./networkFromTensors.js"
-import { doubleSidedness, type Matrix, seedDependence, signAgreement, strongestConnection } from "./orderParameters.js"
+import { doubleSidedness, type Matrix, pathBalance, seedDependence, signAgreement, strongestConnection } from "./orderParameters.js"
 import type { StoredNetwork } from "./results.js"
 
 /**
@@ -76,12 +76,13 @@ export const outgoingStrengths = (net: StoredNetwork): Float64Array => {
   })
 }
 
-/** α1, α2, the sign agreement and the class of a network's first layer (paper §2.2). */
+/** α1, α2, the sign agreement and the class of a network's first layer (paper §2.2; the class also reads the path balance, see `classify`). */
 export const firstLayerFindings = (net: StoredNetwork, thresholds: Thresholds) => {
   const W = firstLayer(net)
   const alpha1 = doubleSidedness(W)
   const alpha2 = strongestConnection(W)
-  return { alpha1, alpha2, signAgreement: signAgreement(W, outgoingStrengths(net)), algorithm: classify({ alpha1, alpha2 }, thresholds) }
+  const out = outgoingStrengths(net)
+  return { alpha1, alpha2, signAgreement: signAgreement(W, out), algorithm: classify({ alpha1, alpha2, pathBalance: pathBalance(W, out) }, thresholds) }
 }
 
 /** Whether two networks' first layers can be compared by α3 (the same `[n_0, n_1]`). */

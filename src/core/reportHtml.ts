@@ -109,7 +109,7 @@ figure{margin:1.5em 0;overflow-x:auto}figcaption{color:#555;font-size:.9em}
 table{border-collapse:collapse;font-size:.85em;margin:1em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}th{background:#f4f4f4}
 pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.8em}
 .missing{background:#fff8e1;border:1px solid #f0d080;padding:.5em 1em}
-.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}
+.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}.c-unclassifiable{color:#9e9e9e;font-style:italic}
 </style></head><body>
 <h1>Generating interpretable networks with hypernetworks — run report</h1>
 <p>Task ${esc(m.config.task)}, target network [${shape.join(", ")}], hypernetwork of ${m.config.hypernetwork.stages.length} stages, ${m.config.steps} training steps, ${m.config.betasPerStep} β per step, ${m.config.samplesPerBeta} samples per β, seed ${m.rootSeed}, backend ${esc(m.backend)}; created ${esc(m.createdAt)}. Order parameters (α1–α3, sign agreement) and classes read the first weight layer W⁽¹⁾ [${shape[0]} × ${shape[1]}].</p>

@@ -14,6 +14,8 @@ export const BetaSummary = Schema.Struct({
   alpha3: Schema.Number,
   /** Absent in runs swept before it was added. */
   signAgreement: Schema.optional(Schema.Number),
+  /** Absent in runs swept before it was added (see `classify`). */
+  pathBalance: Schema.optional(Schema.Number),
   algorithm: Algorithm
 })
 

@@ -36,7 +36,12 @@ export const TrainConfig = Schema.Struct({
 }).check(Schema.makeFilter((c: { logBetaMin: number; logBetaMax: number }) => c.logBetaMin < c.logBetaMax || "logBetaMin must be below logBetaMax"))
 export type TrainConfig = typeof TrainConfig.Type
 
-/** The canonical configuration (DESIGN §5) but for the seed, which each run chooses. */
+/**
+ * The canonical configuration (DESIGN §5) but for the seed, which each run chooses. A template of
+ * defaults: the CLI merges flags and files over it and decodes the result with TrainConfig, which
+ * names a bad seed ("seed must be an integer") as a typed error, so this function does not check
+ * `seed` itself (a throw here would turn that error into a defect).
+ */
 export const canonicalTrainConfig = (seed: number): TrainConfig => ({
   shape: [16, 48, 1],
   steps: 5000,

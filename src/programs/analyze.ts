@@ -87,7 +87,8 @@ const drawStored = (net: StoredNetwork, title: string, k: number): Effect.Effect
     const initial = Float64Array.from(start.dataSync(), (v) => 0.5 * v)
     start.dispose()
     const iterations = Math.round(Math.min(3000, Math.max(200, 2e7 / (count * count))))
-    return { name: k === 0 ? "drawing" : "drawing-compare", caption: title, svg: drawNetworkSvg(net, { title, iterations, initial }) }
+    const svg = drawNetworkSvg(net, { title, iterations, initial })
+    return Result.isSuccess(svg) ? { name: k === 0 ? "drawing" : "drawing-compare", caption: title, svg: svg.success } : `no drawing: ${svg.failure.message}`
   })
 
 /** The last part of a path, for titles. */

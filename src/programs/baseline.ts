@@ -1,10 +1,10 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect } from "effect"
-import { classify, defaultThresholds, type Thresholds } from "../core/classifier.js"
+import { classifyFirstLayer, defaultThresholds, type Thresholds } from "../core/classifier.js"
 import type { BaselineSettings } from "../core/experimentSettings.js"
 import type { NetShape } from "../core/netShape.js"
 import { type Activation, forward, netWeightsOrThrow } from "../core/network.js"
-import { doubleSidedness, seedDependence, strongestConnection } from "../core/orderParameters.js"
+import { firstLayer, seedDependence } from "../core/orderParameters.js"
 import { BaselineResult, type StoredNetwork } from "../core/results.js"
 import { formatNumber } from "../core/table.js"
 import { Progress } from "../services/Progress.js"
@@ -89,12 +89,11 @@ export const baseline = (runDir: string, target: BaselineTarget, settings: Basel
     const x = yield* evaluationInputs(task, shape[0]!, settings.samples)
     const [a, b] = yield* Effect.all([trainOne(task, shape, activation, settings, 0, x), trainOne(task, shape, activation, settings, 1, x)]).pipe(
       Effect.ensuring(Effect.sync(() => x.dispose())))
-    const first = (n: StoredNetwork) => ({ rows: shape[0]!, cols: shape[1]!, data: n.W[0]! })
-    const alpha1 = doubleSidedness(first(a.network))
-    const alpha2 = strongestConnection(first(a.network))
+    const first = (n: StoredNetwork) => firstLayer(shape, n.W)
+    const { alpha1, alpha2, algorithm } = classifyFirstLayer(first(a.network), thresholds)
     const result: BaselineResult = {
       steps: settings.steps, learningRate: settings.learningRate, batch: settings.batch, curve: a.curve, loss: a.loss,
-      alpha1, alpha2, alpha3: seedDependence(first(a.network), first(b.network)), algorithm: classify({ alpha1, alpha2 }, thresholds), network: a.network
+      alpha1, alpha2, alpha3: seedDependence(first(a.network).W, first(b.network).W), algorithm, network: a.network
     }
     yield* store.writeJson(store.join(runDir, "baseline.json"), BaselineResult, result)
     yield* progress.finish("baseline", `loss ${formatNumber(a.loss)} (second seed ${formatNumber(b.loss)})`)

@@ -1,11 +1,11 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result } from "effect"
-import { type Algorithm, classify, type Thresholds, defaultThresholds } from "../core/classifier.js"
+import { type Algorithm, classifyFirstLayer, type Thresholds, defaultThresholds } from "../core/classifier.js"
 import { convexity, doubleSided, pudding } from "../core/constructions.js"
 import type { ConstructionError } from "../core/errors.js"
 import { l1Loss } from "../core/l1Task.js"
 import { type Activation, disposeNetWeights, forward, type NetWeights } from "../core/network.js"
-import { doubleSidedness, strongestConnection } from "../core/orderParameters.js"
+import { firstLayer } from "../core/orderParameters.js"
 import { Rng } from "../services/Rng.js"
 
 export interface ConstructionRow {
@@ -14,6 +14,8 @@ export interface ConstructionRow {
   readonly loss: number
   readonly alpha1: number
   readonly alpha2: number
+  /** Path balance (not the paper's; see `pathBalance`): 1 double-sided, ≤ 1/2 pudding. */
+  readonly pathBalance: number
   readonly algorithm: Algorithm
 }
 
@@ -25,12 +27,10 @@ export interface ConstructionsTableOptions {
   readonly thresholds?: Thresholds
 }
 
-/** Read W^(1) of an unbatched network as a plain matrix. */
-const firstLayer = (net: NetWeights) => ({ rows: net.shape[0]!, cols: net.shape[1]!, data: net.W[0]!.dataSync() })
 
 /**
  * Every construction of DESIGN §3 for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
- * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2 and the class it gets.
+ * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2, path balance and the class it gets.
  */
 export const constructionsTable = (options: ConstructionsTableOptions): Effect.Effect<ReadonlyArray<ConstructionRow>, ConstructionError, Rng> =>
   Effect.gen(function* () {
@@ -51,11 +51,9 @@ export const constructionsTable = (options: ConstructionsTableOptions): Effect.E
         for (const [name, build] of builders) {
           const net = yield* Effect.fromResult(build())
           const loss = tf.tidy(() => l1Loss(forward(net, x, activation), x).dataSync()[0]!)
-          const Wm = firstLayer(net)
+          const layer = firstLayer(net.shape, net.W.map((w) => w.dataSync()))
           disposeNetWeights(net)
-          const alpha1 = doubleSidedness(Wm)
-          const alpha2 = strongestConnection(Wm)
-          rows.push({ construction: name, activation, loss, alpha1, alpha2, algorithm: classify({ alpha1, alpha2 }, options.thresholds ?? defaultThresholds) })
+          rows.push({ construction: name, activation, loss, ...classifyFirstLayer(layer, options.thresholds ?? defaultThresholds) })
         }
       }
     } finally {

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result } from "effect"
 import { convexity, doubleSided, pudding } from "../core/constructions.js"
+import type { InvalidInput } from "../core/errors.js"
 import type { DrawingSettings } from "../core/experimentSettings.js"
 import { disposeNetWeights, type NetWeights } from "../core/network.js"
 import { drawNetworkSvg, neuronCount } from "../core/networkDrawing.js"
@@ -13,20 +14,21 @@ import { lastModel } from "./runModel.js"
 const toStored = (net: NetWeights): StoredNetwork => ({ shape: net.shape, W: net.W.map((w) => Array.from(w.dataSync())), b: net.b.map((b) => Array.from(b.dataSync())) })
 
 /** A force-directed drawing of `net`, starting from positions on the Rng stream `drawing/<name>`. */
-const drawNetwork = (name: string, title: string, net: StoredNetwork, settings: DrawingSettings): Effect.Effect<Figure, never, Rng> =>
+const drawNetwork = (name: string, title: string, net: StoredNetwork, settings: DrawingSettings): Effect.Effect<Figure, InvalidInput, Rng> =>
   Effect.gen(function* () {
     const rng = yield* Rng
     const start = yield* rng.normalAt(`drawing/${name}`, 0, [neuronCount(net.shape) * 4])
     const initial = Float64Array.from(start.dataSync(), (v) => 0.5 * v)
     start.dispose()
-    return { name: `drawing-${name}`, caption: title, svg: drawNetworkSvg(net, { title, iterations: settings.iterations, initial }) }
+    const svg = yield* Effect.fromResult(drawNetworkSvg(net, { title, iterations: settings.iterations, initial }))
+    return { name: `drawing-${name}`, caption: title, svg }
   })
 
 /**
  * Drawings of the hand-built constructions for `[n, h, 1]` (a visual key to the algorithms); h is
  * raised to 2n where needed, since double-sided needs two hidden units per input.
  */
-export const drawConstructions = (n: number, hidden: number, settings: DrawingSettings): Effect.Effect<ReadonlyArray<Figure>, never, Rng> =>
+export const drawConstructions = (n: number, hidden: number, settings: DrawingSettings): Effect.Effect<ReadonlyArray<Figure>, InvalidInput, Rng> =>
   Effect.gen(function* () {
     const h = Math.max(hidden, 2 * n)
     const rng = yield* Rng

@@ -5,7 +5,9 @@ import { type Checkpoint, CheckpointError } from "../core/checkpoint.js"
 import { type Algorithm, classify, defaultThresholds, type Thresholds } from "../core/classifier.js"
 import type { NetShape } from "../core/netShape.js"
 import { forward, netWeightsOrThrow } from "../core/network.js"
-import { doubleSidedness, type Matrix, seedDependence, signAgreement, strongestConnection } from "../core/orderParameters.js"
+import type { NonFiniteValues } from "../core/errors.js"
+import { checkFinite } from "../core/finite.js"
+import { doubleSidedness, type Matrix, pathBalance, seedDependence, signAgreement, strongestConnection } from "../core/orderParameters.js"
 import type { TrainConfig } from "../core/trainConfig.js"
 import type { GenerationMode } from "../layers/block.js"
 import { referenceValue } from "../core/condition.js"
@@ -114,7 +116,7 @@ const evaluateGenerations = (
   mode: GenerationMode,
   pairs: ReadonlyArray<{ readonly logBeta: number; readonly seed: number; readonly condition?: ReadonlyArray<number> }>,
   samples: number
-): Effect.Effect<ReadonlyArray<GenerationEval>, GenerationError | TaskShapeError, Rng> =>
+): Effect.Effect<ReadonlyArray<GenerationEval>, GenerationError | TaskShapeError | NonFiniteValues, Rng> =>
   Effect.gen(function* () {
     const plan = yield* planFor(model, target, mode)
     const x = yield* evaluationInputs(model.run.task, target[0]!, samples)
@@ -134,11 +136,17 @@ const evaluateGenerations = (
         })
         const [lv, kv, wv, ov] = [loss.dataSync(), kl.dataSync(), W1.dataSync(), W2norm?.dataSync()]
         const [rows, cols] = [target[0]!, target[1]!]
-        part.forEach((p, k) => out.push({
-          ...p, loss: lv[k]!, kl: kv[k]!, W1: { rows, cols, data: Float32Array.from(wv.subarray(k * rows * cols, (k + 1) * rows * cols)) },
-          ...(ov === undefined ? {} : { hiddenOut: Float32Array.from(ov.subarray(k * cols, (k + 1) * cols)) })
-        }))
         tf.dispose([loss, kl, W1, ...(W2norm === undefined ? [] : [W2norm]), ...Object.values(randoms)])
+        for (const [k, p] of part.entries()) {
+          const e: GenerationEval = {
+            ...p, loss: lv[k]!, kl: kv[k]!, W1: { rows, cols, data: Float32Array.from(wv.subarray(k * rows * cols, (k + 1) * rows * cols)) },
+            ...(ov === undefined ? {} : { hiddenOut: Float32Array.from(ov.subarray(k * cols, (k + 1) * cols)) })
+          }
+          // a NaN or infinite network has no loss or algorithm to report: fail, naming it
+          yield* Effect.fromResult(checkFinite(`the network generated at log β = ${p.logBeta}, seed ${p.seed} (${mode}, [${target.join(", ")}])`,
+            [["loss", [e.loss]], ["KL", [e.kl]], ["W^(1)", e.W1.data], ["‖W^(2)_j‖", e.hiddenOut ?? []]]))
+          out.push(e)
+        }
       }
     } finally {
       x.dispose()
@@ -161,6 +169,8 @@ export interface BetaSummary {
   readonly alpha3: number
   /** Median over seeds of the sign agreement of each input's strongest path (not the paper's). */
   readonly signAgreement: number
+  /** Median over seeds of the path balance (not the paper's; see `classify`). */
+  readonly pathBalance: number
   readonly algorithm: Algorithm
 }
 
@@ -169,6 +179,9 @@ export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: 
   const losses = evals.map((e) => e.loss)
   const alpha1 = median(evals.map((e) => doubleSidedness(e.W1)))
   const alpha2 = median(evals.map((e) => strongestConnection(e.W1)))
+  // a one-layer network's first-layer units are its outputs: outgoing strength 1
+  const out = (e: GenerationEval) => e.hiddenOut ?? new Float32Array(e.W1.cols).fill(1)
+  const balance = median(evals.map((e) => pathBalance(e.W1, out(e))))
   const pairs = Array.from({ length: Math.floor(evals.length / 2) }, (_, k) => seedDependence(evals[2 * k]!.W1, evals[2 * k + 1]!.W1))
   return {
     logBeta: evals[0]!.logBeta,
@@ -178,8 +191,9 @@ export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: 
     kl: mean(evals.map((e) => e.kl)),
     alpha1, alpha2,
     alpha3: mean(pairs),
-    signAgreement: median(evals.map((e) => signAgreement(e.W1, e.hiddenOut))),
-    algorithm: classify({ alpha1, alpha2 }, thresholds)
+    signAgreement: median(evals.map((e) => signAgreement(e.W1, out(e)))),
+    pathBalance: balance,
+    algorithm: classify({ alpha1, alpha2, pathBalance: balance }, thresholds)
   }
 }
 
@@ -197,7 +211,7 @@ export const seedList = (count: number): ReadonlyArray<number> => Array.from({ l
  * One generated network of the trained shape with all its weights, for drawing (at the task
  * family's reference condition unless `condition` is given).
  */
-export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number, condition?: ReadonlyArray<number>): Effect.Effect<StoredNetwork, GenerationError | TaskShapeError, Rng> =>
+export const generateStored = (model: TrainedModel, mode: GenerationMode, logBeta: number, seed: number, condition?: ReadonlyArray<number>): Effect.Effect<StoredNetwork, GenerationError | TaskShapeError | NonFiniteValues, Rng> =>
   Effect.gen(function* () {
     const shape = model.config.shape
     const plan = yield* planFor(model, shape, mode)
@@ -207,5 +221,7 @@ export const generateStored = (model: TrainedModel, mode: GenerationMode, logBet
       return { shape, W: g.W.map((w) => Array.from(w.dataSync())), b: g.bias.map((b) => Array.from(b.dataSync())) }
     })
     tf.dispose(Object.values(randoms))
+    yield* Effect.fromResult(checkFinite(`the network generated at log β = ${logBeta}, seed ${seed} (${mode})`,
+      [...stored.W.map((w, l) => [`W^(${l + 1})`, w] as const), ...stored.b.map((b, l) => [`b^(${l + 1})`, b] as const)]))
     return stored
   })

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { logBetaGrid } from "../core/betaGrid.js"
+import { NonFiniteValues } from "../core/errors.js"
 import type { Thresholds } from "../core/classifier.js"
 import type { SweepSettings } from "../core/experimentSettings.js"
 import { SweepResult } from "../core/results.js"
@@ -16,6 +17,9 @@ const pickCheckpoints = (all: ReadonlyArray<CheckpointFile>, every: number): Rea
 /**
  * The sweep (DESIGN §6): for each checkpoint and each β of a log-spaced grid, generate networks
  * with every generation seed and record mean loss, KL, α1–α3 and the class. Writes `sweep.json`.
+ * A checkpoint that generates a network with NaN or infinite loss, KL or weights fails the sweep
+ * with NonFiniteValues naming it, its step, β and seed (such a network has no loss or algorithm,
+ * and a JSON result cannot hold NaN); nothing is written then.
  */
 export const sweep = (runDir: string, settings: SweepSettings, thresholds?: Thresholds) =>
   Effect.gen(function* () {
@@ -28,7 +32,7 @@ export const sweep = (runDir: string, settings: SweepSettings, thresholds?: Thre
       const summaries = yield* Effect.scoped(Effect.gen(function* () {
         const model = yield* Effect.acquireRelease(modelFromCheckpoint(yield* store.readCheckpoint(c.path)), (m) => Effect.sync(() => disposeModel(m)))
         return yield* evaluateBetas(model, model.config.shape, "encoder", logBetas, seedList(settings.seeds), settings.samples, thresholds)
-      }))
+      })).pipe(Effect.mapError((e) => e._tag === "NonFiniteValues" ? new NonFiniteValues({ source: c.path, message: `sweep of ${c.path} (step ${c.step}): ${e.message}` }) : e))
       for (const s of summaries) rows.push({ step: c.step, ...s })
       const classes = [...new Set(summaries.map((s) => s.algorithm))].join("/")
       yield* progress.update("sweep", { done: k + 1, total: checkpoints.length, detail: `step ${c.step}: ${classes}, loss at β=1e${logBetas[0]} ${formatNumber(summaries[0]!.loss)}` })

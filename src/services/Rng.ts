@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
 import { Context, Data, Effect, Layer, Ref, Schema } from "effect"
+import { InvalidInput } from "../core/errors.js"
 import { blocksAt, type Key, normalsAt, streamKey, uniformsAt } from "../core/threefry.js"
 
 /** A root seed: any integer in [0, 2^53). */
@@ -42,10 +43,31 @@ export class Rng extends Context.Service<Rng, {
 
 const size = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
 
-/** An Rng whose draws are fixed by `rootSeed`. */
-export const makeSeededRng = (rootSeed: number): Effect.Effect<Rng["Service"]> =>
+/**
+ * A draw was asked for with a shape, counter or range outside its domain: a programming error, so
+ * the draw dies with this (naming the method and the argument) rather than return a tensor that a
+ * later op rejects or that silently repeats another stream's numbers.
+ */
+const checkDraw = (method: string, stream: string, shape: ReadonlyArray<number>, counter = 0, lo = 0, hi = 1): Effect.Effect<void> => {
+  const problem = !shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? `shape [${shape.join(", ")}] must hold non-negative integers`
+    : !Number.isSafeInteger(counter) || counter < 0 ? `counter ${counter} must be a non-negative integer`
+    : !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi) ? `the range (${lo}, ${hi}) must be finite with lo < hi`
+    : undefined
+  return problem === undefined ? Effect.void : Effect.die(new InvalidInput({ source: `Rng.${method}`, message: `Rng.${method}("${stream}"): ${problem}` }))
+}
+
+const decodeSeed = (rootSeed: number): Effect.Effect<number, RngStateError> =>
+  Schema.decodeUnknownEffect(RootSeed)(rootSeed).pipe(Effect.mapError((e) => new RngStateError({ message: `invalid root seed ${rootSeed}: ${e.message}` })))
+
+/**
+ * An Rng whose draws are fixed by `rootSeed`, an integer in [0, 2^53). Fails with RngStateError
+ * for any other number (1.5, NaN, −3), as its `restore` does for a saved state holding one: a
+ * fractional seed would silently replay another seed's draws.
+ */
+export const makeSeededRng = (rootSeed: number): Effect.Effect<Rng["Service"], RngStateError> =>
   Effect.gen(function* () {
-    const state = yield* Ref.make<{ rootSeed: number; streams: Map<string, number> }>({ rootSeed, streams: new Map() })
+    const seed = yield* decodeSeed(rootSeed)
+    const state = yield* Ref.make<{ rootSeed: number; streams: Map<string, number> }>({ rootSeed: seed, streams: new Map() })
     const keys = new Map<string, Key>()
     const keyOf = (seed: number, name: string): Key => {
       const id = `${seed}\u0000${name}`
@@ -65,15 +87,15 @@ export const makeSeededRng = (rootSeed: number): Effect.Effect<Rng["Service"]> =
       })
     return Rng.of({
       rootSeed: Effect.map(Ref.get(state), (s) => s.rootSeed),
-      normal: (stream, shape) =>
-        Effect.map(take(stream, Math.ceil(size(shape) / 2)), ({ key, at }) => tf.tensor(normalsAt(key, at, size(shape)).values, [...shape])),
-      uniform: (stream, shape, lo = 0, hi = 1) =>
-        Effect.map(take(stream, Math.ceil(size(shape) / 2)), ({ key, at }) => tf.tensor(uniformsAt(key, at, size(shape), lo, hi).values, [...shape])),
+      normal: (stream, shape) => Effect.andThen(checkDraw("normal", stream, shape),
+        Effect.map(take(stream, Math.ceil(size(shape) / 2)), ({ key, at }) => tf.tensor(normalsAt(key, at, size(shape)).values, [...shape]))),
+      uniform: (stream, shape, lo = 0, hi = 1) => Effect.andThen(checkDraw("uniform", stream, shape, 0, lo, hi),
+        Effect.map(take(stream, Math.ceil(size(shape) / 2)), ({ key, at }) => tf.tensor(uniformsAt(key, at, size(shape), lo, hi).values, [...shape]))),
       int: (stream) => Effect.map(take(stream, 1), ({ key, at }) => blocksAt(key, at, 1)[0]!),
-      normalAt: (stream, counter, shape) =>
-        Effect.map(Ref.get(state), (s) => tf.tensor(normalsAt(keyOf(s.rootSeed, stream), counter, size(shape)).values, [...shape])),
-      uniformAt: (stream, counter, shape, lo = 0, hi = 1) =>
-        Effect.map(Ref.get(state), (s) => tf.tensor(uniformsAt(keyOf(s.rootSeed, stream), counter, size(shape), lo, hi).values, [...shape])),
+      normalAt: (stream, counter, shape) => Effect.andThen(checkDraw("normalAt", stream, shape, counter),
+        Effect.map(Ref.get(state), (s) => tf.tensor(normalsAt(keyOf(s.rootSeed, stream), counter, size(shape)).values, [...shape]))),
+      uniformAt: (stream, counter, shape, lo = 0, hi = 1) => Effect.andThen(checkDraw("uniformAt", stream, shape, counter, lo, hi),
+        Effect.map(Ref.get(state), (s) => tf.tensor(uniformsAt(keyOf(s.rootSeed, stream), counter, size(shape), lo, hi).values, [...shape]))),
       snapshot: Effect.map(Ref.get(state), (s) => ({ rootSeed: s.rootSeed, streams: Object.fromEntries(s.streams) })),
       restore: (next) =>
         Effect.gen(function* () {
@@ -90,8 +112,8 @@ export const systemSeed: Effect.Effect<number> = Effect.sync(() => {
   return (w[0]! & 0x1fffff) * 2 ** 32 + w[1]!
 })
 
-/** The seeded Rng as a Layer. */
-export const seededRngLayer = (rootSeed: number): Layer.Layer<Rng> => Layer.effect(Rng, makeSeededRng(rootSeed))
+/** The seeded Rng as a Layer (fails with RngStateError unless `rootSeed` is an integer in [0, 2^53)). */
+export const seededRngLayer = (rootSeed: number): Layer.Layer<Rng, RngStateError> => Layer.effect(Rng, makeSeededRng(rootSeed))
 
 /**
  * The default Rng: a root seed from the system, logged so that the run can be replayed with
@@ -100,5 +122,6 @@ export const seededRngLayer = (rootSeed: number): Layer.Layer<Rng> => Layer.effe
 export const systemRngLayer: Layer.Layer<Rng> = Layer.effect(Rng, Effect.gen(function* () {
   const seed = yield* systemSeed
   yield* Effect.logInfo(`rng root seed ${seed} (replay with --seed ${seed})`)
-  return yield* makeSeededRng(seed)
+  // systemSeed draws 53 bits: always a valid root seed
+  return yield* Effect.orDie(makeSeededRng(seed))
 }))

@@ -10,12 +10,25 @@ interface Gaussian {
 }
 
 /**
- * `KL(q ‖ p)` of diagonal Gaussians, summed over every axis but the first: `[B, ...] → [B]`.
+ * `KL(q ‖ p)` of diagonal Gaussians, summed over every axis but the first: `[B, ...] → [B]` (nats).
+ *
+ * Per feature, with `r = σq/σp` and `t = 2·log r`, the closed form
+ * `log(σp/σq) + (σq² + (μq − μp)²)/(2σp²) − 1/2` is evaluated as
+ *
+ *     0.5·(expm1(t) − t) + 0.5·((μq − μp)/σp)²
+ *
+ * Both terms are ≥ 0 in float arithmetic (`expm1(t) ≥ t` survives rounding, which is monotone, and
+ * a square is ≥ 0), so the sum cannot go negative: the textbook form cancels to about −6e−8 when
+ * q ≈ p, and `log(L + β·KL)` is then NaN for large β. `t` comes from one ratio (absolute error a
+ * few float32 ulps of 1, not of log σ), and what rounding leaves below 0 is clamped to 0. Only
+ * ops with gradients and kernels on every backend (div, log, expm1, relu, square, sum).
  */
 export const gaussianKl = (q: Gaussian, p: Gaussian): tf.Tensor =>
   tf.tidy(() => {
-    const ratio = tf.div(tf.add(tf.square(q.sigma), tf.square(tf.sub(q.mu, p.mu))), tf.mul(2, tf.square(p.sigma)))
-    const perFeature = tf.sub(tf.add(tf.sub(tf.log(p.sigma), tf.log(q.sigma)), ratio), 0.5)
+    const t = tf.mul(2, tf.log(tf.div(q.sigma, p.sigma)))
+    const spread = tf.relu(tf.sub(tf.expm1(t), t))
+    const shift = tf.square(tf.div(tf.sub(q.mu, p.mu), p.sigma))
+    const perFeature = tf.mul(0.5, tf.add(spread, shift))
     return tf.sum(perFeature, Array.from({ length: perFeature.rank - 1 }, (_, k) => k + 1))
   })
 
