@@ -11,6 +11,7 @@ import type { AblationResult, SweepResult } from "../src/core/results.js"
  */
 interface Knobs {
   readonly switchAt: number // index of the checkpoint where the change happens (1…8)
+  readonly halfway: number // share of β a checkpoint that catches the switch half done has switched (0: none)
   readonly boundary: number // index of the β boundary (8…22)
   readonly noise: number // 0…1
 }
@@ -31,13 +32,14 @@ const ablationOf = (ratio: number): AblationResult => ({
 })
 const convex = (n: number) => ({ algorithm: "convexity" as const, loss: 0.33 + 0.02 * n, kl: 0.5 + n, signAgreement: 0.25 })
 
-const synthetic = (kind: DevelopmentalPath, { switchAt, boundary, noise }: Knobs): { sweep: SweepResult; ablation?: AblationResult } => {
+const synthetic = (kind: DevelopmentalPath, { switchAt, boundary, noise, halfway }: Knobs): { sweep: SweepResult; ablation?: AblationResult } => {
   switch (kind) {
     case "convexity-throughout":
       return { sweep: sweepOf(() => convex(noise)) }
     case "pudding-everywhere":
+      // the switch may be caught half done at the checkpoint before (low β first)
       return {
-        sweep: sweepOf((_, k) => (k < switchAt ? convex(noise) : { algorithm: "pudding", loss: 0.05 + 0.05 * noise, kl: 0.001 * noise, signAgreement: 1 })),
+        sweep: sweepOf((_, k, b) => (k < switchAt - 1 || (k === switchAt - 1 && b >= halfway * 30) ? convex(noise) : { algorithm: "pudding", loss: 0.05 + 0.05 * noise, kl: 0.001 * noise, signAgreement: 1 })),
         ablation: ablationOf(1 + 0.2 * noise)
       }
     case "pudding-low-beta":
@@ -60,7 +62,10 @@ const synthetic = (kind: DevelopmentalPath, { switchAt, boundary, noise }: Knobs
   }
 }
 
-const knobs: fc.Arbitrary<Knobs> = fc.record({ switchAt: fc.integer({ min: 1, max: 8 }), boundary: fc.integer({ min: 8, max: 22 }), noise: fc.double({ min: 0, max: 1, noNaN: true }) })
+const knobs: fc.Arbitrary<Knobs> = fc.record({
+  switchAt: fc.integer({ min: 2, max: 8 }), boundary: fc.integer({ min: 8, max: 22 }), noise: fc.double({ min: 0, max: 1, noNaN: true }),
+  halfway: fc.oneof(fc.constant(0), fc.double({ min: 0.1, max: 0.85, noNaN: true }))
+})
 
 describe("developmental paths", () => {
   it("classify synthetic sweeps of each kind as that kind", () => {
@@ -72,7 +77,7 @@ describe("developmental paths", () => {
   })
 
   it("read the boundary, the first pudding step and the ablation ratio", () => {
-    const { sweep, ablation } = synthetic("pudding-low-beta", { switchAt: 3, boundary: 12, noise: 0 })
+    const { sweep, ablation } = synthetic("pudding-low-beta", { switchAt: 3, boundary: 12, noise: 0, halfway: 0 })
     const r = developmentalPath(sweep, ablation)
     expect(r.firstPuddingStep).toBe(1500)
     expect(r.boundaryLogBeta).toBeCloseTo((logBetas[11]! + logBetas[12]!) / 2, 12)
@@ -81,9 +86,15 @@ describe("developmental paths", () => {
   })
 
   it("a case-3d run whose decoder-only loss is far worse is not case 3d", () => {
-    const { sweep } = synthetic("pudding-everywhere", { switchAt: 2, boundary: 10, noise: 0 })
+    const { sweep } = synthetic("pudding-everywhere", { switchAt: 2, boundary: 10, noise: 0, halfway: 0.5 })
     expect(developmentalPath(sweep, ablationOf(1.1)).path).toBe("pudding-everywhere")
     expect(developmentalPath(sweep, ablationOf(2)).path).toBe("other")
     expect(developmentalPath(sweep).path).toBe("pudding-everywhere") // without an ablation, KL decides
+  })
+
+  it("a pudding that takes two checkpoints or more to reach every β is not case 3d", () => {
+    // low β from checkpoint 3, every β only from checkpoint 5
+    const slow = sweepOf((_, k, b) => (k >= 5 || (k >= 3 && b < 10) ? { algorithm: "pudding", loss: 0.05, kl: 0, signAgreement: 1 } : convex(0)))
+    expect(developmentalPath(slow, ablationOf(1)).path).toBe("other")
   })
 })

@@ -13,9 +13,10 @@ import { LOW_LOG_BETA, PAPER_CONTOURS } from "./summary.js"
  * - `stalled`: at the last checkpoint the low-β networks have the pudding's order parameters but
  *   mixed signs (sign agreement below {@link PATH_RULES}.signedAgreement) and a low-β loss above the
  *   paper's outer contour: the ± symmetry of the signed pudding was never broken.
- * - `pudding-everywhere` (the paper's case 3d): the pudding appears at (nearly) every β at the same
- *   checkpoint and stays there, with KL ≈ 0 at low β and decoder-only loss ≈ the full loss: the
- *   assignment is drawn from the noise, and the Pareto front collapses to a point.
+ * - `pudding-everywhere` (the paper's case 3d): the pudding spreads to (nearly) every β within
+ *   {@link PATH_RULES}.spreadCheckpoints checkpoints of first appearing (a checkpoint may catch the
+ *   switch half done) and stays there, with KL ≈ 0 at low β and decoder-only loss ≈ the full loss:
+ *   the assignment is drawn from the noise, and the Pareto front collapses to a point.
  * - `pudding-low-beta`: at the last checkpoint the pudding holds at low β and convexity at high β,
  *   split at a β boundary (Figure 3's green-under-red paths).
  * - `other`: none of these (a pudding everywhere that carries KL, say).
@@ -34,6 +35,12 @@ export const PATH_RULES = {
   doubleSidedShare: 0.1,
   /** Share of β that counts as "every β". */
   everyBetaShare: 0.9,
+  /**
+   * Checkpoints after the pudding first appears within which it must reach every β to count as
+   * appearing at every β together (1: the next checkpoint; with the quick preset's 500-step
+   * spacing, within 500 steps).
+   */
+  spreadCheckpoints: 1,
   /** Mean KL (nats) at low β below which a pudding carries no memorised assignment. */
   klNone: 0.05,
   /** Decoder-only loss at most this multiple of the encoder's: the assignment comes from noise. */
@@ -92,8 +99,8 @@ export const developmentalPath = (sweep: SweepResult, ablation?: AblationResult)
     if (steps.every((s) => share(at(s), "convexity") === 1)) return "convexity-throughout"
     const lowPudding = share(lowOrAll, "pudding") > 0.5
     if (lowPudding && reading.signAgreement !== null && reading.signAgreement < PATH_RULES.signedAgreement && reading.lowBetaLoss > PAPER_CONTOURS.outer) return "stalled"
-    const firstAnyPudding = steps.find((s) => share(at(s), "pudding") > 0)
-    const together = firstAnyPudding !== undefined && share(at(firstAnyPudding), "pudding") >= PATH_RULES.everyBetaShare
+    const firstAny = steps.findIndex((s) => share(at(s), "pudding") > 0)
+    const together = firstAny >= 0 && steps.slice(firstAny, firstAny + 1 + PATH_RULES.spreadCheckpoints).some((s) => share(at(s), "pudding") >= PATH_RULES.everyBetaShare)
     const noKl = reading.lowBetaKl < PATH_RULES.klNone && (reading.decoderRatio === null || reading.decoderRatio <= PATH_RULES.decoderRatio)
     if (together && reading.puddingShare >= PATH_RULES.everyBetaShare && noKl) return "pudding-everywhere"
     if (lowPudding && reading.boundaryLogBeta !== null) return "pudding-low-beta"
