@@ -21,7 +21,7 @@ export const pathSharesSpec = (arms: ReadonlyArray<ArmSummary>): TopLevelSpec =>
     $schema: SCHEMA,
     title: "Developmental paths: share of seeds per arm (bars) with 95 % Wilson intervals (lines)",
     data: { values },
-    facet: { row: { field: "arm", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left", labelLimit: 260 } } },
+    facet: { row: { field: "arm", type: "nominal", title: null, sort: arms.map((a) => `${a.arm} (n = ${a.paths[developmentalPaths[0]!].of})`), header: { labelAngle: 0, labelAlign: "left", labelLimit: 260 } } },
     spec: {
       width: 460, height: 110,
       layer: [
