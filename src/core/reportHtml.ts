@@ -1,15 +1,10 @@
+import { escapeHtml, type Figure, htmlFigure, htmlTable, reportStyle } from "./html.js"
 import { mean } from "./betaGrid.js"
 import type { GeneralizationResult, RunSummary } from "./results.js"
 import type { RunManifest } from "./runManifest.js"
 import { LOW_LOG_BETA, PAPER_CONTOURS, type RunResults } from "./summary.js"
 import { formatNumber } from "./table.js"
 
-/** A figure as it goes into the report. */
-export interface ReportFigure {
-  readonly name: string
-  readonly caption: string
-  readonly svg: string
-}
 
 export interface ReportInputs {
   readonly manifest: RunManifest
@@ -18,15 +13,11 @@ export interface ReportInputs {
   readonly results: RunResults
   /** The experiments not run yet, with the command that makes each. */
   readonly missing: ReadonlyArray<{ readonly experiment: string; readonly command: string }>
-  readonly figures: ReadonlyArray<ReportFigure>
-  readonly drawings: ReadonlyArray<ReportFigure>
+  readonly figures: ReadonlyArray<Figure>
+  readonly drawings: ReadonlyArray<Figure>
 }
 
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
-const n = (x: number) => esc(formatNumber(x))
-const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) =>
-  `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`
-const figure = (f: ReportFigure) => `<figure id="${esc(f.name)}">${f.svg.replace(/^<\?xml[^>]*>/, "")}<figcaption>${esc(f.caption)}</figcaption></figure>`
+const n = (x: number) => escapeHtml(formatNumber(x))
 
 /**
  * Which shapes generalise, and along which direction the low-loss region runs: constant n1/n0
@@ -89,7 +80,7 @@ const findings = (i: ReportInputs): ReadonlyArray<string> => {
   return out
 }
 
-const section = (title: string, body: string) => (body === "" ? "" : `<h2>${esc(title)}</h2>${body}`)
+const section = (title: string, body: string) => (body === "" ? "" : `<h2>${escapeHtml(title)}</h2>${body}`)
 
 /** The self-contained HTML report: findings, figures (inline SVG), tables and the run manifest. */
 export const reportHtml = (i: ReportInputs): string => {
@@ -98,32 +89,23 @@ export const reportHtml = (i: ReportInputs): string => {
   const shape = m.config.shape
   const lastStep = sweep === undefined || sweep.rows.length === 0 ? undefined : Math.max(...sweep.rows.map((r) => r.step))
   const lastRows = (sweep?.rows ?? []).filter((r) => r.step === lastStep)
-  const figs = (...names: ReadonlyArray<string>) => i.figures.filter((f) => names.includes(f.name)).map(figure).join("")
+  const figs = (...names: ReadonlyArray<string>) => i.figures.filter((f) => names.includes(f.name)).map(htmlFigure).join("")
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>hyperlayers report: ${esc(m.command)} seed ${m.rootSeed}</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
-figure{margin:1.5em 0;overflow-x:auto}figcaption{color:#555;font-size:.9em}
-.drawings{display:flex;flex-wrap:wrap;gap:.5em}.drawings figure{margin:0}
-table{border-collapse:collapse;font-size:.85em;margin:1em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}th{background:#f4f4f4}
-pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.8em}
-.missing{background:#fff8e1;border:1px solid #f0d080;padding:.5em 1em}
-.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}.c-unclassifiable{color:#9e9e9e;font-style:italic}
-</style></head><body>
+<html lang="en"><head><meta charset="utf-8"><title>hyperlayers report: ${escapeHtml(m.command)} seed ${m.rootSeed}</title>
+${reportStyle(".drawings{display:flex;flex-wrap:wrap;gap:.5em}.drawings figure{margin:0}\n.missing{background:#fff8e1;border:1px solid #f0d080;padding:.5em 1em}\n.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}.c-unclassifiable{color:#9e9e9e;font-style:italic}\n")}</head><body>
 <h1>Generating interpretable networks with hypernetworks — run report</h1>
-<p>Task ${esc(m.config.task)}, target network [${shape.join(", ")}], hypernetwork of ${m.config.hypernetwork.stages.length} stages, ${m.config.steps} training steps, ${m.config.betasPerStep} β per step, ${m.config.samplesPerBeta} samples per β, seed ${m.rootSeed}, backend ${esc(m.backend)}; created ${esc(m.createdAt)}. Order parameters (α1–α3, sign agreement) and classes read the first weight layer W⁽¹⁾ [${shape[0]} × ${shape[1]}].</p>
-${i.missing.length === 0 ? "" : `<div class="missing"><p>Not run yet (this report shows what the run has):</p><ul>${i.missing.map((x) => `<li>${esc(x.experiment)}: <code>${esc(x.command)}</code></li>`).join("")}</ul></div>`}
-<h2>Findings</h2><ul>${findings(i).map((f) => `<li>${esc(f)}</li>`).join("")}</ul>
+<p>Task ${escapeHtml(m.config.task)}, target network [${shape.join(", ")}], hypernetwork of ${m.config.hypernetwork.stages.length} stages, ${m.config.steps} training steps, ${m.config.betasPerStep} β per step, ${m.config.samplesPerBeta} samples per β, seed ${m.rootSeed}, backend ${escapeHtml(m.backend)}; created ${escapeHtml(m.createdAt)}. Order parameters (α1–α3, sign agreement) and classes read the first weight layer W⁽¹⁾ [${shape[0]} × ${shape[1]}].</p>
+${i.missing.length === 0 ? "" : `<div class="missing"><p>Not run yet (this report shows what the run has):</p><ul>${i.missing.map((x) => `<li>${escapeHtml(x.experiment)}: <code>${escapeHtml(x.command)}</code></li>`).join("")}</ul></div>`}
+<h2>Findings</h2><ul>${findings(i).map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ul>
 ${section("Training", figs("loss-curves"))}
 ${section("Algorithms over training and β", figs("phase-diagram", "order-parameter-paths", "order-parameters-over-training"))}
-${section("Encoder ablation", ablation === undefined ? "" : figs("ablation") + table(["log β", "loss with encoder", "loss decoder-only", "KL", "class (encoder)", "class (decoder-only)"], ablation.rows.map((r) => [n(r.logBeta), n(r.lossEncoder), n(r.lossDecoderOnly), n(r.kl), `<span class="c-${r.algorithmEncoder}">${r.algorithmEncoder}</span>`, `<span class="c-${r.algorithmDecoderOnly}">${r.algorithmDecoderOnly}</span>`])))}
+${section("Encoder ablation", ablation === undefined ? "" : figs("ablation") + htmlTable(["log β", "loss with encoder", "loss decoder-only", "KL", "class (encoder)", "class (decoder-only)"], ablation.rows.map((r) => [n(r.logBeta), n(r.lossEncoder), n(r.lossDecoderOnly), n(r.kl), `<span class="c-${r.algorithmEncoder}">${r.algorithmEncoder}</span>`, `<span class="c-${r.algorithmDecoderOnly}">${r.algorithmDecoderOnly}</span>`])))}
 ${section("Generalisation to unseen shapes", figs("generalization"))}
-${section("Drawings", i.drawings.length === 0 ? "" : `<div class="drawings">${i.drawings.map(figure).join("")}</div>`)}
-${section(`The last checkpoint (step ${lastStep}) per β`, lastStep === undefined ? "" : table(["log β", "loss (mean)", "min", "max", "KL", "α1", "α2", "α3", "sign agreement", "class"], lastRows.map((r) => [n(r.logBeta), n(r.loss), n(r.lossMin), n(r.lossMax), n(r.kl), n(r.alpha1), n(r.alpha2), n(r.alpha3), r.signAgreement === undefined ? "–" : n(r.signAgreement), `<span class="c-${r.algorithm}">${r.algorithm}</span>`])))}
-${section("Adam baseline", baseline === undefined ? "" : `<p>${baseline.steps} steps of Adam (learning rate ${baseline.learningRate}, batch ${baseline.batch}): loss ${n(baseline.loss)}, α1 ${n(baseline.alpha1)}, α2 ${n(baseline.alpha2)}, α3 ${n(baseline.alpha3)} (two seeds), class ${esc(baseline.algorithm)}.</p>`)}
-<h2>Run manifest</h2><pre>${esc(JSON.stringify(m, null, 2))}</pre>
-<h2>Summary</h2><pre>${esc(JSON.stringify({ ...i.summary, phases: `${i.summary.phases.length} rows`, generalization: `${i.summary.generalization.length} cells` }, null, 2))}</pre>
+${section("Drawings", i.drawings.length === 0 ? "" : `<div class="drawings">${i.drawings.map(htmlFigure).join("")}</div>`)}
+${section(`The last checkpoint (step ${lastStep}) per β`, lastStep === undefined ? "" : htmlTable(["log β", "loss (mean)", "min", "max", "KL", "α1", "α2", "α3", "sign agreement", "class"], lastRows.map((r) => [n(r.logBeta), n(r.loss), n(r.lossMin), n(r.lossMax), n(r.kl), n(r.alpha1), n(r.alpha2), n(r.alpha3), r.signAgreement === undefined ? "–" : n(r.signAgreement), `<span class="c-${r.algorithm}">${r.algorithm}</span>`])))}
+${section("Adam baseline", baseline === undefined ? "" : `<p>${baseline.steps} steps of Adam (learning rate ${baseline.learningRate}, batch ${baseline.batch}): loss ${n(baseline.loss)}, α1 ${n(baseline.alpha1)}, α2 ${n(baseline.alpha2)}, α3 ${n(baseline.alpha3)} (two seeds), class ${escapeHtml(baseline.algorithm)}.</p>`)}
+<h2>Run manifest</h2><pre>${escapeHtml(JSON.stringify(m, null, 2))}</pre>
+<h2>Summary</h2><pre>${escapeHtml(JSON.stringify({ ...i.summary, phases: `${i.summary.phases.length} rows`, generalization: `${i.summary.generalization.length} cells` }, null, 2))}</pre>
 </body></html>
 `
 }

@@ -4,12 +4,9 @@ import { parse, View } from "vega"
 import { compile, type TopLevelSpec } from "vega-lite"
 import { RunStore } from "../services/RunStore.js"
 
-/** A figure of the report: its name (file stem), a caption and the SVG text. */
-export interface Figure {
-  readonly name: string
-  readonly caption: string
-  readonly svg: string
-}
+import type { Figure } from "../core/html.js"
+
+export type { Figure }
 
 /** Render a Vega-Lite specification to SVG, headlessly. */
 export const renderSpec = (spec: TopLevelSpec): Effect.Effect<string> =>

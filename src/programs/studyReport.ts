@@ -3,7 +3,8 @@ import type { TopLevelSpec } from "vega-lite"
 import type { CellResult } from "../core/cellResult.js"
 import { cellPaths, summariseArms } from "../core/studyAnalysis.js"
 import { generalisationByPathSpec, klAgainstBetaSpec, lowBetaLossSpec, pathSharesSpec, phaseDiagramsSpec } from "../core/studyFigures.js"
-import { type StudyFigure, studyReportHtml } from "../core/studyReportHtml.js"
+import type { Figure } from "../core/html.js"
+import { studyReportHtml } from "../core/studyReportHtml.js"
 import type { InvalidInput } from "../core/errors.js"
 import { RunStore, type StoreError } from "../services/RunStore.js"
 import { renderSpec } from "./figures.js"
@@ -32,7 +33,7 @@ export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{
       ["phase-diagrams", "Every seed's phase diagram (Figure 3): class by checkpoint (left to right) and β (1 at the top).", phaseDiagramsSpec(results, paths)],
       ["generalization-by-path", "Decoder-only loss over shapes never trained on, averaged over the seeds of each path (Figure 5 per path).", generalisationByPathSpec(results)]
     ]
-    const figures: Array<StudyFigure> = []
+    const figures: Array<Figure> = []
     for (const [name, caption, spec] of specs) {
       if (spec === undefined || results.length === 0) continue
       const svg = yield* renderSpec(spec)
