@@ -3,6 +3,7 @@ import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { constructionsCommand } from "./constructionsCommand.js"
 import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportCommand, sweepCommand } from "./experimentCommands.js"
+import { inrCommand } from "./inrCommand.js"
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
 import { trainCommand } from "./trainCommand.js"
@@ -11,7 +12,7 @@ const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
   Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand])
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, inrCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */
