@@ -7,15 +7,17 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { boxSdf, boxSdfTarget, boxSdfTask } from "../src/core/boxSdf.js"
 import { heatScale, heatSeries, type HeatSeries, heatSolution, heatTarget, heatTask } from "../src/core/heatEquation.js"
 import { heatFamily, sdfFamily } from "../src/core/inrFamilies.js"
-import { defineInrFamily, gridPoints, nearestCondition, relativeL2, trainingConditions } from "../src/core/inrFamily.js"
+import { defineInrFamily, gridPoints, gridTensor, nearestCondition, relativeL2, trainingConditions } from "../src/core/inrFamily.js"
 import { inrHypernetworkSpec, inrPresets } from "../src/core/inrPresets.js"
 import { InrResult, type InrSettings } from "../src/core/inrResults.js"
 import { defineTask } from "../src/core/task.js"
 import { withTensorScope } from "../src/core/tensorScope.js"
-import { forward, netWeightsOrThrow } from "../src/core/network.js"
+import { disposeNetWeights, forward, netWeightsOrThrow } from "../src/core/network.js"
 import { generateUnchecked } from "../src/layers/hypernetwork.js"
 import { hyperweights } from "../src/layers/hyperhypernetwork.js"
-import { inr } from "../src/programs/inr.js"
+import { disposeModel, modelFromCheckpoint } from "../src/programs/evaluate.js"
+import { inr, inrNetworks } from "../src/programs/inr.js"
+import { registryLayer } from "../src/services/Registry.js"
 import { disposeTrainer, initTrainer, trainStep } from "../src/programs/trainer.js"
 import { RunStore } from "../src/services/RunStore.js"
 import { noLeak, take, useBackend } from "./helpers.js"
@@ -265,6 +267,24 @@ describe("the INR experiment", () => {
     const { result } = await runProgram(inr({ runDir, family, settings: tinySettings(inrPresets.quick.settings(family)), resume: false }), 2)
     expect(result.rows.map((r) => r.condition)).toEqual([[0.5], [1], [0.75], [1.5]])
     expect(result.rows[3]!.nearestCondition).toEqual([1])
+    // the API's networks for a condition are the ones the experiment scored
+    const again = await runProgram(Effect.gen(function* () {
+      const store = yield* RunStore
+      const list = yield* store.listCheckpoints(runDir)
+      const model = yield* modelFromCheckpoint(yield* store.readCheckpoint(list[list.length - 1]!.path)).pipe(Effect.provide(registryLayer({ tasks: [task] })))
+      const nets = yield* inrNetworks(model, [[0.75], [1.5]], result.logBeta)
+      const errors = withTensorScope(() => {
+        const x = tf.tile(tf.expandDims(gridTensor(family.domain, result.settings.gridPoints), 0), [2, 1, 1])
+        return relativeL2(forward(nets, x, "swish"), task.target(x, tf.tensor2d([[0.75], [1.5]])))
+      })
+      disposeNetWeights(nets)
+      const bad = yield* Effect.flip(inrNetworks(model, [[0.75, 1]], -11))
+      disposeModel(model)
+      return { errors, bad: bad.message }
+    }), 2)
+    expect(again.errors[0]).toBeCloseTo(result.rows[2]!.hypernetwork, 5)
+    expect(again.errors[1]).toBeCloseTo(result.rows[3]!.hypernetwork, 5)
+    expect(again.bad).toMatch(/condition 0 must be 1 finite numbers \(a\), got \[0.75, 1\]/)
     const manifest = await runProgram(Effect.flatMap(RunStore, (s) => s.readText(join(runDir, "manifest.json"))))
     expect(JSON.parse(manifest).config.task).toBe("parabola")
   })
@@ -275,4 +295,45 @@ describe("the INR experiment", () => {
     expect(e.message).toMatch(/task heat takes exactly 1 inputs, but \[2, 4, 1\] has 2/)
     expect(existsSync(runDir)).toBe(false)
   })
+})
+
+describe("the embedding block", () => {
+  it("writes its learned per-edge features, times its scale, on both KL sides, and zeros decoder-only", async () => {
+    const { edgeEmbeddingBlock } = await import("../src/layers/blocks/edgeEmbedding.js")
+    const { edgeGraph } = await import("../src/layers/edgeGraph.js")
+    const graph = edgeGraph([2, 3, 1])
+    const block = edgeEmbeddingBlock(2, "embedding", 10)
+    expect(block.spec).toEqual({ kind: "embedding", features: 2, scale: 10 })
+    expect(edgeEmbeddingBlock(2).spec).toEqual({ kind: "embedding", features: 2 })
+    expect(block.params(graph)).toEqual([{ name: "v", shape: [graph.edges, 2], perEdge: true }])
+    const v = tf.randomNormal([3, graph.edges, 2], 0, 1, "float32", 5)
+    const env = (sides: 1 | 2, mode: "encoder" | "decoder-only") => ({ context: { graph, batch: 3, sides, mode }, param: () => v, random: () => { throw new Error("no randoms") } })
+    const both = noLeak(() => take(block.apply(null, env(2, "encoder")).output))
+    const want = take(tf.mul(v, 10))
+    const per = graph.edges * 2
+    for (let b = 0; b < 3; b++) {
+      for (let k = 0; k < per; k++) {
+        expect(both[(2 * b) * per + k]).toBeCloseTo(want[b * per + k]!, 5)
+        expect(both[(2 * b + 1) * per + k]).toBe(both[(2 * b) * per + k])
+      }
+    }
+    expect(Array.from(noLeak(() => take(block.apply(null, env(1, "decoder-only")).output))).every((x) => x === 0)).toBe(true)
+    v.dispose()
+  })
+})
+
+describe("hyperlayers inr", () => {
+  it("explains itself and rejects bad settings with a message naming the flag, writing nothing", async () => {
+    const { spawnSync } = await import("node:child_process")
+    const cli = (...args: Array<string>) => spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", ...args], { encoding: "utf8", timeout: 120_000 })
+    const help = cli("inr", "--help")
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/--family choice[\s\S]*\(choices: heat, sdf\)/)
+    for (const flag of ["--quick", "--out", "--seed", "--backend", "--resume", "--hypernetwork"]) expect(help.stdout).toContain(flag)
+    const out = join(tempDir("hyperlayers-inr-cli-"), "run")
+    const bad = cli("inr", "--family", "heat", "--quick", "--steps", "0", "--shape", "1,8", "--out", out, "--backend", "cpu")
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toContain("hyperlayers: invalid settings: steps (--steps): steps must be at least 1")
+    expect(existsSync(out)).toBe(false)
+  }, 240_000)
 })

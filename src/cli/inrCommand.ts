@@ -23,7 +23,7 @@ const settingFlags = {
   samples: int("samples", "inputs per condition and step (default 256)"),
   learningRate: num("lr", "Adam learning rate of every method (quick 0.003, full 0.001)"),
   shape: Flag.String("shape").pipe(Flag.optional, Flag.withDescription("layer sizes of the target network g_θ (default the family's: 1,32,32,1 for heat, 2,32,32,1 for sdf)")),
-  mlpHidden: Flag.String("mlp-hidden").pipe(Flag.optional, Flag.withDescription("hidden widths of baseline (a), the MLP on (x, c) (default 64,64,64)")),
+  mlpHidden: Flag.String("mlp-hidden").pipe(Flag.optional, Flag.withDescription("hidden widths of baseline (a), the MLP on (x, c) (default 64,64)")),
   gridPoints: int("grid-points", "grid points per input axis for the errors (default 513 in 1-D, 101 in 2-D)")
 }
 const flagNames: Record<string, string> = {

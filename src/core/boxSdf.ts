@@ -50,7 +50,7 @@ export const boxSdfTask: Task = Result.getOrThrow(defineTask({
   description: "a family: the signed distance field of a square on [−1, 1]² (negative inside), conditions size (half-width) and position (centre x)",
   outputs: 1,
   inputs: { min: 2, max: 2 },
-  normalisation: "none: the signed distance in the domain's units, so |∇f| = 1 holds for the target as for the field; its root mean square over p ~ U[−1, 1]² is 0.42–0.85 across the training grid",
+  normalisation: "none: the signed distance in the domain's units, so |∇f| = 1 holds for the target as for the field; its root mean square over p ~ U[−1, 1]² is 0.31–0.69 across the training grid",
   conditions: [boxHalfWidth, boxCentre],
   sampleInputs: (draws, shape) => draws.uniform(shape, -1, 1),
   target: (p, condition) => {

@@ -92,7 +92,8 @@ export const inrCurvesSpec = (r: InrResult): TopLevelSpec => {
 
 /**
  * Heatmaps for families with two inputs: per condition (rows), the truth, the hypernetwork's network
- * and its error g − f (columns); truth and generated share one diverging colour scale.
+ * and its error g − f (columns); truth and generated share one diverging colour scale centred on 0
+ * (the zero level set is where red turns blue).
  */
 export const inrHeatmapsSpec = (r: InrResult): TopLevelSpec => {
   const [dx, dy] = [r.domain[0]!, r.domain[1]!]
@@ -101,15 +102,16 @@ export const inrHeatmapsSpec = (r: InrResult): TopLevelSpec => {
   const [hx, hy] = [(dx.max - dx.min) / Math.max(1, n - 1) / 2, (dy.max - dy.min) / Math.max(1, n - 1) / 2]
   // one cell per grid point, centred on it
   const cells = (values: (k: number) => number) => xs.flatMap((x, i) => ys.map((y, j) => ({ x: x - hx, x2: x + hx, y: y - hy, y2: y + hy, value: values(i * n + j) })))
-  const field = Math.max(...r.samples.flatMap((s) => [...s.truth, ...s.hypernetwork].map(Math.abs)), 1e-9)
+  const all = r.samples.flatMap((s) => [...s.truth, ...s.hypernetwork])
+  const field = [Math.min(...all, -1e-9), Math.max(...all, 1e-9)] as const
   const error = Math.max(...r.samples.flatMap((s) => s.hypernetwork.map((g, k) => Math.abs(g - s.truth[k]!))), 1e-9)
-  const heat = (title: string, values: ReadonlyArray<Record<string, number>>, limit: number, scheme: string, legend: string) => ({
+  const heat = (title: string, values: ReadonlyArray<Record<string, number>>, [low, high]: readonly [number, number], scheme: string, legend: string) => ({
     title, width: 190, height: 190, data: { values },
     mark: { type: "rect" as const },
     encoding: {
       x: { field: "x", type: "quantitative" as const, title: "x₁", scale: { domain: [dx.min - hx, dx.max + hx], nice: false, zero: false } }, x2: { field: "x2" },
       y: { field: "y", type: "quantitative" as const, title: "x₂", scale: { domain: [dy.min - hy, dy.max + hy], nice: false, zero: false } }, y2: { field: "y2" },
-      color: { field: "value", type: "quantitative" as const, scale: { scheme, domain: [-limit, limit] }, title: legend }
+      color: { field: "value", type: "quantitative" as const, scale: { scheme, domain: [low, high], domainMid: 0 }, title: legend }
     }
   })
   return {
@@ -121,7 +123,7 @@ export const inrHeatmapsSpec = (r: InrResult): TopLevelSpec => {
       hconcat: [
         heat(`truth: ${conditionLabel(r.conditionNames, s.condition)} (${kindLabel(s.kind, r.extrapolationLabel)})`, cells((k) => s.truth[k]!), field, "redblue", "f"),
         heat("hypernetwork g_θ(c)", cells((k) => s.hypernetwork[k]!), field, "redblue", "g"),
-        heat("error g − f", cells((k) => s.hypernetwork[k]! - s.truth[k]!), error, "purpleorange", "g − f")
+        heat("error g − f", cells((k) => s.hypernetwork[k]! - s.truth[k]!), [-error, error], "purpleorange", "g − f")
       ]
     }))
   } as TopLevelSpec

@@ -60,7 +60,7 @@ const base = (family: InrFamily): InrSettings => ({
   logBetaMin: -12,
   logBetaMax: -10,
   seeds: 4,
-  mlpHidden: [64, 64, 64],
+  mlpHidden: [64, 64],
   gridPoints: family.domain.length === 1 ? 513 : 101,
   figurePoints: family.domain.length === 1 ? 201 : 41
 })

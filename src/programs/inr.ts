@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { RunError } from "../core/errors.js"
 import { evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, nearestCondition, relativeL2, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
 import { type InrConditionRow, InrResult, type InrSample, type InrSettings, type InrSummaryRow } from "../core/inrResults.js"
-import { forward, netWeightsOrThrow } from "../core/network.js"
+import { forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { checkTaskShape } from "../core/task.js"
 import { withTensorScope } from "../core/tensorScope.js"
 import { formatNumber } from "../core/table.js"
@@ -124,6 +124,36 @@ const generatedPrediction = (model: TrainedModel, randoms: Readonly<Record<strin
       const g = generateUnchecked(model.run.plan, theta, tiled)
       return forward(netWeightsOrThrow(model.config.shape, g.W, g.bias), x, model.config.activation)
     })
+
+/**
+ * The networks g_θc a trained hypernetwork generates for `conditions` (`[K][C]`, in the order of its
+ * task's conditions) at log10 β `logBeta`, with generation seed `seed` (irrelevant to a spec without
+ * random inputs such as {@link inrHypernetworkSpec}): one network per condition, batch `[K]`. The
+ * caller owns the tensors (`disposeNetWeights`). Load a model with `modelFromCheckpoint`.
+ *
+ * @example
+ * const nets = yield* inrNetworks(model, [[0.3], [1.2]], -11)
+ * const u = forward(nets, x)   // x: [2, S, 1] → [2, S, 1]
+ */
+export const inrNetworks = (model: TrainedModel, conditions: ReadonlyArray<ReadonlyArray<number>>, logBeta: number, seed = 0): Effect.Effect<NetWeights, InrFamilyError, Rng> =>
+  Effect.gen(function* () {
+    const C = model.run.task.conditions.length
+    const bad = conditions.findIndex((c) => c.length !== C || c.some((v) => !Number.isFinite(v)))
+    if (conditions.length === 0 || bad >= 0) {
+      return yield* new InrFamilyError({ message: conditions.length === 0 ? "inrNetworks needs at least one condition" : `condition ${bad} must be ${C} finite numbers (${model.run.task.conditions.map((c) => c.name).join(", ")}), got [${conditions[bad]!.join(", ")}]` })
+    }
+    const randoms = yield* seedRandoms(model, seed)
+    const net = tf.tidy(() => {
+      const k = conditions.length
+      const c = tf.tensor2d(conditions.map((x) => [...x]), [k, C])
+      const tiled = Object.fromEntries(Object.entries(randoms).map(([name, r]) => [name, tf.tile(r, [k, ...r.shape.slice(1).map(() => 1)])]))
+      const g = generateUnchecked(model.run.plan, thetaAt(model, conditions.map(() => logBeta), c), tiled)
+      return [...g.W, ...g.bias]
+    })
+    tf.dispose(Object.values(randoms))
+    const N = model.config.shape.length - 1
+    return netWeightsOrThrow(model.config.shape, net.slice(0, N), net.slice(N))
+  })
 
 const mean = (xs: ReadonlyArray<number>) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length)
 
