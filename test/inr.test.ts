@@ -267,11 +267,14 @@ describe("the INR experiment", () => {
     const { result } = await runProgram(inr({ runDir, family, settings: tinySettings(inrPresets.quick.settings(family)), resume: false }), 2)
     expect(result.rows.map((r) => r.condition)).toEqual([[0.5], [1], [0.75], [1.5]])
     expect(result.rows[3]!.nearestCondition).toEqual([1])
+    // the evaluated checkpoint is the one with the lowest error on the training conditions
+    expect(result.selection.checkpoints.map((c) => c.step)).toEqual([0, 2, 4])
+    expect(Math.min(...result.selection.checkpoints.map((c) => c.error))).toBe(result.selection.checkpoints.find((c) => c.step === result.step)!.error)
     // the API's networks for a condition are the ones the experiment scored
     const again = await runProgram(Effect.gen(function* () {
       const store = yield* RunStore
       const list = yield* store.listCheckpoints(runDir)
-      const model = yield* modelFromCheckpoint(yield* store.readCheckpoint(list[list.length - 1]!.path)).pipe(Effect.provide(registryLayer({ tasks: [task] })))
+      const model = yield* modelFromCheckpoint(yield* store.readCheckpoint(list.find((c) => c.step === result.step)!.path)).pipe(Effect.provide(registryLayer({ tasks: [task] })))
       const nets = yield* inrNetworks(model, [[0.75], [1.5]], result.logBeta)
       const errors = withTensorScope(() => {
         const x = tf.tile(tf.expandDims(gridTensor(family.domain, result.settings.gridPoints), 0), [2, 1, 1])
@@ -336,4 +339,26 @@ describe("hyperlayers inr", () => {
     expect(bad.stderr).toContain("hyperlayers: invalid settings: steps (--steps): steps must be at least 1")
     expect(existsSync(out)).toBe(false)
   }, 240_000)
+})
+
+describe("snapshot selection of the baselines", () => {
+  it("keeps each network's best snapshot, the same weights as a run stopped there", async () => {
+    const settings = { steps: 6, samples: 16, learningRate: 1e-2 }
+    const conditions = [[0.2], [0.8]]
+    const { trainInrsFromScratch } = await import("../src/programs/inrBaselines.js")
+    // scores by call (every 2 steps: steps 2, 4, 6): network 0 is best at step 2, network 1 at step 6
+    let call = 0
+    const script = [[0, 5], [1, 4], [2, 3]]
+    const select = { every: 2, score: () => script[call++]! }
+    const picked = await runProgram(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, settings, select), 9)
+    expect(picked.selectedSteps).toEqual([2, 6])
+    const at2 = await runProgram(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, { ...settings, steps: 2 }), 9)
+    const at6 = await runProgram(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, settings), 9)
+    for (let l = 0; l < 2; l++) {
+      const half = picked.W[l]!.length / 2
+      expect(Array.from(picked.W[l]!.subarray(0, half))).toEqual(Array.from(at2.W[l]!.subarray(0, half)))
+      expect(Array.from(picked.W[l]!.subarray(half))).toEqual(Array.from(at6.W[l]!.subarray(half)))
+      expect(Array.from(picked.W[l]!.subarray(0, half))).not.toEqual(Array.from(at6.W[l]!.subarray(0, half)))
+    }
+  })
 })

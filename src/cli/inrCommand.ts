@@ -21,13 +21,14 @@ const settingFlags = {
   steps: int("steps", "Adam steps of every method (quick 3000, full 20000)"),
   conditionsPerStep: int("conditions-per-step", "training conditions per step for the hypernetwork and the MLP (default 8)"),
   samples: int("samples", "inputs per condition and step (default 256)"),
-  learningRate: num("lr", "Adam learning rate of every method (quick 0.003, full 0.001)"),
+  learningRate: num("lr", "Adam learning rate of the hypernetwork (default 0.001)"),
+  baselineLearningRate: num("baseline-lr", "Adam learning rate of the baselines (default 0.003)"),
   shape: Flag.String("shape").pipe(Flag.optional, Flag.withDescription("layer sizes of the target network g_θ (default the family's: 1,32,32,1 for heat, 2,32,32,1 for sdf)")),
   mlpHidden: Flag.String("mlp-hidden").pipe(Flag.optional, Flag.withDescription("hidden widths of baseline (a), the MLP on (x, c) (default 64,64)")),
   gridPoints: int("grid-points", "grid points per input axis for the errors (default 513 in 1-D, 101 in 2-D)")
 }
 const flagNames: Record<string, string> = {
-  steps: "--steps", conditionsPerStep: "--conditions-per-step", samples: "--samples", learningRate: "--lr", shape: "--shape", mlpHidden: "--mlp-hidden", gridPoints: "--grid-points", hypernetwork: "--hypernetwork"
+  steps: "--steps", conditionsPerStep: "--conditions-per-step", samples: "--samples", learningRate: "--lr", baselineLearningRate: "--baseline-lr", shape: "--shape", mlpHidden: "--mlp-hidden", gridPoints: "--grid-points", hypernetwork: "--hypernetwork"
 }
 
 /** `--hypernetwork`: `inr` (default), `paper` (the paper's blocks at small widths) or a JSON spec file. */

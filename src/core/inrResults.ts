@@ -10,9 +10,9 @@ const PositiveInt = (what: string, max: number) => Schema.Number.check(
 
 /**
  * The settings of an INR experiment (`hyperlayers inr`). Every method gets the same budget: `steps`
- * Adam steps at `learningRate`, each with `samples` inputs per condition. The hypernetwork and the
- * conditioned MLP see `conditionsPerStep` training conditions per step; each from-scratch INR sees
- * its own condition only.
+ * Adam steps, each with `samples` inputs per condition (at `learningRate` for the hypernetwork,
+ * `baselineLearningRate` for the baselines). The hypernetwork and the conditioned MLP see
+ * `conditionsPerStep` training conditions per step; each from-scratch INR sees its own condition only.
  */
 export const InrSettings = Schema.Struct({
   /** The target network g_θ (default: the family's). */
@@ -23,7 +23,10 @@ export const InrSettings = Schema.Struct({
   steps: PositiveInt("steps", 10_000_000),
   conditionsPerStep: PositiveInt("conditionsPerStep", 1024),
   samples: PositiveInt("samples", 65536),
+  /** Adam's learning rate for the hypernetwork. */
   learningRate: Schema.Number.check(Schema.isGreaterThan(0, { message: "learningRate must be positive" }), Schema.isLessThanOrEqualTo(1, { message: "learningRate must be at most 1" })),
+  /** Adam's learning rate for baselines (a) and (b). */
+  baselineLearningRate: Schema.Number.check(Schema.isGreaterThan(0, { message: "baselineLearningRate must be positive" }), Schema.isLessThanOrEqualTo(1, { message: "baselineLearningRate must be at most 1" })),
   checkpointEvery: PositiveInt("checkpointEvery", 10_000_000),
   logEvery: PositiveInt("logEvery", 10_000_000),
   /** The range of log10 β training draws from (β weighs the KL, if the spec has a KL channel). */
@@ -98,8 +101,18 @@ export const InrResult = Schema.Struct({
   extrapolationLabel: Schema.String,
   domain: Schema.Array(Schema.Struct({ min: Schema.Number, max: Schema.Number })),
   settings: InrSettings,
-  /** The step of the checkpoint evaluated. */
+  /** The step of the checkpoint evaluated: the one with the lowest mean error on the training conditions. */
   step: Schema.Number,
+  /**
+   * Snapshot selection, the same rule for every method: every `checkpointEvery` steps and at the end,
+   * keep the snapshot with the lowest relative L2 error on its training data (the hypernetwork's
+   * checkpoints and the MLP on the training conditions; each from-scratch INR on its own condition).
+   */
+  selection: Schema.Struct({
+    checkpoints: Schema.Array(Schema.Struct({ step: Schema.Number, error: Schema.Number })),
+    mlpStep: Schema.Number,
+    scratchSteps: Schema.Array(Schema.Number)
+  }),
   /** log10 β the hypernetwork was evaluated at. */
   logBeta: Schema.Number,
   /** Training loss (the task's) at the end: the hypernetwork's last logged mean, the baselines' last tenth of steps. */

@@ -155,6 +155,12 @@ export const inrNetworks = (model: TrainedModel, conditions: ReadonlyArray<Reado
     return netWeightsOrThrow(model.config.shape, net.slice(0, N), net.slice(N))
   })
 
+/** The networks `rows` of a batch of networks (inside a tidy). */
+const pickNetworks = (net: NetWeights, rows: ReadonlyArray<number>): NetWeights => {
+  const idx = tf.tensor1d([...rows], "int32")
+  return netWeightsOrThrow(net.shape, net.W.map((w) => tf.gather(w, idx)), net.b.map((b) => tf.gather(b, idx)))
+}
+
 const mean = (xs: ReadonlyArray<number>) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length)
 
 /** Mean errors per kind of condition. */
@@ -192,7 +198,10 @@ export type InrError = TrainError | InrFamilyError | GenerationError
  * resume), then measure on a dense grid, per condition (training, interpolation, extrapolation),
  * the relative L2 error ‖g_θc − f_c‖₂ / ‖f_c‖₂ of the generated network against three baselines with
  * the same budget: (a) an MLP taking (x, c), (b) an INR trained from scratch for each evaluated
- * condition, (c) the hypernetwork's network for the nearest training condition. Writes `inr.json`,
+ * condition, (c) the hypernetwork's network for the nearest training condition. Each method keeps
+ * its best snapshot (every `checkpointEvery` steps) by its error on its own training data: the
+ * hypernetwork's checkpoint and the MLP by the mean error over the training conditions, each
+ * from-scratch INR by its error on its own condition. Writes `inr.json`,
  * figures (`figures/inr-*.svg|png`) and a self-contained `inr-report.html`; returns the results.
  * The family's task is added to the `Registry` for the run. Fails with the training program's
  * errors, {@link InrFamilyError} when the settings do not fit the family, or a {@link RunError}.
@@ -219,29 +228,55 @@ export const inr = (options: InrOptions) =>
     let t0 = clock()
     const trained = yield* train({ runDir, config, resume: options.resume, command: options.command ?? `inr --family ${task.name}` }).pipe(Effect.provideService(Registry, withFamily))
     const hypernetworkSeconds = clock() - t0
+    const training = trainingConditions(task.conditions)
+    const evaluated = evaluatedConditions(family)
+    const conditions = evaluated.map((e) => e.condition)
+    const logBeta = (settings.logBetaMin + settings.logBetaMax) / 2
+    /** Mean relative L2 error over the training conditions: the selection score of every method. */
+    const trainingScore = (predict: Parameters<typeof evaluateMethod>[4]) => mean(evaluateMethod(family, settings, training, [], predict).errors)
+
+    // the checkpoint to evaluate: the one with the lowest error on the training conditions (seed 0)
     const checkpoints = yield* store.listCheckpoints(runDir)
-    const latest = checkpoints[checkpoints.length - 1]
-    if (latest === undefined) return yield* new RunError({ message: `${runDir} holds no checkpoint after training` })
-    const checkpoint = yield* store.readCheckpoint(latest.path)
-    const model = yield* modelFromCheckpoint(checkpoint).pipe(Effect.provideService(Registry, withFamily))
+    if (checkpoints.length === 0) return yield* new RunError({ message: `${runDir} holds no checkpoint after training` })
+    const scores: Array<{ readonly step: number; readonly error: number }> = []
+    let chosen: { readonly step: number; readonly model: TrainedModel } | undefined
+    yield* Effect.gen(function* () {
+      for (const c of checkpoints) {
+        const candidate = yield* modelFromCheckpoint(yield* store.readCheckpoint(c.path)).pipe(Effect.provideService(Registry, withFamily))
+        const randoms = yield* seedRandoms(candidate, 0)
+        const error = trainingScore(generatedPrediction(candidate, randoms, logBeta, (r) => training[r]!))
+        tf.dispose(Object.values(randoms))
+        scores.push({ step: c.step, error })
+        if (chosen === undefined || error < scores.find((s) => s.step === chosen!.step)!.error) {
+          if (chosen !== undefined) disposeModel(chosen.model)
+          chosen = { step: c.step, model: candidate }
+        } else {
+          disposeModel(candidate)
+        }
+      }
+    }).pipe(Effect.onError(() => Effect.sync(() => chosen !== undefined && disposeModel(chosen.model))))
+    const model = chosen!.model
     return yield* Effect.gen(function* () {
-      const training = trainingConditions(task.conditions)
-      const evaluated = evaluatedConditions(family)
-      const conditions = evaluated.map((e) => e.condition)
-      const adam = { steps: settings.steps, samples: settings.samples, learningRate: settings.learningRate }
+      const adam = { steps: settings.steps, samples: settings.samples, learningRate: settings.baselineLearningRate }
 
       // (a) the conditioned MLP and (b) the INRs from scratch, with the hypernetwork's budget
       t0 = clock()
-      const mlp = yield* trainConditionedMlp(task, settings.shape[0]!, settings.mlpHidden, settings.activation, settings.conditionsPerStep, adam)
+      const mlp = yield* trainConditionedMlp(task, settings.shape[0]!, settings.mlpHidden, settings.activation, settings.conditionsPerStep, adam, {
+        every: settings.checkpointEvery,
+        score: (net) => [trainingScore((x, c) => conditionedPrediction(net, task.conditions, x, c, settings.activation))]
+      })
       const mlpSeconds = clock() - t0
       t0 = clock()
-      const scratch: TrainedWeights = yield* trainInrsFromScratch(task, settings.shape, settings.activation, conditions, adam)
+      // each from-scratch INR is scored on its own condition, its training data
+      const scratch: TrainedWeights = yield* trainInrsFromScratch(task, settings.shape, settings.activation, conditions, adam, {
+        every: settings.checkpointEvery,
+        score: (net) => evaluateMethod(family, settings, conditions, [], (x, _c, rows) => forward(pickNetworks(net, rows), x, settings.activation)).errors
+      })
       const scratchSeconds = clock() - t0
 
       // evaluation on the dense grid
       t0 = clock()
       const figureIndex = figureConditions(family, evaluated)
-      const logBeta = (settings.logBetaMin + settings.logBetaMax) / 2
       const seeds = model.run.randoms.length === 0 ? 1 : settings.seeds
       const nearest = conditions.map((c) => training[nearestCondition(task.conditions, training, c)]!)
       const perSeed: Array<Evaluated> = []
@@ -262,11 +297,7 @@ export const inr = (options: InrOptions) =>
         try {
           return [
             evaluateMethod(family, settings, conditions, figureIndex, (x, c) => conditionedPrediction(mlpNet, task.conditions, x, c, settings.activation)),
-            evaluateMethod(family, settings, conditions, figureIndex, (x, _c, rows) => tf.tidy(() => {
-              const idx = tf.tensor1d(rows.map((r) => r), "int32")
-              const pick = netWeightsOrThrow(scratch.shape, scratchNet.W.map((w) => tf.gather(w, idx)), scratchNet.b.map((b) => tf.gather(b, idx)))
-              return forward(pick, x, settings.activation)
-            }))
+            evaluateMethod(family, settings, conditions, figureIndex, (x, _c, rows) => forward(pickNetworks(scratchNet, rows), x, settings.activation))
           ] as const
         } finally {
           tf.dispose([...mlpNet.W, ...mlpNet.b, ...scratchNet.W, ...scratchNet.b])
@@ -297,7 +328,8 @@ export const inr = (options: InrOptions) =>
         family: task.name, description: task.description, normalisation: task.normalisation,
         conditionNames: task.conditions.map((c) => c.name), extrapolationLabel: family.extrapolationLabel,
         domain: family.domain.map((d) => ({ min: d.min, max: d.max })),
-        settings, step: checkpoint.step, logBeta,
+        settings, step: chosen!.step, logBeta,
+        selection: { checkpoints: scores, mlpStep: mlp.selectedSteps![0]!, scratchSteps: [...scratch.selectedSteps!] },
         finalLoss: { hypernetwork: lastLoss, mlp: mlp.finalLoss, scratch: scratch.finalLoss },
         parameters: { hypernetwork: count(hyperhypernetworkShapes(model.run.hyperhypernetwork)), mlp: netParams(mlp.shape), scratch: netParams(settings.shape) },
         seconds: { hypernetwork: hypernetworkSeconds, mlp: mlpSeconds, scratch: scratchSeconds, evaluation: evaluationSeconds },

@@ -26,6 +26,8 @@ export interface TrainedWeights {
   readonly b: ReadonlyArray<Float32Array>
   /** Mean training loss over the last tenth of the steps. */
   readonly finalLoss: number
+  /** With a {@link SnapshotSelection}: the step of each network's kept snapshot. */
+  readonly selectedSteps?: ReadonlyArray<number>
 }
 
 /** Variables of `count` MLPs of `shape` (batch axes `batch`), uniform in ±1/sqrt(fan_in) from `<stream>/init/…`. */
@@ -45,10 +47,12 @@ const initMlp = (stream: string, shape: NetShape, batch: ReadonlyArray<number>) 
     return { W, b }
   })
 
-const snapshot = (shape: NetShape, batch: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>, finalLoss: number): TrainedWeights => ({
+/** The weights to return: each network's best snapshot if there was a selection, else the last. */
+const snapshot = (shape: NetShape, batch: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>, finalLoss: number, best?: Best): TrainedWeights => ({
   shape, batch, finalLoss,
-  W: W.map((w) => Float32Array.from(w.dataSync())),
-  b: b.map((v) => Float32Array.from(v.dataSync()))
+  W: best?.W ?? W.map((w) => Float32Array.from(w.dataSync())),
+  b: best?.b ?? b.map((v) => Float32Array.from(v.dataSync())),
+  ...(best === undefined ? {} : { selectedSteps: best.steps })
 })
 
 /** The weights as tensors (the caller disposes them). */
@@ -58,31 +62,76 @@ export const weightsToNet = (t: TrainedWeights) =>
     t.b.map((v, l) => tf.tensor(v, [...t.batch, t.shape[l + 1]!])))
 
 /**
- * Adam on `loss()` for `steps` steps, reporting progress as `task`; returns the mean loss of the
- * last tenth of the steps. `loss` draws its own batch from the Rng.
+ * Snapshot selection: every `every` steps (and at the end) `score` rates the networks as they are,
+ * one number per network of the batch (lower is better), and each network keeps its best snapshot.
+ * The same rule the experiment applies to the hypernetwork's checkpoints, so that no method is
+ * judged on a noisy last Adam step.
  */
-const adamLoop = (task: string, variables: ReadonlyArray<tf.Variable>, settings: AdamSettings, loss: () => Effect.Effect<{ readonly objective: () => tf.Scalar; readonly dispose: () => void }, never, Rng>) =>
+export interface SnapshotSelection {
+  readonly every: number
+  readonly score: (net: NetWeights) => ReadonlyArray<number>
+}
+
+/** The best snapshot of each network of a batch: its step and its weights. */
+interface Best {
+  readonly steps: Array<number>
+  readonly scores: Array<number>
+  readonly W: Array<Float32Array>
+  readonly b: Array<Float32Array>
+}
+
+/** Keep, per network of the batch (`K` of them), the snapshot with the lowest score. */
+const keepBest = (best: Best | undefined, K: number, step: number, scores: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>): Best => {
+  const read = (ts: ReadonlyArray<tf.Tensor>) => ts.map((t) => Float32Array.from(t.dataSync()))
+  if (best === undefined) return { steps: scores.map(() => step), scores: [...scores], W: read(W), b: read(b) }
+  const improved = scores.flatMap((s, k) => (s < best.scores[k]! ? [k] : []))
+  if (improved.length === 0) return best
+  const [nowW, nowB] = [read(W), read(b)]
+  const copy = (into: Array<Float32Array>, from: ReadonlyArray<Float32Array>) => into.forEach((dst, l) => {
+    const per = dst.length / K
+    for (const k of improved) dst.set(from[l]!.subarray(k * per, (k + 1) * per), k * per)
+  })
+  copy(best.W, nowW)
+  copy(best.b, nowB)
+  for (const k of improved) {
+    best.steps[k] = step
+    best.scores[k] = scores[k]!
+  }
+  return best
+}
+
+/**
+ * Adam on `loss()` for `steps` steps, reporting progress as `task`; `loss` draws its own batch from
+ * the Rng. Returns the mean loss of the last tenth of the steps and, with `select`, each network's
+ * best snapshot.
+ */
+const adamLoop = (
+  task: string, W: ReadonlyArray<tf.Variable>, b: ReadonlyArray<tf.Variable>, K: number, net: () => NetWeights, settings: AdamSettings,
+  loss: () => Effect.Effect<{ readonly objective: () => tf.Scalar; readonly dispose: () => void }, never, Rng>, select?: SnapshotSelection
+) =>
   Effect.gen(function* () {
     const progress = yield* Progress
     const optimizer = tf.train.adam(settings.learningRate)
     const tail = Math.max(1, Math.floor(settings.steps / 10))
     let sum = 0
     let last = Number.NaN
+    let best: Best | undefined
     try {
       for (let step = 1; step <= settings.steps; step++) {
         const batch = yield* loss()
-        const cost = optimizer.minimize(batch.objective, true, [...variables])!
+        const cost = optimizer.minimize(batch.objective, true, [...W, ...b])!
         last = cost.dataSync()[0]!
         if (step > settings.steps - tail) sum += last
         tf.dispose(cost)
         batch.dispose()
+        if (select !== undefined && (step % select.every === 0 || step === settings.steps)) best = keepBest(best, K, step, select.score(net()), W, b)
         if (step % 50 === 0 || step === settings.steps) yield* progress.update(task, { done: step, total: settings.steps, detail: `loss ${formatNumber(last)}` })
       }
     } finally {
       optimizer.dispose()
     }
     yield* progress.finish(task, `loss ${formatNumber(sum / tail)}`)
-    return sum / tail
+    return { finalLoss: sum / tail, best }
   })
 
 /**
@@ -92,21 +141,23 @@ const adamLoop = (task: string, variables: ReadonlyArray<tf.Variable>, settings:
  * Streams `<stream>/init/…` and `<stream>/x`.
  *
  * @param conditions `[K][C]`: the conditions, one network each.
- * @returns the K networks (batch `[K]`).
+ * @param select keep each network's best snapshot by `select.score` (one score per network).
+ * @returns the K networks (batch `[K]`): the last step's, or each one's best snapshot.
  */
-export const trainInrsFromScratch = (task: Task, shape: NetShape, activation: Activation, conditions: ReadonlyArray<ReadonlyArray<number>>, settings: AdamSettings, stream = "inr/scratch") =>
+export const trainInrsFromScratch = (task: Task, shape: NetShape, activation: Activation, conditions: ReadonlyArray<ReadonlyArray<number>>, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/scratch") =>
   Effect.gen(function* () {
     const rng = yield* Rng
     const K = conditions.length
     const { W, b } = yield* initMlp(stream, shape, [K])
     const condition = tf.tensor2d(conditions.map((c) => [...c]), [K, task.conditions.length])
     try {
-      const finalLoss = yield* adamLoop("inr from scratch", [...W, ...b], settings, () =>
+      const net = () => netWeightsOrThrow(shape, W, b)
+      const { finalLoss, best } = yield* adamLoop("inr from scratch", W, b, K, net, settings, () =>
         Effect.map(task.sampleInputs(streamDraws(rng, `${stream}/x`), [K, settings.samples, shape[0]!]), (x) => ({
-          objective: () => tf.sum(task.loss(forward(netWeightsOrThrow(shape, W, b), x, activation), x, condition)) as tf.Scalar,
+          objective: () => tf.sum(task.loss(forward(net(), x, activation), x, condition)) as tf.Scalar,
           dispose: () => x.dispose()
-        })))
-      return snapshot(shape, [K], W, b, finalLoss / K)
+        })), select)
+      return snapshot(shape, [K], W, b, finalLoss / K, best)
     } finally {
       tf.dispose([...W, ...b, condition])
     }
@@ -142,24 +193,26 @@ export const conditionedPrediction = (net: NetWeights, conditions: ReadonlyArray
  * Baseline (a): one plain MLP `[n0 + C, …hidden, outputs]` taking (x, c), c scaled to [−1, 1] as
  * the hyperhypernetwork reads it, trained with Adam on the family: each step draws `conditions`
  * training conditions (as the hypernetwork's training does) and `settings.samples` inputs for each.
- * Streams `<stream>/init/…`, `<stream>/condition/<name>` and `<stream>/x`.
+ * Streams `<stream>/init/…`, `<stream>/condition/<name>` and `<stream>/x`. With `select`, returns
+ * the best snapshot by `select.score` (one score).
  */
-export const trainConditionedMlp = (task: Task, n0: number, hidden: ReadonlyArray<number>, activation: Activation, conditionsPerStep: number, settings: AdamSettings, stream = "inr/mlp") =>
+export const trainConditionedMlp = (task: Task, n0: number, hidden: ReadonlyArray<number>, activation: Activation, conditionsPerStep: number, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/mlp") =>
   Effect.gen(function* () {
     const rng = yield* Rng
     const shape: NetShape = [n0 + task.conditions.length, ...hidden, task.outputs]
     const { W, b } = yield* initMlp(stream, shape, [])
     try {
-      const finalLoss = yield* adamLoop("conditioned mlp", [...W, ...b], settings, () =>
+      const net = () => netWeightsOrThrow(shape, W, b)
+      const { finalLoss, best } = yield* adamLoop("conditioned mlp", W, b, 1, net, settings, () =>
         Effect.gen(function* () {
           const condition = (yield* drawConditions(rng, `${stream}/condition`, task.conditions, conditionsPerStep))!
           const x = yield* task.sampleInputs(streamDraws(rng, `${stream}/x`), [conditionsPerStep, settings.samples, n0])
           return {
-            objective: () => tf.mean(task.loss(conditionedPrediction(netWeightsOrThrow(shape, W, b), task.conditions, x, condition, activation), x, condition)) as tf.Scalar,
+            objective: () => tf.mean(task.loss(conditionedPrediction(net(), task.conditions, x, condition, activation), x, condition)) as tf.Scalar,
             dispose: () => tf.dispose([x, condition])
           }
-        }))
-      return snapshot(shape, [], W, b, finalLoss)
+        }), select)
+      return snapshot(shape, [], W, b, finalLoss, best)
     } finally {
       tf.dispose([...W, ...b])
     }
