@@ -362,3 +362,16 @@ describe("snapshot selection of the baselines", () => {
     }
   })
 })
+
+describe("the INR hypernetwork spec", () => {
+  it("ships as examples/hypernetworks/inr.json, builds, and has P = 8,898 for [1, 32, 32, 1]", async () => {
+    const { makeHypernetwork, hypernetworkSpec, paramLayout, randomSpecs } = await import("../src/layers/hypernetwork.js")
+    const shipped = JSON.parse(readFileSync("examples/hypernetworks/inr.json", "utf8")) as unknown
+    expect(shipped).toEqual(inrHypernetworkSpec())
+    const net = Result.getOrThrow(makeHypernetwork(inrHypernetworkSpec()))
+    expect(hypernetworkSpec(net)).toEqual(inrHypernetworkSpec())
+    // per stage 1088 edges × 4 embedding features; M1 [8, 16] + m1; read-out [24, 2] + 2
+    expect(paramLayout(net, [1, 32, 32, 1]).size).toBe(2 * 1088 * 4 + (8 * 16 + 16) + (24 * 2 + 2))
+    expect(randomSpecs(net, [1, 32, 32, 1])).toEqual([]) // no generation seed: θ_c alone fixes the network
+  })
+})
