@@ -11,7 +11,7 @@ export { ConstructionError, InvalidInput, NonFiniteValues, RunError, WeightShape
 export { checkTaskShape, defineTask, gaussianInputs, type InputDraws, meanSquaredError, type Task, type TaskDefinition, TaskDefinitionError, TaskShapeError } from "./core/task.js"
 export { l1Loss, l1Target, l1Task } from "./core/l1Task.js"
 export { l1LinfTask, l2Target, l2Task, maxAbsTarget, maxAbsTask } from "./core/normTasks.js"
-export { builtinTasks } from "./core/builtinTasks.js"
+export { builtinFamilies, builtinTasks } from "./core/builtinTasks.js"
 // constructions, order parameters, classification
 export { convexity, doubleSided, pudding, type PuddingSign } from "./core/constructions.js"
 export { doubleSidedness, firstLayer, type FirstLayer, matrix, type Matrix, orderParameters, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "./core/orderParameters.js"
@@ -109,3 +109,18 @@ export { NetworkAnalysis, NetworkFindings } from "./core/networkAnalysis.js"
 export { neuronCount } from "./core/networkDrawing.js"
 export { checkStoredNetwork, loadNetwork, saveNetwork, storedNetworkWeights, toStoredNetwork } from "./programs/loadNetwork.js"
 export { analyze, analyzeNetwork } from "./programs/analyze.js"
+// implicit neural representations (INRs) of task families: the blog post's first use of hypernetworks
+export { betaCondition, Condition, conditionScale, referenceValue } from "./core/condition.js"
+export { heatForecastTimes, heatInterpolationTimes, type HeatSeries, heatScale, heatSeries, heatSolution, heatTarget, heatTask, heatTime, heatTrainingTimes } from "./core/heatEquation.js"
+export { boxCentre, boxExtrapolation, boxHalfWidth, boxInterpolation, boxSdf, boxSdfTarget, boxSdfTask } from "./core/boxSdf.js"
+export {
+  type ConditionKind, defineInrFamily, evaluatedConditions, gridPoints, gridTensor, type InrFamily, type InrFamilyDefinition, InrFamilyError, type Interval, nearestCondition,
+  relativeL2, trainingConditions
+} from "./core/inrFamily.js"
+export { heatFamily, inrFamilies, sdfFamily } from "./core/inrFamilies.js"
+export { type InrHypernetworkSizes, inrHypernetworkSizes, inrHypernetworkSpec, type InrPreset, type InrPresetName, inrPresets } from "./core/inrPresets.js"
+export { InrConditionRow, InrMethod, InrResult, InrSample, InrSettings, InrSummaryRow } from "./core/inrResults.js"
+export { edgeEmbeddingBlock } from "./layers/blocks/edgeEmbedding.js"
+export { inr, type InrError, inrNetworks, type InrOptions, inrTrainConfig, summariseInr } from "./programs/inr.js"
+export { type AdamSettings, conditionedInput, conditionedPrediction, scaleConditions, type TrainedWeights, trainConditionedMlp, trainInrsFromScratch, weightsToNet } from "./programs/inrBaselines.js"
+export { writeInrReport } from "./programs/inrReport.js"

@@ -49,9 +49,9 @@ describe("hyperlayers command line", () => {
     // a spec file whose block kind no one registered, and a task no one registered: named, nothing written
     writeFileSync(join(dir, "h.json"), readFileSync("examples/hypernetworks/paper.json", "utf8").replace('"kind": "attention"', '"kind": "atention"'))
     expect(await cliHere("train", "--hypernetwork", join(dir, "h.json"), "--steps", "1", "--backend", "cpu", "--out", join(dir, "run-h")))
-      .toMatch(/stages\[1\]\.blocks\[6\]: no block of kind "atention" is registered \(known: activation, position, noise, attention, learned, kl\)/)
+      .toMatch(/stages\[1\]\.blocks\[6\]: no block of kind "atention" is registered \(known: activation, position, noise, attention, learned, kl, embedding\)/)
     expect(existsSync(join(dir, "run-h"))).toBe(false)
-    expect(await cliHere("train", "--task", "l3", "--steps", "1", "--backend", "cpu", "--out", join(dir, "run-t"))).toMatch(/no task named "l3" is registered \(known: l1, l2, max-abs, l1-linf\)/)
+    expect(await cliHere("train", "--task", "l3", "--steps", "1", "--backend", "cpu", "--out", join(dir, "run-t"))).toMatch(/no task named "l3" is registered \(known: l1, l2, max-abs, l1-linf, heat, sdf\)/)
     expect(existsSync(join(dir, "run-t"))).toBe(false)
     expect(await cliHere("train", "--hypernetwork", join(dir, "none.json"))).toMatch(/--hypernetwork .*none\.json/)
     expect(await cliHere("train", "--shape", "16x48x1")).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')

@@ -96,7 +96,7 @@ describe("any hypernetwork, any task, any target network", () => {
     expect(Result.isFailure(r) && r.failure.message).toBe("task l1-linf needs a network with 2 outputs, but [3, 4, 1] has 1 (make the last layer size 2)")
     expect(existsSync(runDir)).toBe(false)
     const unknown = await runProgram(Effect.result(train({ runDir, config: tinyConfig({ task: "l3" }), resume: false })))
-    expect(Result.isFailure(unknown) && unknown.failure.message).toMatch(/no task named "l3" is registered \(known: l1, l2, max-abs, l1-linf\)/)
+    expect(Result.isFailure(unknown) && unknown.failure.message).toMatch(/no task named "l3" is registered \(known: l1, l2, max-abs, l1-linf, heat, sdf\)/)
     expect(existsSync(runDir)).toBe(false)
   })
 

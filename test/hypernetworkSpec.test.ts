@@ -49,7 +49,7 @@ describe("hypernetwork specs", () => {
     const withBlock = (block: Record<string, unknown>) => ({ ...paper, stages: [paper.stages[0]!, { blocks: [...paper.stages[1]!.blocks, block] }] })
     const unknown = build(withBlock({ kind: "graph-conv", features: 4 }))
     expect(Result.isFailure(unknown) && unknown.failure._tag).toBe("UnknownComponent")
-    expect(Result.isFailure(unknown) && unknown.failure.message).toMatch(/stages\[1\]\.blocks\[8\]: no block of kind "graph-conv" is registered \(known: activation, position, noise, attention, learned, kl\)/)
+    expect(Result.isFailure(unknown) && unknown.failure.message).toMatch(/stages\[1\]\.blocks\[8\]: no block of kind "graph-conv" is registered \(known: activation, position, noise, attention, learned, kl, embedding\)/)
     const bad = build(withBlock({ kind: "activation", name: "act2", features: 0 }))
     expect(Result.isFailure(bad) && bad.failure.message).toMatch(/stages\[1\]\.blocks\[8\] \(kind "activation"\): features: features must be at least 1/)
     const extra = build(withBlock({ kind: "noise", name: "noise2", features: 2, sigma: 3 }))

@@ -24,7 +24,7 @@ const run = (code: string): string => {
 
 describe("README examples", () => {
   it("has the examples this test runs", () => {
-    expect(blocks.length).toBe(4)
+    expect(blocks.length).toBe(5)
   })
 
   it("a construction, its order parameters, its class", () => {
@@ -51,5 +51,12 @@ describe("README examples", () => {
     expect(lines.length).toBe(9)
     expect(lines[0]).toMatch(/^step 0, log β -12: loss \d+\.\d{3}, (convexity|pudding|double-sided)$/)
     expect(lines[8]).toMatch(/^step 60, log β 0: loss /)
+  })
+
+  it("a researcher's own family of functions through the INR experiment", () => {
+    const out = run(blocks[4]!).trim().split("\n")
+    expect(out.slice(0, 3).map((l) => l.split(":")[0])).toEqual(["training", "interpolation", "extrapolation"])
+    for (const l of out.slice(0, 3)) expect(l).toMatch(/hypernetwork \d+\.\d{3}, mlp \d+\.\d{3}, scratch \d+\.\d{3}, nearest \d+\.\d{3}$/)
+    expect(out[3]).toBe("runs/sine/inr-report.html")
   })
 })

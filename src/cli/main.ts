@@ -4,6 +4,7 @@ import { CliError, Command } from "effect/cli"
 import { analyzeCommand } from "./analyzeCommand.js"
 import { constructionsCommand } from "./constructionsCommand.js"
 import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportCommand, sweepCommand } from "./experimentCommands.js"
+import { inrCommand } from "./inrCommand.js"
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
 import { similarityCommand } from "./similarityCommand.js"
@@ -13,8 +14,8 @@ import { trainCommand } from "./trainCommand.js"
 const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
-  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, measure functional similarity, and analyse networks trained elsewhere"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, studyReportCommand, runnerCommand, similarityCommand, analyzeCommand])
+  Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, measure functional similarity, analyse networks trained elsewhere, and generate implicit neural representations"),
+  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, studyReportCommand, runnerCommand, similarityCommand, analyzeCommand, inrCommand])
 )
 
 /** A failure as one readable line: the message of a typed error, without a stack trace. */

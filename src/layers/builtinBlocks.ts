@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { type BlockDefinition, defineBlock } from "./blockDefinition.js"
 import { activationBlock } from "./blocks/activation.js"
 import { attentionBlock } from "./blocks/attention.js"
+import { edgeEmbeddingBlock } from "./blocks/edgeEmbedding.js"
 import { klChannelBlock } from "./blocks/klChannel.js"
 import { learnedBlock } from "./blocks/learned.js"
 import { noiseBlock } from "./blocks/noise.js"
@@ -47,5 +48,13 @@ export const builtinBlocks: ReadonlyArray<BlockDefinition> = [
     kind: "kl", description: "KL channel: 2·latent features in (μ, ρ), a sample of `latent` features out, KL(q‖p) accumulated",
     args: Schema.Struct({ latent: Width("latent") }),
     make: ({ latent }, name) => klChannelBlock(latent, name)
+  }),
+  defineBlock({
+    kind: "embedding", description: "learned per-edge variables on both KL sides, no bottleneck (a source block; for INR generators)",
+    args: Schema.Struct({
+      features: Width("features"),
+      scale: Schema.optional(Schema.Number.check(Schema.isFinite({ message: "scale must be finite" }), Schema.isGreaterThan(0, { message: "scale must be positive" })))
+    }),
+    make: ({ features, scale }, name) => edgeEmbeddingBlock(features, name, scale)
   })
 ]

@@ -1,5 +1,5 @@
 import { Result } from "effect"
-import { builtinTasks } from "../core/builtinTasks.js"
+import { builtinFamilies, builtinTasks } from "../core/builtinTasks.js"
 import type { Task } from "../core/task.js"
 import { type BlockDefinition, UnknownComponent } from "./blockDefinition.js"
 import { builtinBlocks } from "./builtinBlocks.js"
@@ -10,8 +10,8 @@ export interface Components {
   readonly tasks: ReadonlyArray<Task>
 }
 
-/** The library's own: the paper's blocks and the tasks l1, l2, max-abs and l1-linf. */
-export const builtinComponents: Components = { blocks: builtinBlocks, tasks: builtinTasks }
+/** The library's own: the paper's blocks, the tasks l1, l2, max-abs and l1-linf, and the families heat and sdf. */
+export const builtinComponents: Components = { blocks: builtinBlocks, tasks: [...builtinTasks, ...builtinFamilies] }
 
 /** Later entries of the same name replace earlier ones. */
 const byName = <A>(items: ReadonlyArray<A>, name: (a: A) => string): ReadonlyArray<A> => [...new Map(items.map((a) => [name(a), a])).values()]
@@ -19,7 +19,7 @@ const byName = <A>(items: ReadonlyArray<A>, name: (a: A) => string): ReadonlyArr
 /** The built-in components plus `extra`; an extra entry with a built-in's name replaces it. */
 export const componentsWith = (extra: Partial<Components>): Components => ({
   blocks: byName([...builtinBlocks, ...(extra.blocks ?? [])], (b) => b.kind),
-  tasks: byName([...builtinTasks, ...(extra.tasks ?? [])], (t) => t.name)
+  tasks: byName([...builtinComponents.tasks, ...(extra.tasks ?? [])], (t) => t.name)
 })
 
 /** The task called `name`, or an {@link UnknownComponent} error listing the known ones. */
@@ -35,4 +35,4 @@ export const findTask = (components: Components, name: string): Result.Result<Ta
 
 /** Whether every component a run names is built in (a gradient worker thread knows only those). */
 export const usesOnlyBuiltins = (blockKinds: ReadonlyArray<string>, task: string): boolean =>
-  blockKinds.every((k) => builtinBlocks.some((b) => b.kind === k)) && builtinTasks.some((t) => t.name === task)
+  blockKinds.every((k) => builtinBlocks.some((b) => b.kind === k)) && builtinComponents.tasks.some((t) => t.name === task)

@@ -19,11 +19,16 @@ export const renderSpec = (spec: TopLevelSpec): Effect.Effect<string> =>
     }
   })
 
-/** Write `figures/<name>.svg` and a PNG copy at twice the size (resvg). */
+/** An SVG as a PNG at twice its size, on white (resvg, with the system's fonts). */
+export const svgToPng = (svg: string): Uint8Array =>
+  new Resvg(svg, { background: "white", fitTo: { mode: "zoom", value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" } }).render().asPng()
+
+/** Write `figures/<name>.svg` and a PNG copy at twice the size; returns the PNG's bytes. */
 export const writeFigure = (runDir: string, figure: Figure) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     yield* store.writeText(store.join(runDir, "figures", `${figure.name}.svg`), figure.svg)
-    const png = new Resvg(figure.svg, { background: "white", fitTo: { mode: "zoom", value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" } }).render().asPng()
+    const png = svgToPng(figure.svg)
     yield* store.writeBytes(store.join(runDir, "figures", `${figure.name}.png`), png)
+    return png
   })

@@ -1,0 +1,219 @@
+import * as tf from "@tensorflow/tfjs"
+import { Effect } from "effect"
+import { type Condition, conditionScale } from "../core/condition.js"
+import type { NetShape } from "../core/netShape.js"
+import { type Activation, forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
+import { formatNumber } from "../core/table.js"
+import type { Task } from "../core/task.js"
+import { drawConditions, streamDraws } from "../services/inputDraws.js"
+import { Progress } from "../services/Progress.js"
+import { Rng } from "../services/Rng.js"
+
+/** How a baseline is trained: Adam steps, samples per condition and step, learning rate. */
+export interface AdamSettings {
+  readonly steps: number
+  /** Samples of x per condition and step (the hypernetwork's samples per generation). */
+  readonly samples: number
+  readonly learningRate: number
+}
+
+/** Trained MLP weights, `W[l]` of shape `[...batch, n_(l−1), n_l]` flattened, `b[l]` likewise. */
+export interface TrainedWeights {
+  readonly shape: NetShape
+  /** Leading batch axes (one network per evaluated condition for the from-scratch INRs). */
+  readonly batch: ReadonlyArray<number>
+  readonly W: ReadonlyArray<Float32Array>
+  readonly b: ReadonlyArray<Float32Array>
+  /** Mean training loss over the last tenth of the steps. */
+  readonly finalLoss: number
+  /** With a {@link SnapshotSelection}: the step of each network's kept snapshot. */
+  readonly selectedSteps?: ReadonlyArray<number>
+}
+
+/** Variables of `count` MLPs of `shape` (batch axes `batch`), uniform in ±1/sqrt(fan_in) from `<stream>/init/…`. */
+const initMlp = (stream: string, shape: NetShape, batch: ReadonlyArray<number>) =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const W: Array<tf.Variable> = []
+    const b: Array<tf.Variable> = []
+    for (let l = 1; l < shape.length; l++) {
+      const bound = 1 / Math.sqrt(shape[l - 1]!)
+      const w = yield* rng.uniform(`${stream}/init/W${l}`, [...batch, shape[l - 1]!, shape[l]!], -bound, bound)
+      const c = yield* rng.uniform(`${stream}/init/b${l}`, [...batch, shape[l]!], -bound, bound)
+      W.push(tf.variable(w))
+      b.push(tf.variable(c))
+      tf.dispose([w, c])
+    }
+    return { W, b }
+  })
+
+/** The weights to return: each network's best snapshot if there was a selection, else the last. */
+const snapshot = (shape: NetShape, batch: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>, finalLoss: number, best?: Best): TrainedWeights => ({
+  shape, batch, finalLoss,
+  W: best?.W ?? W.map((w) => Float32Array.from(w.dataSync())),
+  b: best?.b ?? b.map((v) => Float32Array.from(v.dataSync())),
+  ...(best === undefined ? {} : { selectedSteps: best.steps })
+})
+
+/** The weights as tensors (the caller disposes them). */
+export const weightsToNet = (t: TrainedWeights) =>
+  netWeightsOrThrow(t.shape,
+    t.W.map((w, l) => tf.tensor(w, [...t.batch, t.shape[l]!, t.shape[l + 1]!])),
+    t.b.map((v, l) => tf.tensor(v, [...t.batch, t.shape[l + 1]!])))
+
+/**
+ * Snapshot selection: every `every` steps (and at the end) `score` rates the networks as they are,
+ * one number per network of the batch (lower is better), and each network keeps its best snapshot.
+ * The same rule the experiment applies to the hypernetwork's checkpoints, so that no method is
+ * judged on a noisy last Adam step.
+ */
+export interface SnapshotSelection {
+  readonly every: number
+  readonly score: (net: NetWeights) => ReadonlyArray<number>
+}
+
+/** The best snapshot of each network of a batch: its step and its weights. */
+interface Best {
+  readonly steps: Array<number>
+  readonly scores: Array<number>
+  readonly W: Array<Float32Array>
+  readonly b: Array<Float32Array>
+}
+
+/** Keep, per network of the batch (`K` of them), the snapshot with the lowest score. */
+const keepBest = (best: Best | undefined, K: number, step: number, scores: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>): Best => {
+  const read = (ts: ReadonlyArray<tf.Tensor>) => ts.map((t) => Float32Array.from(t.dataSync()))
+  if (best === undefined) return { steps: scores.map(() => step), scores: [...scores], W: read(W), b: read(b) }
+  const improved = scores.flatMap((s, k) => (s < best.scores[k]! ? [k] : []))
+  if (improved.length === 0) return best
+  const [nowW, nowB] = [read(W), read(b)]
+  const copy = (into: Array<Float32Array>, from: ReadonlyArray<Float32Array>) => into.forEach((dst, l) => {
+    const per = dst.length / K
+    for (const k of improved) dst.set(from[l]!.subarray(k * per, (k + 1) * per), k * per)
+  })
+  copy(best.W, nowW)
+  copy(best.b, nowB)
+  for (const k of improved) {
+    best.steps[k] = step
+    best.scores[k] = scores[k]!
+  }
+  return best
+}
+
+/**
+ * Adam on `loss()` for `steps` steps, reporting progress as `task`; `loss` draws its own batch from
+ * the Rng. Returns the mean loss of the last tenth of the steps and, with `select`, each network's
+ * best snapshot.
+ */
+const adamLoop = (
+  task: string, W: ReadonlyArray<tf.Variable>, b: ReadonlyArray<tf.Variable>, K: number, net: () => NetWeights, settings: AdamSettings,
+  loss: () => Effect.Effect<{ readonly objective: () => tf.Scalar; readonly dispose: () => void }, never, Rng>, select?: SnapshotSelection
+) =>
+  Effect.gen(function* () {
+    const progress = yield* Progress
+    const optimizer = tf.train.adam(settings.learningRate)
+    const tail = Math.max(1, Math.floor(settings.steps / 10))
+    let sum = 0
+    let last = Number.NaN
+    let best: Best | undefined
+    try {
+      for (let step = 1; step <= settings.steps; step++) {
+        const batch = yield* loss()
+        const cost = optimizer.minimize(batch.objective, true, [...W, ...b])!
+        last = cost.dataSync()[0]!
+        if (step > settings.steps - tail) sum += last
+        tf.dispose(cost)
+        batch.dispose()
+        if (select !== undefined && (step % select.every === 0 || step === settings.steps)) best = keepBest(best, K, step, select.score(net()), W, b)
+        if (step % 50 === 0 || step === settings.steps) yield* progress.update(task, { done: step, total: settings.steps, detail: `loss ${formatNumber(last)}` })
+      }
+    } finally {
+      optimizer.dispose()
+    }
+    yield* progress.finish(task, `loss ${formatNumber(sum / tail)}`)
+    return { finalLoss: sum / tail, best }
+  })
+
+/**
+ * Baseline (b): one target network per condition, each trained from scratch with Adam on f_c
+ * alone (`settings.steps` steps of `settings.samples` inputs). The K networks train side by side as
+ * one batched network: their losses are summed, so each one's gradient and Adam update are its own.
+ * Streams `<stream>/init/…` and `<stream>/x`.
+ *
+ * @param conditions `[K][C]`: the conditions, one network each.
+ * @param select keep each network's best snapshot by `select.score` (one score per network).
+ * @returns the K networks (batch `[K]`): the last step's, or each one's best snapshot.
+ */
+export const trainInrsFromScratch = (task: Task, shape: NetShape, activation: Activation, conditions: ReadonlyArray<ReadonlyArray<number>>, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/scratch") =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const K = conditions.length
+    const { W, b } = yield* initMlp(stream, shape, [K])
+    const condition = tf.tensor2d(conditions.map((c) => [...c]), [K, task.conditions.length])
+    try {
+      const net = () => netWeightsOrThrow(shape, W, b)
+      const { finalLoss, best } = yield* adamLoop("inr from scratch", W, b, K, net, settings, () =>
+        Effect.map(task.sampleInputs(streamDraws(rng, `${stream}/x`), [K, settings.samples, shape[0]!]), (x) => ({
+          objective: () => tf.sum(task.loss(forward(net(), x, activation), x, condition)) as tf.Scalar,
+          dispose: () => x.dispose()
+        })), select)
+      return snapshot(shape, [K], W, b, finalLoss / K, best)
+    } finally {
+      tf.dispose([...W, ...b, condition])
+    }
+  })
+
+/**
+ * The conditions `[B, C]` scaled to [−1, 1] over their ranges, as the hyperhypernetwork reads them
+ * (`(v − centre) / half-width`).
+ */
+export const scaleConditions = (conditions: ReadonlyArray<Condition>, values: tf.Tensor): tf.Tensor =>
+  tf.tidy(() => {
+    const scales = conditions.map(conditionScale)
+    return tf.div(tf.sub(values, tf.tensor1d(scales.map((s) => s.center))), tf.tensor1d(scales.map((s) => s.halfWidth)))
+  })
+
+/**
+ * The input of the conditioned MLP: `x: [B, S, n0]` beside the scaled conditions `[B, C]`, as rows
+ * `[B·S, n0 + C]` (one matrix product per layer: TensorFlow.js cannot take the gradient of a batched
+ * product against an unbatched weight).
+ */
+export const conditionedInput = (conditions: ReadonlyArray<Condition>, x: tf.Tensor, condition: tf.Tensor): tf.Tensor =>
+  tf.tidy(() => {
+    const [B, S, n0] = [x.shape[0]!, x.shape[1]!, x.shape[2]!]
+    const c = tf.broadcastTo(tf.expandDims(scaleConditions(conditions, condition), 1), [B, S, conditions.length])
+    return tf.reshape(tf.concat([x, c], -1), [B * S, n0 + conditions.length])
+  })
+
+/** The conditioned MLP's prediction `[B, S, outputs]` for `x: [B, S, n0]` and `condition: [B, C]`. */
+export const conditionedPrediction = (net: NetWeights, conditions: ReadonlyArray<Condition>, x: tf.Tensor, condition: tf.Tensor, activation: Activation): tf.Tensor =>
+  tf.tidy(() => tf.reshape(forward(net, conditionedInput(conditions, x, condition), activation), [x.shape[0]!, x.shape[1]!, net.shape[net.shape.length - 1]!]))
+
+/**
+ * Baseline (a): one plain MLP `[n0 + C, …hidden, outputs]` taking (x, c), c scaled to [−1, 1] as
+ * the hyperhypernetwork reads it, trained with Adam on the family: each step draws `conditions`
+ * training conditions (as the hypernetwork's training does) and `settings.samples` inputs for each.
+ * Streams `<stream>/init/…`, `<stream>/condition/<name>` and `<stream>/x`. With `select`, returns
+ * the best snapshot by `select.score` (one score).
+ */
+export const trainConditionedMlp = (task: Task, n0: number, hidden: ReadonlyArray<number>, activation: Activation, conditionsPerStep: number, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/mlp") =>
+  Effect.gen(function* () {
+    const rng = yield* Rng
+    const shape: NetShape = [n0 + task.conditions.length, ...hidden, task.outputs]
+    const { W, b } = yield* initMlp(stream, shape, [])
+    try {
+      const net = () => netWeightsOrThrow(shape, W, b)
+      const { finalLoss, best } = yield* adamLoop("conditioned mlp", W, b, 1, net, settings, () =>
+        Effect.gen(function* () {
+          const condition = (yield* drawConditions(rng, `${stream}/condition`, task.conditions, conditionsPerStep))!
+          const x = yield* task.sampleInputs(streamDraws(rng, `${stream}/x`), [conditionsPerStep, settings.samples, n0])
+          return {
+            objective: () => tf.mean(task.loss(conditionedPrediction(net(), task.conditions, x, condition, activation), x, condition)) as tf.Scalar,
+            dispose: () => tf.dispose([x, condition])
+          }
+        }), select)
+      return snapshot(shape, [], W, b, finalLoss, best)
+    } finally {
+      tf.dispose([...W, ...b])
+    }
+  })
