@@ -1,3 +1,4 @@
+import { builtinComponents } from "../src/layers/components.js"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as tf from "@tensorflow/tfjs"
@@ -77,7 +78,7 @@ describe("analyze", () => {
     writeFileSync(other, encodeNetworkFile({ shape: [3, 1], W: [[1, 2, 3]], b: [[0]] }, "json"))
     const cases = [
       [{ file: nan }, "NonFiniteWeights", /the weights hold 1 NaN, first in tensor 0\.weight; a network with non-finite weights is not analysed or classified/],
-      [{ file: good, task: "l3" }, "UnknownComponent", /no task named "l3" is registered \(known: l1, l2, max-abs, l1-linf\)/],
+      [{ file: good, task: "l3" }, "UnknownComponent", new RegExp(`no task named "l3" is registered \\(known: ${builtinComponents.tasks.map((t) => t.name).join(", ")}\\)`)],
       [{ file: good, compare: other }, "InvalidInput", /α3 compares first layers of one shape, but .*good\.safetensors has \[2, 3\] and .*other\.json \[3, 1\]/],
       [{ file: good, compare: nan }, "NonFiniteWeights", /nan\.safetensors/]
     ] as const

@@ -98,8 +98,10 @@ describe("the checkers pass for the paper's hypernetwork and for stacks of the l
   })
 
   it("every built-in block alone writes its declared width and leaks nothing", () => {
-    const examples: Record<string, object> = { activation: { features: 3 }, position: { axis: "output", features: 4 }, noise: { features: 2 }, attention: { key: 2 }, learned: { features: 2 }, kl: { latent: 2 } }
-    for (const d of builtinBlocks) checkBlockWidth(Result.getOrThrow(d.build({ kind: d.kind, ...examples[d.kind] }, d.kind)), { numRuns: 10 })
+    for (const d of builtinBlocks) {
+      expect(d.example, `${d.kind} has an example`).toBeDefined()
+      checkBlockWidth(Result.getOrThrow(d.build({ kind: d.kind, ...d.example }, d.kind)), { numRuns: 10 })
+    }
   })
 
   it("shapes are valid network shapes, and permutations are permutations, from both engines", async () => {

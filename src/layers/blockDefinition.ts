@@ -22,6 +22,8 @@ export class UnknownComponent extends Data.TaggedError("UnknownComponent")<{
 export interface BlockDefinition {
   readonly kind: string
   readonly description: string
+  /** Arguments of a small example block of this kind (property tests build every kind from it). */
+  readonly example?: Readonly<Record<string, unknown>>
   /** Build a block from `spec` (whose `kind` is this one); `where` names it in errors. */
   readonly build: (spec: BlockSpec, where: string) => Result.Result<Block, HypernetworkSpecError>
 }
@@ -44,11 +46,13 @@ const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
 export const defineBlock = <A, I>(d: {
   readonly kind: string
   readonly description: string
+  readonly example?: Readonly<Record<string, unknown>>
   readonly args: Schema.Codec<A, I>
   readonly make: (args: A, name: string | undefined) => Block
 }): BlockDefinition => ({
   kind: d.kind,
   description: d.description,
+  ...(d.example === undefined ? {} : { example: d.example }),
   build: (spec, where) => {
     const { kind: _kind, name, ...args } = spec
     const decoded = Schema.decodeUnknownResult(d.args)(args, { errors: "all", onExcessProperty: "error" })
