@@ -33,7 +33,7 @@ export const reproduceCommand = Command.make("reproduce", {
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("continue an interrupted reproduction in --out")),
   seed: Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("root seed (default: from the system; recorded in the manifest)")),
   steps: Flag.Int("steps").pipe(Flag.optional, Flag.withDescription("override the preset's training steps")),
-  threads: Flag.Int("threads").pipe(Flag.optional, Flag.withDescription("threads per training step (default: the machine's cores, at most 8)")),
+  threads: Flag.Int("threads").pipe(Flag.optional, Flag.withDescription("threads per training step (default: the preset's: 1 for quick, the machine's cores up to 8 for paper)")),
   config: Flag.File("config", { mustExist: true }).pipe(Flag.optional, Flag.withDescription("JSON file {\"train\": {…}, \"experiments\": {…}} merged over the preset")),
   backend: backendFlag
 }, ({ preset, out, resume, seed, steps, threads, config, backend }) => Effect.gen(function* () {

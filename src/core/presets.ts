@@ -20,9 +20,15 @@ export const presets = {
    * at 1000–3600 for five seeds (measured). A seed that switched at 3000 was at low-β loss 0.20
    * by step 6000 and 0.049 by step 10000, hence 10000 steps.
    */
+  /*
+   * One thread: on the 2-core machine a quick-preset step took 40.0, 39.6 and 46.7 ms (medians of
+   * 400 steps) on one thread against 38.2, 39.5 and 45.7 ms on two, interleaved: a tie within the
+   * machine's noise. One thread gives the same speed on half the cores, without a second
+   * TensorFlow.js engine (≈ 150 MB), and replays a study cell of the same seed bit for bit.
+   */
   quick: {
     description: "[8, 24, 1] on a 2-core CPU in under 20 minutes: 10000 steps at learning rate 2e-3, 30 β × 4 seeds, a 17 × 16 shape grid",
-    train: (seed, cores) => ({ ...canonicalTrainConfig(seed), shape: [8, 24, 1], steps: 10_000, learningRate: 2e-3, checkpointEvery: 500, threads: Math.max(1, Math.min(cores, 8)) }),
+    train: (seed) => ({ ...canonicalTrainConfig(seed), shape: [8, 24, 1], steps: 10_000, learningRate: 2e-3, checkpointEvery: 500, threads: 1 }),
     experiments: {
       sweep: { betas: 30, seeds: 4, samples: 2048, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
       ablation: { betas: 30, seeds: 4, samples: 2048 },
