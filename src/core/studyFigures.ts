@@ -67,14 +67,15 @@ export const klAgainstBetaSpec = (results: ReadonlyArray<CellResult>, paths: Rea
 /** Every seed's phase diagram (Figure 3) as small multiples: class by training step × β. */
 export const phaseDiagramsSpec = (results: ReadonlyArray<CellResult>, paths: ReadonlyArray<CellPath>): TopLevelSpec => {
   const pathOf = new Map(paths.map((p) => [p.id, p.reading.path]))
-  const values = results.flatMap((r) => (r.sweep === null ? [] : r.sweep.map((s) => ({
-    cell: `${r.arm} · ${r.seed} · ${pathOf.get(r.id) ?? "failed"}`, step: s.step, logBeta: s.logBeta, algorithm: s.algorithm
+  const values = results.flatMap((r, order) => (r.sweep === null ? [] : r.sweep.map((s) => ({
+    cell: `${r.arm} · ${r.seed} · ${pathOf.get(r.id) ?? "failed"}`, order, step: s.step, logBeta: s.logBeta, algorithm: s.algorithm
   }))))
   return {
     $schema: SCHEMA,
     title: "Phase diagrams of every seed (columns: checkpoints; rows: β from 1 at the top to 1e−12)",
     data: { values },
-    facet: { field: "cell", type: "nominal", title: null, header: { labelFontSize: 9, labelLimit: 170 } },
+    // in the results' order (arm by arm, seed by seed), not alphabetically
+    facet: { field: "cell", type: "nominal", title: null, sort: { field: "order", op: "min" }, header: { labelFontSize: 9, labelLimit: 200 } },
     columns: 6,
     spec: {
       width: 150, height: 70,
