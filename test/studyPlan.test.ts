@@ -5,7 +5,7 @@ import { type Canonical, canonicalJson, cellId } from "../src/core/cellId.js"
 import type { CellResult } from "../src/core/cellResult.js"
 import { maskDatabaseUrl } from "../src/core/databaseUrl.js"
 import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
-import { decodePlan, planSeeds, resolvePlan, type StudyCell } from "../src/core/studyPlan.js"
+import { decodePlan, describeArms, dispatchOrder, planSeeds, resolvePlan, type StudyCell } from "../src/core/studyPlan.js"
 import { builtinComponents } from "../src/layers/components.js"
 import { checkRunDefinition } from "../src/layers/runPlan.js"
 import { encodeStudyResults } from "../src/core/studyResults.js"
@@ -164,5 +164,41 @@ describe("database URLs", () => {
       }
     }))
     expect(maskDatabaseUrl("not a url with pw123")).toBe("<database URL>")
+  })
+})
+
+describe("dispatch order", () => {
+  /** Cells arm by arm, as resolvePlan lists them: arm k has counts[k] seeds. */
+  const armCells = (counts: ReadonlyArray<number>) =>
+    counts.flatMap((n, k) => Array.from({ length: n }, (_, s) => ({ arm: `arm${k}`, seed: s + 1 })))
+
+  it("hands out the arms in turn: a permutation, each arm's seeds in order, no arm two seeds ahead of one that has cells left", () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 5 }), (counts) => {
+      const cells = armCells(counts)
+      const order = dispatchOrder(cells)
+      expect([...order].sort((a, b) => a.arm.localeCompare(b.arm) || a.seed - b.seed)).toEqual(cells)
+      const taken = new Map<string, number>()
+      for (const cell of order) {
+        const k = (taken.get(cell.arm) ?? 0) + 1
+        expect(cell.seed).toBe(k) // each arm's cells in their plan order
+        taken.set(cell.arm, k)
+        counts.forEach((n, a) => {
+          const other = taken.get(`arm${a}`) ?? 0
+          if (other < n) expect(k - other).toBeLessThanOrEqual(1)
+        })
+      }
+    }), { seed: 415, numRuns: 300 })
+  })
+
+  it("a study part-way through hands out the arms that are behind first", () => {
+    // quick seeds 1–12 done: the other arms' first seeds come before quick's 13th
+    const todo = dispatchOrder(armCells([33, 12, 12])).filter((c) => !(c.arm === "arm0" && c.seed <= 12))
+    expect(todo.slice(0, 5).map((c) => `${c.arm}/${c.seed}`)).toEqual(["arm1/1", "arm2/1", "arm1/2", "arm2/2", "arm1/3"])
+    expect(todo.slice(24, 27).map((c) => `${c.arm}/${c.seed}`)).toEqual(["arm0/13", "arm0/14", "arm0/15"])
+  })
+
+  it("describes the arms with their own seed counts", () => {
+    expect(describeArms(armCells([33, 12, 12]))).toBe("3 arms: arm0 × 33 seeds, arm1 × 12, arm2 × 12")
+    expect(describeArms(armCells([1]))).toBe("1 arm: arm0 × 1 seed")
   })
 })

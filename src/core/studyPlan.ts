@@ -224,3 +224,33 @@ export const decodePlan = (raw: unknown, source = "plan"): Result.Result<StudyPl
     ? Result.succeed(r.success)
     : Result.fail(new InvalidInput({ source, message: `invalid study plan ${source}: ${r.failure.replace(/^\.|(; )\./g, "$1")}` }))
 }
+
+/**
+ * The order in which a study hands its unfinished cells to runners: round-robin over the arms, the
+ * k-th seed of every arm before the (k + 1)-th of any (arms in plan order within a round). A study
+ * stopped part-way (a session's end, a machine's) then holds about as many seeds of each arm, so
+ * its arms can be compared from the first results on, rather than the first arm finished and the
+ * others not begun; and a study continued from a committed `results.json` takes up the arms that
+ * are behind first (order every cell of the plan, then drop the finished ones). Cells keep their
+ * plan order in `results.json`; only the dispatch changes. `cells` as {@link resolvePlan} returns
+ * them (arm by arm); the result is a permutation of them.
+ */
+export const dispatchOrder = <C extends Pick<StudyCell, "arm">>(cells: ReadonlyArray<C>): Array<C> => {
+  const armIndex = new Map<string, number>()
+  const position = new Map<string, number>()
+  const keyed = cells.map((cell, index) => {
+    if (!armIndex.has(cell.arm)) armIndex.set(cell.arm, armIndex.size)
+    const k = position.get(cell.arm) ?? 0
+    position.set(cell.arm, k + 1)
+    return { cell, round: k, arm: armIndex.get(cell.arm)!, index }
+  })
+  return keyed.sort((a, b) => a.round - b.round || a.arm - b.arm || a.index - b.index).map((k) => k.cell)
+}
+
+/** `3 arms: quick × 33 seeds, plain-learned × 12, four-hyperlayers × 12` (for logs and reports). */
+export const describeArms = (cells: ReadonlyArray<Pick<StudyCell, "arm">>): string => {
+  const counts = new Map<string, number>()
+  for (const c of cells) counts.set(c.arm, (counts.get(c.arm) ?? 0) + 1)
+  const parts = [...counts].map(([arm, n], i) => `${arm} × ${n}${i === 0 ? (n === 1 ? " seed" : " seeds") : ""}`)
+  return `${counts.size} arm${counts.size === 1 ? "" : "s"}: ${parts.join(", ")}`
+}

@@ -4,7 +4,7 @@ import { Cause, Effect, Exit, FileSystem, Layer, Option, Path, Redacted, Result,
 import type { CellResult } from "../core/cellResult.js"
 import { maskDatabaseUrl } from "../core/databaseUrl.js"
 import { InvalidInput } from "../core/errors.js"
-import { decodePlan, resolvePlan, type StudyCell, type StudyPlan } from "../core/studyPlan.js"
+import { decodePlan, describeArms, dispatchOrder, resolvePlan, type StudyCell, type StudyPlan } from "../core/studyPlan.js"
 import { CellResultJson, encodeCellResult, encodeStudyResults, StudyResultsJson } from "../core/studyResults.js"
 import { formatNumber } from "../core/table.js"
 import { startEmbeddedPostgres } from "../services/EmbeddedPostgres.js"
@@ -132,7 +132,7 @@ const resultFromExit = (cell: StudyCell, exit: Exit.Exit<CellResult, unknown>): 
 
 /**
  * Run a study to the end: every cell of the plan that has no result yet becomes a durable workflow
- * (see `studyEngine.ts`); runners take the cells; each result is written once to
+ * (see `studyEngine.ts`), started in {@link dispatchOrder} (the arms in turn); runners take the cells; each result is written once to
  * `cells/<id>.json`, and `results.json` is rewritten (whole, atomically) as results arrive. Running
  * it again continues where it stopped: finished cells are skipped, unfinished workflows resume from
  * the database. Progress (cells done, running, failed, ETA) goes to the Progress service.
@@ -146,7 +146,7 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
   const inPlan = new Set(cells.map((c) => c.id))
   const results = yield* existingResults(options.studyDir)
   const skipped = cells.filter((c) => results.has(c.id)).length
-  const todo = cells.filter((c) => !results.has(c.id))
+  const todo = dispatchOrder(cells).filter((c) => !results.has(c.id))
   const writeResults = Effect.suspend(() => store.writeText(files.results, encodeStudyResults(plan.name, cells, [...results.values()])))
   const counts = () => {
     const mine = [...results.values()].filter((r) => inPlan.has(r.id))
@@ -155,7 +155,7 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
   yield* ignoredDir(files.cells)
   yield* ignoredDir(files.runs)
   yield* writeResults
-  options.log(`study ${plan.name}: ${cells.length} cells (${plan.arms.length} arm${plan.arms.length > 1 ? "s" : ""} × ${cells.length / plan.arms.length} seeds); ${skipped} already have results, ${todo.length} to run`)
+  options.log(`study ${plan.name}: ${cells.length} cells (${describeArms(cells)}); ${skipped} already have results, ${todo.length} to run, the arms in turn`)
   if (todo.length > 0) {
     const url = yield* Option.match(options.database, {
       onSome: (url) => Effect.succeed(url),
