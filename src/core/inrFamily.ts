@@ -35,14 +35,7 @@ export interface InrFamily {
 export class InrFamilyError extends Data.TaggedError("InrFamilyError")<{ readonly message: string }> {}
 
 /** What {@link defineInrFamily} needs; `extrapolationLabel` defaults to `extrapolation`. */
-export interface InrFamilyDefinition {
-  readonly task: Task
-  readonly domain: ReadonlyArray<Interval>
-  readonly shape: NetShape
-  readonly interpolation: ReadonlyArray<ReadonlyArray<number>>
-  readonly extrapolation: ReadonlyArray<ReadonlyArray<number>>
-  readonly extrapolationLabel?: string
-}
+export type InrFamilyDefinition = Omit<InrFamily, "extrapolationLabel"> & { readonly extrapolationLabel?: string }
 
 /**
  * Check an INR family: its task has conditions, the domain has one finite interval (min < max) per
