@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Schema } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { phaseDiagramSpec } from "../src/core/figures.js"
+import { lossCurvesSpec, phaseDiagramSpec } from "../src/core/figures.js"
 import { RunSummary, SweepResult } from "../src/core/results.js"
 import { reproduce } from "../src/programs/reproduce.js"
 import { useBackend } from "./helpers.js"
@@ -65,5 +65,25 @@ describe("phase diagram", () => {
     expect(labels(21)).toEqual([0, 600, 1200, 1800, 2400, 3000, 3600, 4200, 4800, 5400, 6000])
     expect(labels(5)).toEqual([0, 300, 600, 900, 1200])
     expect(labels(40).length).toBeLessThanOrEqual(12)
+  })
+})
+
+describe("loss curves", () => {
+  const metrics = (steps: number) => Array.from({ length: steps / 10 }, (_, k) => ({ step: 10 * (k + 1), objective: 0, loss: 1 / (k + 1), kl: 0.1, lossLowBeta: 1, msPerStep: 1 }))
+  const baseline = (steps: number) => ({
+    steps, learningRate: 1e-3, batch: 8, loss: 0.03, alpha1: 1, alpha2: 1, alpha3: 0, algorithm: "pudding" as const,
+    network: { shape: [2, 3, 1], W: [], b: [] }, curve: Array.from({ length: steps / 100 }, (_, k) => ({ step: 100 * (k + 1), loss: 0.5 / (k + 1) }))
+  })
+  const panels = (spec: unknown) => (spec as { vconcat: ReadonlyArray<{ title: string; data: { values: ReadonlyArray<{ series?: string }> } }> }).vconcat
+  it("draws the Adam baseline on the hypernetwork's axis when their step counts are comparable, in a panel of its own when not", () => {
+    const near = panels(lossCurvesSpec(metrics(10_000), "l1", baseline(6000)))
+    expect(near.map((p) => p.title)).toEqual(["Training loss (batch mean, task l1)", "Accumulated KL (batch mean)"])
+    expect(new Set(near[0]!.data.values.map((v) => v.series))).toEqual(new Set(["hypernetwork, all β", "hypernetwork, β ≤ 1e-6", "Adam baseline"]))
+    // 90 steps against 30,000: one axis would squeeze the hypernetwork's curve into its first pixel
+    const far = panels(lossCurvesSpec(metrics(90), "max-abs", baseline(30_000)))
+    expect(far.map((p) => p.title)).toEqual(["Training loss (batch mean, task max-abs)", "Adam baseline loss (its own 30000 steps, task max-abs)", "Accumulated KL (batch mean)"])
+    expect(far[0]!.data.values.some((v) => v.series === "Adam baseline")).toBe(false)
+    expect(far[1]!.data.values.every((v) => v.series === "Adam baseline")).toBe(true)
+    expect(panels(lossCurvesSpec(metrics(90), "l1")).length).toBe(2)
   })
 })

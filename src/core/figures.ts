@@ -18,20 +18,31 @@ const classColour = { field: "algorithm", type: "nominal", title: "algorithm", s
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 const logBetaAxis = { field: "logBeta", type: "quantitative", title: "log₁₀ β" } as const
 
-/** Training curves: loss (all β and β ≤ 1e−6), the Adam baseline, and the KL. */
+/**
+ * Training curves: loss (all β and β ≤ 1e−6), the Adam baseline, and the KL. The baseline shares
+ * the loss panel when the two runs' step counts are within a factor 2 of each other; otherwise it
+ * gets its own panel (one axis for 90 hypernetwork steps and 30,000 baseline steps squeezed the
+ * hypernetwork's curve into the first pixel).
+ */
 export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, task: string, baseline?: BaselineResult): TopLevelSpec => {
-  const loss = [
+  const hyper = [
     ...metrics.map((m) => ({ step: m.step, value: m.loss, series: "hypernetwork, all β" })),
-    ...metrics.filter((m) => Number.isFinite(m.lossLowBeta)).map((m) => ({ step: m.step, value: m.lossLowBeta, series: "hypernetwork, β ≤ 1e-6" })),
-    ...(baseline?.curve ?? []).map((c) => ({ step: c.step, value: c.loss, series: "Adam baseline" }))
-  ].filter((d) => d.value > 0)
+    ...metrics.filter((m) => Number.isFinite(m.lossLowBeta)).map((m) => ({ step: m.step, value: m.lossLowBeta, series: "hypernetwork, β ≤ 1e-6" }))
+  ]
+  const adam = (baseline?.curve ?? []).map((c) => ({ step: c.step, value: c.loss, series: "Adam baseline" }))
+  const lastStep = (rows: ReadonlyArray<{ step: number }>) => rows.reduce((m, r) => Math.max(m, r.step), 0)
+  const ratio = lastStep(adam) / Math.max(1, lastStep(hyper))
+  const together = adam.length === 0 || (ratio <= 2 && ratio >= 0.5)
+  const lossPanel = (title: string, values: ReadonlyArray<{ step: number; value: number; series: string }>) => ({
+    title, width: 560, height: 240, data: { values: values.filter((d) => d.value > 0) }, mark: { type: "line", strokeWidth: 1.2 },
+    encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "loss" }, color: { field: "series", type: "nominal", legend: { labelLimit: 300 } } }
+  }) as const
   return {
     $schema: SCHEMA,
     vconcat: [
-      {
-        title: `Training loss (batch mean, task ${task})`, width: 560, height: 240, data: { values: loss }, mark: { type: "line", strokeWidth: 1.2 },
-        encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "loss" }, color: { field: "series", type: "nominal", legend: { labelLimit: 300 } } }
-      },
+      ...(together
+        ? [lossPanel(`Training loss (batch mean, task ${task})`, [...hyper, ...adam])]
+        : [lossPanel(`Training loss (batch mean, task ${task})`, hyper), lossPanel(`Adam baseline loss (its own ${lastStep(adam)} steps, task ${task})`, adam)]),
       {
         title: "Accumulated KL (batch mean)", width: 560, height: 140, data: { values: metrics.map((m) => ({ step: m.step, kl: Math.max(m.kl, 1e-6) })) }, mark: { type: "line", strokeWidth: 1.2, color: "#555" },
         encoding: { x: { field: "step", type: "quantitative" }, y: { field: "kl", type: "quantitative", scale: { type: "log" }, title: "KL (nats)" } }
