@@ -40,7 +40,7 @@ describe("the study report", () => {
   }
   const logBetas = logBetaGrid(30)
   /** A cell whose sweep converts to the pudding at every β at `switchAt` (case 3d), or stays convex. */
-  const cellResult = (cell: ReturnType<typeof cellsOf>[number], pudding: boolean): CellResult => ({
+  const cellResult = (cell: ReturnType<typeof cellsOf>[number], pudding: boolean, run = { deliveries: 1, wallSeconds: 600 }): CellResult => ({
     id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config: cell.config, experiments: cell.experiments, status: "done", error: null,
     training: { step: 10000, objective: -2, loss: 0.1, kl: 0, lossLowBeta: 0.05 },
     sweep: [0, 5000, 10000].flatMap((step) => logBetas.map((logBeta) => {
@@ -48,7 +48,7 @@ describe("the study report", () => {
       return { step, logBeta, loss: p ? 0.05 : 0.33, lossMin: 0.04, lossMax: 0.4, kl: p ? 0.001 : 0.5, alpha1: p ? 1 : 2, alpha2: p ? 3 : 1, alpha3: 1, signAgreement: p ? 1 : 0.25, algorithm: p ? "pudding" as const : "convexity" as const }
     })),
     ablation: null, generalization: null, baseline: null,
-    execution: { attempt: 1, deliveries: 1, wallSeconds: 600, trainSeconds: 540, runner: "here/1", backend: "wasm", runDir: "runs/x", finishedAt: "2026-12-01T00:00:00Z" }
+    execution: { attempt: 1, ...run, trainSeconds: 540, runner: "here/1", backend: "wasm", runDir: "runs/x", finishedAt: "2026-12-01T00:00:00Z" }
   })
   const cellsOf = (raw: unknown) => Result.getOrThrow(Result.flatMap(decodePlan(raw), (p) => resolvePlan(p)))
 
@@ -57,15 +57,20 @@ describe("the study report", () => {
     writeFileSync(join(dir, "plan.json"), JSON.stringify(planText))
     const cells = cellsOf(planText)
     // arm quick: seeds 1, 2 case 3d, seed 3 convexity; arm plain: seed 10 case 3d, seed 11 not run yet
-    const results = [cellResult(cells[0]!, true), cellResult(cells[1]!, true), cellResult(cells[2]!, false), cellResult(cells[3]!, true)]
+    // seed 2 was resumed by a second runner: its time (its last part only) is marked and not in the median
+    const results = [cellResult(cells[0]!, true, { deliveries: 1, wallSeconds: 700 }), cellResult(cells[1]!, true, { deliveries: 2, wallSeconds: 100 }), cellResult(cells[2]!, false, { deliveries: 1, wallSeconds: 900.4 }), cellResult(cells[3]!, true)]
     writeFileSync(join(dir, "results.json"), encodeStudyResults("synthetic", cells, results))
     const arms = summariseArms(["quick", "plain"], results)
     expect(arms.map((a) => [a.arm, a.done, a.paths["pudding-everywhere"].count, a.paths["convexity-throughout"].count])).toEqual([["quick", 3, 2, 1], ["plain", 1, 1, 0]])
+    expect(arms.map((a) => a.medianWallSeconds)).toEqual([800.2, 600])
     const report = await runProgram(studyReport(join(dir, "plan.json"), dir))
     expect(report.cells).toBe(4)
     const html = readFileSync(report.path, "utf8")
     expect(html).toContain("1 cells not run yet")
     expect(html).toContain("2 (67%, 21%–94%)") // 2 of 3 seeds on the case-3d path, with its Wilson interval
+    expect(html).toContain("<td>100*</td>")
+    expect(html).toContain("<td>900</td>")
+    expect(html).toContain("<td>800</td>") // the median of 700 and 900.4, whole seconds
     for (const name of ["path-shares", "low-beta-loss", "kl-against-beta", "phase-diagrams"]) {
       expect(existsSync(join(dir, "figures", `${name}.svg`))).toBe(true)
       expect(html).toContain(`id="${name}"`)

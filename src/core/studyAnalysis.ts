@@ -13,7 +13,10 @@ export interface CellPath {
   readonly arm: string
   readonly seed: number
   readonly reading: PathReading
+  /** Wall time of the attempt's last delivery (seconds): the whole cell unless {@link resumed}. */
   readonly wallSeconds: number | null
+  /** A runner stopped mid-cell and another took it up from its last checkpoint (`deliveries` > 1). */
+  readonly resumed: boolean
 }
 
 /** A share with its 95 % Wilson score interval (Wilson 1927; better than the normal one at small n or extreme p). */
@@ -52,16 +55,20 @@ export const cellPaths = (results: ReadonlyArray<CellResult>): ReadonlyArray<Cel
     id: r.id, arm: r.arm, seed: r.seed,
     reading: developmentalPath({ seeds: r.experiments.sweep.seeds, samples: r.experiments.sweep.samples, rows: r.sweep },
       r.ablation === null ? undefined : { step: 0, seeds: 0, rows: r.ablation }),
-    wallSeconds: r.execution?.wallSeconds ?? null
+    wallSeconds: r.execution?.wallSeconds ?? null,
+    resumed: (r.execution?.deliveries ?? 1) > 1
   }])
 
-/** Per arm, in the order given: cells, failures, path shares with intervals, median low-β loss and wall time. */
+/**
+ * Per arm, in the order given: cells, failures, path shares with intervals, median low-β loss and
+ * median wall time of the cells that ran in one go (a resumed cell's time covers its last part only).
+ */
 export const summariseArms = (arms: ReadonlyArray<string>, results: ReadonlyArray<CellResult>): ReadonlyArray<ArmSummary> => {
   const paths = cellPaths(results)
   return arms.map((arm) => {
     const mine = results.filter((r) => r.arm === arm)
     const read = paths.filter((p) => p.arm === arm)
-    const walls = read.flatMap((p) => (p.wallSeconds === null ? [] : [p.wallSeconds]))
+    const walls = read.flatMap((p) => (p.wallSeconds === null || p.resumed ? [] : [p.wallSeconds]))
     return {
       arm,
       cells: mine.length,

@@ -76,7 +76,7 @@ export const phaseDiagramsSpec = (results: ReadonlyArray<CellResult>, paths: Rea
     data: { values },
     // in the results' order (arm by arm, seed by seed), not alphabetically
     facet: { field: "cell", type: "nominal", title: null, sort: { field: "order", op: "min" }, header: { labelFontSize: 9, labelLimit: 200 } },
-    columns: 6,
+    columns: 5,
     spec: {
       width: 150, height: 70,
       mark: { type: "rect" },

@@ -6,6 +6,8 @@ import { formatNumber } from "./table.js"
 
 
 const n = (x: number | null) => (x === null || !Number.isFinite(x) ? "–" : escapeHtml(formatNumber(x)))
+/** Whole seconds; a resumed cell's time (its last part only) marked with an asterisk. */
+const seconds = (x: number | null, resumed = false) => (x === null || !Number.isFinite(x) ? "–" : `${Math.round(x)}${resumed ? "*" : ""}`)
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : "–")
 
 const rules = [
@@ -31,19 +33,19 @@ ${reportStyle("td:first-child{text-align:left}\n")}</head><body>
 ${i.plan.description === undefined ? "" : `<p>${escapeHtml(i.plan.description)}</p>`}
 <p>${i.arms.map((a) => `${escapeHtml(a.arm)}: ${a.done} done, ${a.failed} failed of ${a.cells} finished cells`).join("; ")}${i.pending > 0 ? `; ${i.pending} cells not run yet` : ""}.</p>
 <h2>Developmental paths per arm</h2>
-${htmlTable(["arm", "seeds read", ...developmentalPaths, "median low-β loss", "median wall time per cell (s)"], i.arms.map((a) => [
+${htmlTable(["arm", "seeds read", ...developmentalPaths, "median low-β loss", "median wall time per cell (s)*"], i.arms.map((a) => [
   escapeHtml(a.arm) + (i.plan.arms.find((p) => p.name === a.arm)?.description === undefined ? "" : `<br><small>${escapeHtml(i.plan.arms.find((p) => p.name === a.arm)!.description!)}</small>`),
   String(a.paths["other"].of),
   ...developmentalPaths.map((p) => `${a.paths[p].count} (${pct(a.paths[p].share)}, ${pct(a.paths[p].low)}–${pct(a.paths[p].high)})`),
-  n(a.medianLowBetaLoss), n(a.medianWallSeconds)
+  n(a.medianLowBetaLoss), seconds(a.medianWallSeconds)
 ]))}
-<p>Each share is the count over the arm's finished seeds with its 95 % Wilson score interval. The paths are read from each seed's sweep (and encoder ablation) by these rules, in this order:</p>
+<p>Each share is the count over the arm's finished seeds with its 95 % Wilson score interval. *Wall time of training and experiments on one runner; a cell resumed by another runner after its first stopped (marked * in the last table) counts only its last part and is left out of the median. The paths are read from each seed's sweep (and encoder ablation) by these rules, in this order:</p>
 <ul>${rules.map(([p, r]) => `<li><b>${escapeHtml(p)}</b>: ${escapeHtml(r)}</li>`).join("")}</ul>
 ${i.figures.map(htmlFigure).join("\n")}
 <h2>Every cell</h2>
 ${htmlTable(["arm", "seed", "path", "pudding at low β from step", "low-β loss", "low-β KL", "sign agreement", "decoder-only / full loss", "β boundary (log₁₀)", "wall time (s)", "id"], i.paths.map((p) => [
   escapeHtml(p.arm), String(p.seed), escapeHtml(p.reading.path), p.reading.firstPuddingStep === null ? "–" : String(p.reading.firstPuddingStep),
-  n(p.reading.lowBetaLoss), n(p.reading.lowBetaKl), n(p.reading.signAgreement), n(p.reading.decoderRatio), n(p.reading.boundaryLogBeta), n(p.wallSeconds), `<code>${escapeHtml(p.id)}</code>`
+  n(p.reading.lowBetaLoss), n(p.reading.lowBetaKl), n(p.reading.signAgreement), n(p.reading.decoderRatio), n(p.reading.boundaryLogBeta), seconds(p.wallSeconds, p.resumed), `<code>${escapeHtml(p.id)}</code>`
 ]))}
 </body></html>
 `
