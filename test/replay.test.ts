@@ -40,7 +40,8 @@ describe("replay", () => {
     writeFileSync(paths[1]!.path, bytes)
     const differs = await runProgram(replay(runDir, `${runDir}/replay3`), 9)
     expect(differs.identical).toBe(false)
-    expect(differs.differences).toEqual(["sweep.json differs"])
+    // the summary of the tampered sweep differs from the replay's too (and the stored one is now behind it)
+    expect(differs.differences).toEqual(["sweep.json differs", "summary.json differs"])
   })
 
   it("says identical for a run that was interrupted, resumed and extended", async () => {
@@ -76,5 +77,22 @@ describe("replay", () => {
     const r = await runProgram(replay(runDir, `${runDir}/replay`), 9)
     expect(r.differences).toEqual([])
     expect(r.compared).toEqual(["checkpoint 0", "checkpoint 2", "checkpoint 4", "metrics.jsonl", "sweep.json"])
+  })
+
+  it("replays a run extended by a resume and given an experiment after its report: identical, the summary counting the steps trained", async () => {
+    const runDir = tempDir()
+    const cli = (...args: ReadonlyArray<string>) => Effect.runPromise(runCli([...args, "--backend", "cpu"]).pipe(Effect.provide(cliServices)))
+    await runProgram(train({ runDir, config: tinyConfig({ steps: 4, checkpointEvery: 2 }), resume: false }), 9)
+    await runProgram(train({ runDir, config: tinyConfig({ steps: 6, checkpointEvery: 2 }), resume: true }), 9)
+    await cli("sweep", runDir, "--betas", "3", "--seeds", "2", "--samples", "64")
+    await cli("report", runDir)
+    // the summary and the report say how far the run trained, not what its first command asked for
+    expect(JSON.parse(readFileSync(`${runDir}/summary.json`, "utf8")).steps).toBe(6)
+    expect(readFileSync(`${runDir}/report.html`, "utf8")).toContain("6 training steps (the run's last checkpoint; its first command asked for 4)")
+    await cli("ablate", runDir, "--betas", "3", "--seeds", "2", "--samples", "64") // after the report: summary.json is now behind
+    const r = await runProgram(replay(runDir, `${runDir}/replay`), 9)
+    expect(r.differences).toEqual([])
+    expect(r.compared).toEqual(["checkpoint 0", "checkpoint 2", "checkpoint 4", "checkpoint 6", "metrics.jsonl", "sweep.json", "ablation.json", "summary.json"])
+    expect(r.notes).toEqual([`the original's summary.json is older than its results (run \`hyperlayers report ${runDir}\` to refresh it); its results' summary was compared instead`])
   })
 })

@@ -102,6 +102,7 @@ export const replayCommand = Command.make("replay", {
   const replayDir = store.resolve(Option.getOrElse(out, () => store.join(run, "replay")))
   if ((yield* store.listCheckpoints(replayDir)).length > 0) return yield* new RunError({ message: `${replayDir} already holds a replay: remove it or pass --out` })
   const result = yield* replay(run, replayDir).pipe(programLayer(chosen, Option.some(manifest.rootSeed)))
+  for (const note of result.notes) yield* Console.error(`note: ${note}`)
   if (result.identical) {
     yield* Console.log(`replay identical on ${chosen}: ${result.compared.join(", ")} (replay in ${replayDir})`)
   } else {

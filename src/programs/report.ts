@@ -34,6 +34,32 @@ export const experimentCommand = (experiment: Experiment, runDir: string): strin
 export const constructionsApply = (task: string, shape: ReadonlyArray<number>) => task === "l1" && shape.length === 3 && shape[2] === 1
 
 /**
+ * What a run holds, read from its files: the manifest, every result file there is, and the step
+ * its last checkpoint reached (a resumed run may have gone past, or a stopped one short of, the
+ * manifest's `steps`; 0 before the first checkpoint).
+ */
+export const readRun = (runDir: string) => Effect.gen(function* () {
+  const store = yield* RunStore
+  const read = <A, I>(name: string, schema: Schema.Codec<A, I>) => store.readJson(store.join(runDir, name), schema)
+  const readIfThere = <A, I>(name: string, schema: Schema.Codec<A, I>) =>
+    Effect.flatMap(store.exists(store.join(runDir, name)), (there) => (there ? Effect.map(read(name, schema), (a): A | undefined => a) : Effect.succeed(undefined)))
+  const manifest = yield* read("manifest.json", RunManifest)
+  const results: RunResults = {
+    ...withDefined("sweep", yield* readIfThere("sweep.json", SweepResult)),
+    ...withDefined("ablation", yield* readIfThere("ablation.json", AblationResult)),
+    ...withDefined("generalization", yield* readIfThere("generalization.json", GeneralizationResult)),
+    ...withDefined("baseline", yield* readIfThere("baseline.json", BaselineResult))
+  }
+  const checkpoints = yield* store.listCheckpoints(runDir)
+  const trainedSteps = checkpoints[checkpoints.length - 1]?.step ?? 0
+  return { manifest, results, trainedSteps }
+})
+
+/** `summary.json` as the run's files stand now (what `report` writes), without writing it. */
+export const runSummary = (runDir: string) => Effect.map(readRun(runDir), ({ manifest, results, trainedSteps }) =>
+  summarise({ steps: trainedSteps, seed: manifest.rootSeed, backend: manifest.backend, task: manifest.config.task, shape: manifest.config.shape }, results))
+
+/**
  * Build the report from whatever result files the run has: every figure those allow (SVG and PNG
  * under `figures/`), the drawings, `summary.json` and one self-contained `report.html`, which lists
  * the missing experiments with the command that makes each. Returns the report's path.
@@ -42,17 +68,8 @@ export const report = (runDir: string, settings: ExperimentSettings) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const progress = yield* Progress
-    const read = <A, I>(name: string, schema: Schema.Codec<A, I>) => store.readJson(store.join(runDir, name), schema)
-    const readIfThere = <A, I>(name: string, schema: Schema.Codec<A, I>) =>
-      Effect.flatMap(store.exists(store.join(runDir, name)), (there) => (there ? Effect.map(read(name, schema), (a): A | undefined => a) : Effect.succeed(undefined)))
-    const manifest = yield* read("manifest.json", RunManifest)
+    const { manifest, results } = yield* readRun(runDir)
     const { shape, task } = manifest.config
-    const results: RunResults = {
-      ...withDefined("sweep", yield* readIfThere("sweep.json", SweepResult)),
-      ...withDefined("ablation", yield* readIfThere("ablation.json", AblationResult)),
-      ...withDefined("generalization", yield* readIfThere("generalization.json", GeneralizationResult)),
-      ...withDefined("baseline", yield* readIfThere("baseline.json", BaselineResult))
-    }
     const metrics = yield* readMetrics(runDir)
     const layer = `the first weight layer W⁽¹⁾ [${shape[0]} × ${shape[1]}]`
     const specs: Array<readonly [string, string, TopLevelSpec]> = [
@@ -80,7 +97,7 @@ export const report = (runDir: string, settings: ExperimentSettings) =>
     ]
     yield* progress.update("report", { done: specs.length + 1, total: specs.length + 2, detail: "drawings" })
     for (const f of [...figures, ...drawings]) yield* writeFigure(runDir, f)
-    const summary = summarise({ steps: manifest.config.steps, seed: manifest.rootSeed, backend: manifest.backend, task, shape }, results)
+    const summary = yield* runSummary(runDir)
     yield* store.writeJson(store.join(runDir, "summary.json"), RunSummary, summary)
     const path = store.join(runDir, "report.html")
     const missing = summary.missing.map((e) => ({ experiment: e, command: experimentCommand(e, runDir) }))
