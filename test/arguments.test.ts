@@ -1,9 +1,10 @@
 import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
-import { Result } from "effect"
+import { Result, Schema } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { convexity, doubleSided, pudding, type PuddingOptions, type PuddingSign } from "../src/core/constructions.js"
 import { InvalidInput } from "../src/core/errors.js"
+import { DrawingSettings, paperExperiments, SweepSettings } from "../src/core/experimentSettings.js"
 import { forward, makeNetWeights, type Activation } from "../src/core/network.js"
 import { noLeak, useBackend } from "./helpers.js"
 
@@ -93,5 +94,26 @@ describe("target networks", () => {
         tf.dispose([...net.W, ...net.b, x, ok])
       })
     }), { numRuns: 20 })
+  })
+})
+
+describe("experiment settings", () => {
+  const decode = <A>(schema: Schema.Codec<A, unknown>, value: unknown) => Schema.decodeUnknownResult(schema)(value)
+  const message = (r: Result.Result<unknown, { message: string }>) => (Result.isFailure(r) ? r.failure.message : "accepted")
+
+  it("refuse a β range whose ends are in the wrong order, in the sweep and the drawings, and accept every ordered one", () => {
+    fc.assert(fc.property(fc.integer({ min: -30, max: 10 }), fc.integer({ min: -30, max: 10 }), (a, b) => {
+      const sweep = decode(SweepSettings, { ...paperExperiments.sweep, logBetaMin: a, logBetaMax: b })
+      if (a < b) expect(Result.isSuccess(sweep)).toBe(true)
+      else expect(message(sweep)).toContain(`sweep.logBetaMin (${a}) must be below sweep.logBetaMax (${b})`)
+      const drawing = decode(DrawingSettings, { ...paperExperiments.drawing, lowLogBeta: a, highLogBeta: b })
+      if (a <= b) expect(Result.isSuccess(drawing)).toBe(true)
+      else expect(message(drawing)).toContain(`drawing.lowLogBeta (${a}) must not be above drawing.highLogBeta (${b})`)
+    }), { seed: 77, numRuns: 200 })
+  })
+
+  it("refuse a sweep over one generation seed, where α3 would have nothing to compare (sweep.json held null)", () => {
+    expect(message(decode(SweepSettings, { ...paperExperiments.sweep, seeds: 1 }))).toContain("sweep.seeds must be at least 2: α3 (seed dependence) compares the networks of two generation seeds")
+    expect(Result.isSuccess(decode(SweepSettings, { ...paperExperiments.sweep, seeds: 2 }))).toBe(true)
   })
 })

@@ -163,3 +163,24 @@ describe("the metrics digest chain", () => {
     }))
   })
 })
+
+describe("result files hold every number their readers accept", () => {
+  it("write NaN and ±∞ in a result file so that it reads back as written (JSON.stringify made them null, which the reader refused)", async () => {
+    const { Effect } = await import("effect")
+    const { GeneralizationResult } = await import("../src/core/results.js")
+    const { RunStore } = await import("../src/services/RunStore.js")
+    const { runProgram, tempDir } = await import("./programs.js")
+    const { readFileSync } = await import("node:fs")
+    const dir = tempDir()
+    await fc.assert(fc.asyncProperty(fc.array(fc.oneof(fc.double(), fc.constantFrom(Number.NaN, Infinity, -Infinity)), { minLength: 1, maxLength: 6 }), async (losses) => {
+      const value = { step: 10, logBeta: -6, seeds: 2, trained: [3, 4, 1], cells: losses.map((loss, k) => ({ inputs: k + 1, hidden: 4, loss, lossMin: loss, lossMax: Infinity, algorithm: "unclassifiable" as const })) }
+      const back = await runProgram(Effect.gen(function* () {
+        const store = yield* RunStore
+        yield* store.writeJson(`${dir}/generalization.json`, GeneralizationResult, value)
+        return yield* store.readJson(`${dir}/generalization.json`, GeneralizationResult)
+      }))
+      back.cells.forEach((c, k) => expect(Object.is(c.loss, losses[k]) || (c.loss === 0 && losses[k] === 0)).toBe(true))
+      if (losses.some((l) => !Number.isFinite(l))) expect(readFileSync(`${dir}/generalization.json`, "utf8")).toMatch(/"(NaN|Infinity|-Infinity)"/)
+    }), { seed: 31, numRuns: 40 })
+  })
+})

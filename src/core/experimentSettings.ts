@@ -10,15 +10,18 @@ const Count = (what: string, max: number) => Schema.Number.check(
 const LogBeta = (what: string) => Schema.Number.check(Schema.isBetween({ minimum: -30, maximum: 10 }, { message: `${what} must be in [-30, 10]` }))
 const Sizes = (what: string, max: number) => Schema.Array(Count(what, max)).check(Schema.isMinLength(1, { message: `${what} needs at least one size` }))
 
-/** Every checkpoint (or every k-th) × `betas` values of β, each over `seeds` generation seeds. */
+/**
+ * Every checkpoint (or every k-th) × `betas` values of β on [`logBetaMin`, `logBetaMax`], each over
+ * `seeds` generation seeds: at least two, since α3 (seed dependence) compares two generations.
+ */
 export const SweepSettings = Schema.Struct({
   betas: Count("sweep.betas", 200),
-  seeds: Count("sweep.seeds", 64),
+  seeds: Count("sweep.seeds", 64).check(Schema.isGreaterThanOrEqualTo(2, { message: "sweep.seeds must be at least 2: α3 (seed dependence) compares the networks of two generation seeds" })),
   samples: Count("sweep.samples", 1 << 16),
   logBetaMin: LogBeta("sweep.logBetaMin"),
   logBetaMax: LogBeta("sweep.logBetaMax"),
   everyCheckpoint: Count("sweep.everyCheckpoint", 1_000_000)
-})
+}).check(Schema.makeFilter((s: { logBetaMin: number; logBetaMax: number }) => s.logBetaMin < s.logBetaMax || `sweep.logBetaMin (${s.logBetaMin}) must be below sweep.logBetaMax (${s.logBetaMax})`))
 export type SweepSettings = typeof SweepSettings.Type
 
 /** Loss with the encoder and decoder-only at the last checkpoint (Figure 4). */
@@ -55,7 +58,7 @@ export const DrawingSettings = Schema.Struct({
   highLogBeta: LogBeta("drawing.highLogBeta"),
   seed: Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)),
   iterations: Count("drawing.iterations", 100_000)
-})
+}).check(Schema.makeFilter((d: { lowLogBeta: number; highLogBeta: number }) => d.lowLogBeta <= d.highLogBeta || `drawing.lowLogBeta (${d.lowLogBeta}) must not be above drawing.highLogBeta (${d.highLogBeta})`))
 export type DrawingSettings = typeof DrawingSettings.Type
 
 export const ExperimentSettings = Schema.Struct({

@@ -6,6 +6,7 @@ import { maskDatabaseUrl } from "../core/databaseUrl.js"
 import { InvalidInput } from "../core/errors.js"
 import { decodePlan, describeArms, dispatchOrder, resolvePlan, type StudyCell, type StudyPlan } from "../core/studyPlan.js"
 import { CellResultJson, encodeCellResult, encodeStudyResults, StudyResultsJson } from "../core/studyResults.js"
+import { cellPaths } from "../core/studyAnalysis.js"
 import { formatNumber } from "../core/table.js"
 import { startEmbeddedPostgres } from "../services/EmbeddedPostgres.js"
 import { Progress } from "../services/Progress.js"
@@ -119,9 +120,14 @@ export interface StudySummary {
 
 const cellLabel = (c: { readonly arm: string; readonly seed: number; readonly id: string }) => `${c.arm} seed ${c.seed} (${c.id})`
 
-const describeResult = (r: CellResult) => r.status === "failed"
-  ? `failed: ${r.error}`
-  : `done${r.execution === null ? "" : ` in ${r.execution.wallSeconds.toFixed(1)} s`}${r.training === null ? "" : `, loss ${formatNumber(r.training.loss)}, low-β loss ${formatNumber(r.training.lossLowBeta)}`}`
+/** A finished cell in one line: its developmental path and low-β loss as the report reads them (from the sweep). */
+const describeResult = (r: CellResult) => {
+  if (r.status === "failed") return `failed: ${r.error}`
+  const reading = cellPaths([r])[0]?.reading
+  return `done${r.execution === null ? "" : ` in ${r.execution.wallSeconds.toFixed(1)} s`}` +
+    (reading === undefined ? "" : `: ${reading.path}, low-β loss ${formatNumber(reading.lowBetaLoss)} (sweep, last checkpoint)`) +
+    (r.training === null ? "" : `; last training row: loss ${formatNumber(r.training.loss)}`)
+}
 
 const resultFromExit = (cell: StudyCell, exit: Exit.Exit<CellResult, unknown>): CellResult =>
   Exit.isSuccess(exit) ? exit.value : {

@@ -38,7 +38,9 @@ export class RunStore extends Context.Service<RunStore, {
   readonly readBytes: (path: string) => Effect.Effect<Uint8Array, StoreError>
   readonly exists: (path: string) => Effect.Effect<boolean>
   /** Decode a JSON file with a Schema; a bad file is an error naming the file and the field. */
+  /** Read a JSON file with `schema`'s JSON codec (non-finite numbers as the strings "NaN", "Infinity", "-Infinity"). */
   readonly readJson: <A, I>(path: string, schema: Schema.Codec<A, I>) => Effect.Effect<A, StoreError>
+  /** Write `value` atomically with `schema`'s JSON codec, after checking that the text reads back. */
   readonly writeJson: <A, I>(path: string, schema: Schema.Codec<A, I>, value: A) => Effect.Effect<void, StoreError>
   readonly checkpointPath: (runDir: string, step: number) => string
   readonly writeCheckpoint: (runDir: string, checkpoint: Checkpoint) => Effect.Effect<string, StoreError>
@@ -118,7 +120,7 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
     } catch (e) {
       return yield* new StoreError({ path: p, problem: "Other", message: `${p} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
     }
-    return yield* Schema.decodeUnknownEffect(schema)(raw).pipe(Effect.mapError((e) => new StoreError({ path: p, problem: "Other", message: `${p}: ${e.message}` })))
+    return yield* Schema.decodeUnknownEffect(Schema.toCodecJson(schema))(raw).pipe(Effect.mapError((e) => new StoreError({ path: p, problem: "Other", message: `${p}: ${e.message}` })))
   })
 
   /** The manifest of the run a checkpoint file sits in (`<run>/checkpoints/…`), if it sits in one. */
@@ -141,8 +143,15 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
     exists,
     readJson,
     writeJson: (p, schema, value) => Effect.gen(function* () {
-      const encoded = yield* Schema.encodeEffect(schema)(value).pipe(Effect.mapError((e) => new StoreError({ path: p, problem: "Other", message: `could not encode ${p}: ${e.message}` })))
-      yield* writeText(p, JSON.stringify(encoded, null, 2) + "\n")
+      // JSON has no NaN or ±∞ (JSON.stringify writes null): the JSON codec writes them as the
+      // strings "NaN", "Infinity", "-Infinity", and a file that would not read back is not written
+      const json = Schema.toCodecJson(schema)
+      const encoded = yield* Schema.encodeEffect(json)(value).pipe(Effect.mapError((e) => new StoreError({ path: p, problem: "Other", message: `could not encode ${p}: ${e.message}` })))
+      const text = JSON.stringify(encoded, null, 2) + "\n"
+      yield* Schema.decodeUnknownEffect(json)(JSON.parse(text)).pipe(Effect.mapError((e) => new StoreError({
+        path: p, problem: "Other", message: `refusing to write ${p}: it would not read back (${e.message})`
+      })))
+      yield* writeText(p, text)
     }),
     checkpointPath,
     writeCheckpoint: (runDir, checkpoint) => {

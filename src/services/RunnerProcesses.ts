@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { Effect, Redacted, type Scope } from "effect"
+import { Effect, Exit, Redacted, type Scope } from "effect"
 import { DATABASE_URL_ENV } from "../core/databaseUrl.js"
 
 /** Runner processes a study started on this machine. */
@@ -40,6 +40,8 @@ export const startRunnerProcesses = (options: {
     const { script, execArgv } = entry()
     const children = new Map<number, ChildProcess>()
     let stopping = false
+    /** The study finished: the runners' own words on being stopped ("interrupted", no runners left in the cluster) would mislead. */
+    let finished = false
     let replaced = 0
     const forward = (k: number, stream: NodeJS.ReadableStream | null) => {
       let buffer = ""
@@ -48,7 +50,10 @@ export const startRunnerProcesses = (options: {
         buffer += chunk
         const lines = buffer.split("\n")
         buffer = lines.pop() ?? ""
-        for (const line of lines) if (line.trim() !== "") options.log(`[runner ${k}] ${line}`)
+        for (const line of lines) {
+          if (line.trim() === "" || (finished && (line === "hyperlayers: interrupted" || line.includes("No healthy runners available")))) continue
+          options.log(`[runner ${k}] ${line}`)
+        }
       })
     }
     const start = (k: number) => {
@@ -77,12 +82,15 @@ export const startRunnerProcesses = (options: {
     for (let k = 1; k <= options.count; k++) start(k)
     return {
       children,
-      stop: () => { stopping = true },
+      stop: (done: boolean) => {
+        stopping = true
+        finished = done
+      },
       pool: { pids: () => [...children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid])), replaced: () => replaced } satisfies RunnerProcesses
     }
   }),
-  ({ children, stop }) => Effect.promise(async () => {
-    stop()
+  ({ children, stop }, exit) => Effect.promise(async () => {
+    stop(Exit.isSuccess(exit))
     const waiting = [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null)
     const exited = waiting.map((c) => new Promise<void>((resolve) => c.once("exit", () => resolve())))
     for (const c of waiting) c.kill("SIGINT")

@@ -27,5 +27,5 @@ export {
 } from "./checkers.js"
 export {
   checkBlockWidth, checkDeclaredWidths, checkDecoderOnlyIgnoresLearned, checkHiddenEquivariance, checkHypernetwork, checkKlNonNegative,
-  checkNoTensorLeaked, checkProperty, checkSameSeedSameWeights, PropertyCheckFailed, type RunOptions, runCase, testStack
+  BackendNotReady, checkNoTensorLeaked, checkProperty, checkSameSeedSameWeights, PropertyCheckFailed, type RunOptions, runCase, testStack
 } from "./runners.js"

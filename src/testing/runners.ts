@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs"
 import { Data, Effect, Exit, Result } from "effect"
 import fc from "fast-check"
 import type { Block } from "../layers/block.js"
@@ -34,6 +35,20 @@ export class PropertyCheckFailed extends Data.TaggedError("PropertyCheckFailed")
   readonly path: string
 }> {}
 
+/**
+ * No TensorFlow.js backend is ready when a check starts. The checks run synchronously, so they
+ * cannot wait for one; without this error the first check of a file failed on the backend and
+ * reported it as a counter-example of the property.
+ */
+export class BackendNotReady extends Data.TaggedError("BackendNotReady")<{ readonly message: string }> {}
+
+const requireBackend = (property: string): void => {
+  if (tf.getBackend()) return
+  throw new BackendNotReady({
+    message: `cannot check ${property}: no TensorFlow.js backend is ready yet; call \`await tf.ready()\` (or \`await tf.setBackend("cpu")\`) before the checks, e.g. \`beforeAll(() => tf.ready())\``
+  })
+}
+
 /** How many cases to try (default: fast-check's global `numRuns`, else 100) and from which seed. */
 export interface RunOptions {
   readonly numRuns?: number
@@ -51,9 +66,11 @@ export const runCase = (effect: Effect.Effect<void, PropertyViolation>): void =>
 
 /**
  * Check `property` over `arbitrary` with fast-check, throwing {@link PropertyCheckFailed} with the
- * shrunk counter-example when some case fails.
+ * shrunk counter-example when some case fails, or {@link BackendNotReady} before trying any case
+ * when no TensorFlow.js backend is ready (`await tf.ready()` first).
  */
 export const checkProperty = <A>(property: string, arbitrary: fc.Arbitrary<A>, check: (a: A) => Effect.Effect<void, PropertyViolation>, options: RunOptions = {}): void => {
+  requireBackend(property)
   const details = fc.check(fc.property(arbitrary, (a) => runCase(check(a))), {
     ...(options.numRuns === undefined ? {} : { numRuns: options.numRuns }),
     ...(options.seed === undefined ? {} : { seed: options.seed })
