@@ -36,7 +36,7 @@ export const analyzeCommand = Command.make("analyze", {
     Flag.withDescription("how the file stores weight matrices: torch = [out, in] (nn.Linear), in-out = [in, out] (hyperlayers, JAX); auto reads the tensor names")),
   activation: Flag.Literals("activation", ["swish", "relu"] as const).pipe(Flag.withDefault("swish" as const), Flag.withDescription("hidden activation for the loss (the file does not say)")),
   samples: Flag.Int("samples").pipe(Flag.withDefault(4096), Flag.withDescription("evaluation inputs for the loss")),
-  out: Flag.Path("out").pipe(Flag.optional, Flag.withDescription("folder for analysis.json, figures/ and report.html (default: <file name>-analysis)")),
+  out: Flag.Path("out").pipe(Flag.optional, Flag.withDescription("folder for analysis.json, figures/ and report.html (default: <file name>-analysis in the current directory)")),
   html: Flag.Boolean("html").pipe(Flag.withDefault(false), Flag.withDescription("also write a one-page report.html")),
   alpha1: Flag.Finite("alpha1-threshold").pipe(Flag.optional, Flag.withDescription(`double-sided when α1 is above this (default ${defaultThresholds.doubleSidedMinAlpha1})`)),
   alpha2: Flag.Finite("alpha2-threshold").pipe(Flag.optional, Flag.withDescription(`convexity when α2 is below this (default ${defaultThresholds.convexityMaxAlpha2})`)),
