@@ -100,7 +100,10 @@ describe("hyperlayers command line", () => {
     writeFileSync(join(dir, "e.json"), JSON.stringify({ experiments: { sweep: { betaz: 3 }, ablation: { betas: "3" }, sweeep: {} } }))
     const e = await cliHere("reproduce", "--config", join(dir, "e.json"), "--seed", "1")
     expect(e).toContain("experiments.sweep[betaz]: unknown setting (known: betas, seeds, samples, logBetaMin, logBetaMax, everyCheckpoint)")
-    expect(e).toContain("experiments.ablation[betas]: Expected number")
+    expect(e).toContain('experiments.ablation[betas]: expected number, got "3"')
+    // a value of the wrong type says what it was and where it came from
+    writeFileSync(join(dir, "s20.json"), JSON.stringify({ steps: "20" }))
+    expect(await cliHere("train", "--config", join(dir, "s20.json"))).toBe('hyperlayers: invalid settings: steps (--steps): expected number, got "20" in the config file')
     expect(e).toMatch(/experiments\.sweeep: unknown setting \(known: sweep, ablation,/)
     writeFileSync(join(dir, "n.json"), JSON.stringify({ train: 5 }))
     expect(await cliHere("reproduce", "--config", join(dir, "n.json"), "--seed", "1")).toBe('hyperlayers: --config: "train" must be an object of settings, not 5')
