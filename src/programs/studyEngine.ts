@@ -1,6 +1,6 @@
 import { NodeCrypto } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Duration, Effect, Layer, Option, Redacted, Result, Schema } from "effect"
+import { Cause, Duration, Effect, Layer, Option, Redacted, References, Result, Schema } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress, RunnerHealth, Runners, Sharding, ShardingConfig, SqlMessageStorage, SqlRunnerStorage } from "effect/cluster"
 import { PersistedQueue } from "effect/persistence"
 import { SqlClient } from "effect/sql"
@@ -91,7 +91,10 @@ const cluster = (host: boolean) => Sharding.layer.pipe(
     entityMessagePollInterval: Duration.millis(500),
     entityReplyPollInterval: Duration.millis(500)
   })),
-  Layer.provide(NodeCrypto.layerDigest)
+  Layer.provide(NodeCrypto.layerDigest),
+  // the study process hosts the workflows and nothing else: the cluster's own warnings there
+  // (e.g. "No healthy runners available" as it shuts down after the last cell) say nothing to a user
+  Layer.provide(host ? Layer.succeed(References.MinimumLogLevel, "Error") : Layer.empty)
 )
 
 /**
