@@ -202,3 +202,15 @@ describe("a study on one machine", () => {
     expect(readFileSync(join(dir, "results.json"), "utf8")).toBe(text)
   }, 120_000)
 })
+
+describe("a study database that cannot be reached", () => {
+  it("is a typed error naming the database, its password masked, and the driver's reason", async () => {
+    const { checkDatabase } = await import("../src/programs/studyEngine.js")
+    // port 9 (discard) on loopback: nothing listens there
+    const r = await Effect.runPromise(Effect.result(checkDatabase(Redacted.make(`postgres://study:${SECRET}@127.0.0.1:9/x`))))
+    expect(Result.isFailure(r) && r.failure._tag).toBe("DatabaseError")
+    const message = Result.isFailure(r) ? r.failure.message : ""
+    expect(message).toMatch(/^cannot reach the study database postgres:\/\/study:\*\*\*@127\.0\.0\.1:9\/x: .*ECONNREFUSED 127\.0\.0\.1:9/)
+    expect(message).not.toContain(SECRET)
+  })
+})

@@ -4,7 +4,7 @@ import type { BackendRequest } from "../services/Backend.js"
 import { DatabaseError } from "../services/EmbeddedPostgres.js"
 import type { RunStore } from "../services/RunStore.js"
 import { studyCellRunner } from "./cellAdapter.js"
-import { type CellRunner, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runCellWorker } from "./studyEngine.js"
+import { type CellRunner, checkDatabase, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runCellWorker } from "./studyEngine.js"
 
 export interface RunnerOptions {
   readonly database: Redacted.Redacted<string>
@@ -46,5 +46,6 @@ export const runRunner = (options: RunnerOptions): Effect.Effect<void, DatabaseE
   }).pipe(
     Effect.provide(engineLayer(false, options.timing ?? defaultTiming)),
     Effect.provide(databaseLayer(options.database, 4)),
-    Effect.mapError((e) => new DatabaseError({ message: `the study database: ${e.message}` }))
+    Effect.mapError((e) => new DatabaseError({ message: `the study database: ${e.message}` })),
+    (run) => Effect.andThen(checkDatabase(options.database), run)
   )

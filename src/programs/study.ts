@@ -12,7 +12,7 @@ import { startEmbeddedPostgres } from "../services/EmbeddedPostgres.js"
 import { Progress } from "../services/Progress.js"
 import { startRunnerProcesses } from "../services/RunnerProcesses.js"
 import { RunStore, StoreError } from "../services/RunStore.js"
-import { cellWorkflowLayer, CellWorkflow, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runningCells } from "./studyEngine.js"
+import { cellWorkflowLayer, CellWorkflow, checkDatabase, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runningCells } from "./studyEngine.js"
 
 /** Where a study keeps its files, under its directory (`studies/<name>/` by default). */
 export const studyFiles = (studyDir: string) => ({
@@ -170,7 +170,10 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
         return pg.url
       })
     })
-    if (Option.isSome(options.database)) options.log(`database: ${maskDatabaseUrl(Redacted.value(url))}`)
+    if (Option.isSome(options.database)) {
+      yield* checkDatabase(url)
+      options.log(`database: ${maskDatabaseUrl(Redacted.value(url))}`)
+    }
     yield* Effect.gen(function* () {
       const pending = new Map<string, { cell: StudyCell; executionId: string }>()
       for (const cell of todo) pending.set(cell.id, { cell, executionId: yield* CellWorkflow.execute({ cell, retries: options.retries }, { discard: true }) })

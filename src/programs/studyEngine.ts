@@ -6,6 +6,8 @@ import { PersistedQueue } from "effect/persistence"
 import { SqlClient } from "effect/sql"
 import { Activity, DurableDeferred, DurableQueue, Workflow } from "effect/workflow"
 import { CellExecution, CellResult } from "../core/cellResult.js"
+import { maskDatabaseUrl } from "../core/databaseUrl.js"
+import { DatabaseError } from "../services/EmbeddedPostgres.js"
 import { StudyCell } from "../core/studyPlan.js"
 
 /**
@@ -109,6 +111,31 @@ export const engineLayer = (host: boolean, timing: EngineTiming = defaultTiming)
 /** A PostgreSQL client for the engine; the URL (and any password in it) stays redacted. */
 export const databaseLayer = (url: Redacted.Redacted<string>, maxConnections = 8) =>
   PgClient.layer({ url, maxConnections, applicationName: "hyperlayers" })
+
+/**
+ * Connect to the study database once and run `SELECT 1`: a database that cannot be reached is a
+ * {@link DatabaseError} saying which (password masked) and why, before the engine starts (whose
+ * storage layers would otherwise die with "PgConnection: Failed to connect" and nothing more).
+ */
+export const checkDatabase = (url: Redacted.Redacted<string>): Effect.Effect<void, DatabaseError> =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`SELECT 1`
+  }).pipe(
+    Effect.provide(databaseLayer(url, 1)),
+    Effect.scoped,
+    Effect.catchCause((cause) => {
+      const error = Cause.squash(cause)
+      // the messages down the chain of causes (the driver's reason, e.g. ECONNREFUSED, is the last)
+      const messages: Array<string> = []
+      for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+        const m = e instanceof Error ? (e.message || (e as { code?: string }).code || "") : typeof e === "object" ? "" : String(e)
+        if (m !== "" && !messages.includes(m)) messages.push(m)
+      }
+      const why = messages.join(": ") || "no reason given"
+      return Effect.fail(new DatabaseError({ message: `cannot reach the study database ${maskDatabaseUrl(Redacted.value(url))}: ${why}` }))
+    })
+  )
 
 /** The result recorded for a cell whose attempts all failed. */
 const failedResult = (cell: StudyCell, failure: CellFailure): CellResult => ({
