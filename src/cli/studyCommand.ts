@@ -16,7 +16,7 @@ const databaseFlag = Flag.Redacted("database").pipe(
 )
 const leaseFlag = Flag.Int("lease").pipe(
   Flag.withDefault(30),
-  Flag.withDescription("seconds a runner's claim on a cell lasts unrenewed: a runner that dies mid-cell delays the cell this long (use the same value on every machine)")
+  Flag.withDescription("seconds a runner's claim on a cell lasts unrenewed: a runner that dies mid-cell delays the cell this long (use the same value on every machine; default 30)")
 )
 const line = (text: string) => process.stderr.write(`${text}\n`)
 
@@ -24,7 +24,7 @@ export const studyCommand = Command.make("study", {
   plan: Argument.File("plan", { mustExist: true }).pipe(Argument.withDescription("the study's plan.json (arms × seeds, experiments)")),
   database: databaseFlag.pipe(Flag.optional),
   runners: Flag.Int("runners").pipe(Flag.optional, Flag.withDescription("runner processes to start here, each training one cell on one thread (default: one per core; 0: only runners started elsewhere)")),
-  retries: Flag.Int("retries").pipe(Flag.withDefault(2), Flag.withDescription("further attempts at a cell that failed (diverged, out of memory) before it is reported failed")),
+  retries: Flag.Int("retries").pipe(Flag.withDefault(2), Flag.withDescription("further attempts at a cell that failed (diverged, out of memory) before it is reported failed (default 2)")),
   out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("the study directory: results.json, cells/, runs/ and the embedded database (default: the plan's directory)")),
   lease: leaseFlag,
   backend: backendFlag
@@ -53,7 +53,7 @@ export const studyReportCommand = Command.make("study-report", {
 
 export const runnerCommand = Command.make("runner", {
   database: databaseFlag,
-  out: Flag.String("out").pipe(Flag.withDefault("runs/study-cells"), Flag.withDescription("directory for the cells' run directories (<out>/<cell id>)")),
+  out: Flag.String("out").pipe(Flag.withDefault("runs/study-cells"), Flag.withDescription("directory for the cells' run directories (<out>/<cell id>; default runs/study-cells)")),
   lease: leaseFlag,
   backend: backendFlag
 }, ({ database, out, lease, backend }) =>
