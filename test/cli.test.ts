@@ -3,7 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { Effect, Result } from "effect"
+import { decodeSettings, parseList } from "../src/cli/config.js"
 import { joinNegativeValues, runCli } from "../src/cli/main.js"
+import { GeneralizationSettings, paperExperiments } from "../src/core/experimentSettings.js"
 import { stillDeveloping } from "../src/cli/reproduceCommand.js"
 import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
 import { cliServices } from "../src/cli/shared.js"
@@ -55,6 +57,9 @@ describe("hyperlayers command line", () => {
     expect(existsSync(join(dir, "run-t"))).toBe(false)
     expect(await cliHere("train", "--hypernetwork", join(dir, "none.json"))).toMatch(/--hypernetwork .*none\.json/)
     expect(await cliHere("train", "--shape", "16x48x1")).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')
+    // other list flags are no shapes: no shape as the example
+    const inputs = decodeSettings(GeneralizationSettings, { defaults: paperExperiments.generalization, file: {}, flags: { inputs: parseList("0,x") } }, Object.keys(paperExperiments.generalization), { inputs: "--inputs" })
+    expect(Result.isFailure(inputs) && inputs.failure.message).toBe('invalid settings: inputs (--inputs): expected a comma-separated list of numbers, got "0,x"')
     writeFileSync(join(dir, "l.json"), JSON.stringify({ shape: "8,24,1" }))
     expect(await cliHere("train", "--config", join(dir, "l.json"))).toContain('shape (--shape): expected an array of numbers (e.g. [16, 48, 1]), got "8,24,1"')
     expect(await cliHere("train", "--steps", "many")).toMatch(/Invalid value for flag --steps/)

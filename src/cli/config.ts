@@ -71,7 +71,7 @@ export const decodeSettings = <A, I>(
     const value = at(merged, path)
     const fromFile = !(key in sources.flags) && key in sources.file ? " in the config file" : ""
     const message = i.message.startsWith("Expected array") && typeof value === "string"
-      ? (key in sources.flags ? `expected a comma-separated list of numbers (e.g. 16,48,1), got ${JSON.stringify(value)}` : `expected an array of numbers (e.g. [16, 48, 1]), got ${JSON.stringify(value)}${fromFile}`)
+      ? (key in sources.flags ? `expected a comma-separated list of numbers${key === "shape" ? " (e.g. 16,48,1)" : ""}, got ${JSON.stringify(value)}` : `expected an array of numbers${key === "shape" ? " (e.g. [16, 48, 1])" : ""}, got ${JSON.stringify(value)}${fromFile}`)
       // a value of the wrong type: say what it was and where it came from
       : i.message.startsWith("Expected ") && value !== undefined ? `${i.message.replace(/^Expected/, "expected")}, got ${JSON.stringify(value)}${fromFile}`
       : i.message
