@@ -16,16 +16,23 @@ export interface EncoderTraining {
  * initialisation), drawn from the Rng streams `<stream>/W<l>` and `<stream>/b<l>`.
  */
 export const initMlp = (shape: NetShape, stream: string): Effect.Effect<NetWeights, never, Rng> =>
+  Effect.map(initMlpTensors(shape, stream), ({ W, b }) => netWeightsOrThrow(shape, W, b))
+
+/**
+ * The tensors of {@link initMlp}, for `batch` independent MLPs at once (leading axes `batch` on
+ * every tensor: W^(l) `[...batch, n_{l−1}, n_l]`, b^(l) `[...batch, n_l]`).
+ */
+export const initMlpTensors = (shape: NetShape, stream: string, batch: ReadonlyArray<number> = []) =>
   Effect.gen(function* () {
     const rng = yield* Rng
     const W: Array<tf.Tensor> = []
     const b: Array<tf.Tensor> = []
     for (let l = 1; l < shape.length; l++) {
       const bound = 1 / Math.sqrt(shape[l - 1]!)
-      W.push(yield* rng.uniform(`${stream}/W${l}`, [shape[l - 1]!, shape[l]!], -bound, bound))
-      b.push(yield* rng.uniform(`${stream}/b${l}`, [shape[l]!], -bound, bound))
+      W.push(yield* rng.uniform(`${stream}/W${l}`, [...batch, shape[l - 1]!, shape[l]!], -bound, bound))
+      b.push(yield* rng.uniform(`${stream}/b${l}`, [...batch, shape[l]!], -bound, bound))
     }
-    return netWeightsOrThrow(shape, W, b)
+    return { W, b }
   })
 
 /** A trained encoder and how well its training head classified the training inputs. */

@@ -8,6 +8,7 @@ import type { Task } from "../core/task.js"
 import { drawConditions, streamDraws } from "../services/inputDraws.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
+import { initMlpTensors } from "./encoders.js"
 
 /** How a baseline is trained: Adam steps, samples per condition and step, learning rate. */
 export interface AdamSettings {
@@ -30,21 +31,12 @@ export interface TrainedWeights {
   readonly selectedSteps?: ReadonlyArray<number>
 }
 
-/** Variables of `count` MLPs of `shape` (batch axes `batch`), uniform in ±1/sqrt(fan_in) from `<stream>/init/…`. */
+/** Variables of MLPs of `shape` (batch axes `batch`), drawn as {@link initMlpTensors} from `<stream>/init/…`. */
 const initMlp = (stream: string, shape: NetShape, batch: ReadonlyArray<number>) =>
-  Effect.gen(function* () {
-    const rng = yield* Rng
-    const W: Array<tf.Variable> = []
-    const b: Array<tf.Variable> = []
-    for (let l = 1; l < shape.length; l++) {
-      const bound = 1 / Math.sqrt(shape[l - 1]!)
-      const w = yield* rng.uniform(`${stream}/init/W${l}`, [...batch, shape[l - 1]!, shape[l]!], -bound, bound)
-      const c = yield* rng.uniform(`${stream}/init/b${l}`, [...batch, shape[l]!], -bound, bound)
-      W.push(tf.variable(w))
-      b.push(tf.variable(c))
-      tf.dispose([w, c])
-    }
-    return { W, b }
+  Effect.map(initMlpTensors(shape, `${stream}/init`, batch), ({ W, b }) => {
+    const variables = { W: W.map((w) => tf.variable(w)), b: b.map((c) => tf.variable(c)) }
+    tf.dispose([...W, ...b])
+    return variables
   })
 
 /** The weights to return: each network's best snapshot if there was a selection, else the last. */
