@@ -60,6 +60,13 @@ export const cellPaths = (results: ReadonlyArray<CellResult>): ReadonlyArray<Cel
   }])
 
 /**
+ * Wall seconds of the finished cells that ran in one go (one delivery): a resumed cell's time
+ * covers its last part only, so it is left out of medians and estimates.
+ */
+export const oneGoWallSeconds = (results: ReadonlyArray<CellResult>): ReadonlyArray<number> =>
+  results.flatMap((r) => r.status === "done" && r.execution !== null && r.execution.deliveries <= 1 ? [r.execution.wallSeconds] : [])
+
+/**
  * Per arm, in the order given: cells, failures, path shares with intervals, median low-β loss and
  * median wall time of the cells that ran in one go (a resumed cell's time covers its last part only).
  */
@@ -68,7 +75,7 @@ export const summariseArms = (arms: ReadonlyArray<string>, results: ReadonlyArra
   return arms.map((arm) => {
     const mine = results.filter((r) => r.arm === arm)
     const read = paths.filter((p) => p.arm === arm)
-    const walls = read.flatMap((p) => (p.wallSeconds === null || p.resumed ? [] : [p.wallSeconds]))
+    const walls = oneGoWallSeconds(mine)
     return {
       arm,
       cells: mine.length,

@@ -3,7 +3,7 @@ import type { Algorithm } from "./classifier.js"
 import type { NetShape } from "./netShape.js"
 import type { AblationResult, BaselineResult, Experiment, GeneralizationResult, RunSummary, SweepResult } from "./results.js"
 
-/** β ≤ 1e−6 counts as low β throughout the reports. */
+/** log10 β at or below which a β counts as low β: in every report and in the metrics' `lossLowBeta`. */
 export const LOW_LOG_BETA = -6
 
 /** The loss contours of the paper's Figure 5, the yardsticks of every loss reported. */

@@ -6,7 +6,8 @@ import { maskDatabaseUrl } from "../core/databaseUrl.js"
 import { InvalidInput } from "../core/errors.js"
 import { decodePlan, describeArms, dispatchOrder, resolvePlan, type StudyCell, type StudyPlan } from "../core/studyPlan.js"
 import { CellResultJson, encodeCellResult, encodeStudyResults, StudyResultsJson } from "../core/studyResults.js"
-import { cellPaths } from "../core/studyAnalysis.js"
+import { median } from "../core/betaGrid.js"
+import { cellPaths, oneGoWallSeconds } from "../core/studyAnalysis.js"
 import { formatNumber } from "../core/table.js"
 import { startEmbeddedPostgres } from "../services/EmbeddedPostgres.js"
 import { Progress } from "../services/Progress.js"
@@ -208,7 +209,13 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
         }
         const running = yield* runningCells(timing)
         const { done, failed } = counts()
-        yield* progress.update("study", { done: done + failed, total: cells.length, detail: `done ${done}, running ${running ?? "?"}, failed ${failed}` })
+        // until a cell finishes here, the ETA comes from the cells that finished before (in parallel)
+        const walls = oneGoWallSeconds([...results.values()].filter((r) => inPlan.has(r.id)))
+        const parallel = Math.max(1, running ?? 0, options.runners)
+        yield* progress.update("study", {
+          done: done + failed, total: cells.length, detail: `done ${done}, running ${running ?? "?"}, failed ${failed}`,
+          ...(walls.length > 0 ? { priorSecondsPerItem: median(walls) / parallel } : {})
+        })
         if (pending.size > 0) yield* Effect.sleep("1 second")
       }
     }).pipe(

@@ -5,6 +5,12 @@ export interface ProgressUpdate {
   readonly done: number
   readonly total: number
   readonly detail: string
+  /**
+   * An estimate of seconds per item from earlier work (for example the median wall time of the
+   * cells an interrupted study already finished, divided by its runners), used for the ETA until
+   * this task has finished an item of its own. Seconds; ignored unless finite and positive.
+   */
+  readonly priorSecondsPerItem?: number
 }
 
 /**
@@ -17,7 +23,8 @@ export class Progress extends Context.Service<Progress, {
   readonly finish: (task: string, summary: string) => Effect.Effect<void>
 }>()("hyperlayers/Progress") {}
 
-const formatDuration = (seconds: number): string => {
+/** `1h05m`, `3m07s`, `42s`; `?` for a duration that is not finite. */
+export const formatDuration = (seconds: number): string => {
   if (!Number.isFinite(seconds)) return "?"
   const s = Math.round(seconds)
   const h = Math.floor(s / 3600)
@@ -31,10 +38,15 @@ interface TaskClock {
   lastPrinted: number
 }
 
-/** `task 1200/5000 (24%) 3.1/s ETA 20m26s | detail` */
-const progressLine = (task: string, u: ProgressUpdate, elapsedSeconds: number, doneSinceStart: number): string => {
+/**
+ * `task 1200/5000 (24%) 3.1/s ETA 20m26s | detail`. The rate is this task's own (items done since
+ * it started over the seconds elapsed); before its first item the ETA comes from
+ * `priorSecondsPerItem` when given, and is `?` otherwise.
+ */
+export const progressLine = (task: string, u: ProgressUpdate, elapsedSeconds: number, doneSinceStart: number): string => {
   const rate = elapsedSeconds > 0 ? doneSinceStart / elapsedSeconds : 0
-  const eta = rate > 0 ? (u.total - u.done) / rate : Infinity
+  const prior = u.priorSecondsPerItem !== undefined && Number.isFinite(u.priorSecondsPerItem) && u.priorSecondsPerItem > 0 ? u.priorSecondsPerItem : undefined
+  const eta = rate > 0 ? (u.total - u.done) / rate : prior !== undefined ? Math.max(0, (u.total - u.done) * prior - elapsedSeconds) : Infinity
   const pct = u.total > 0 ? Math.floor((100 * u.done) / u.total) : 0
   return `${task} ${u.done}/${u.total} (${pct}%) ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(2)}/s ETA ${formatDuration(eta)}${u.detail ? ` | ${u.detail}` : ""}`
 }
