@@ -39,7 +39,8 @@ interface TaskClock {
 }
 
 /**
- * `task 1200/5000 (24%) 3.1/s ETA 20m26s | detail`. The rate is this task's own (items done since
+ * `task 1200/5000 (24%) 3.10/s ETA 20m26s | detail`, or `study 36/57 (63%) 5m40s each ETA 1h59m` for
+ * slow work; no speed before the first item. The rate is this task's own (items done since
  * it started over the seconds elapsed); before its first item the ETA comes from
  * `priorSecondsPerItem` when given, and is `?` otherwise.
  */
@@ -48,7 +49,9 @@ export const progressLine = (task: string, u: ProgressUpdate, elapsedSeconds: nu
   const prior = u.priorSecondsPerItem !== undefined && Number.isFinite(u.priorSecondsPerItem) && u.priorSecondsPerItem > 0 ? u.priorSecondsPerItem : undefined
   const eta = rate > 0 ? (u.total - u.done) / rate : prior !== undefined ? Math.max(0, (u.total - u.done) * prior - elapsedSeconds) : Infinity
   const pct = u.total > 0 ? Math.floor((100 * u.done) / u.total) : 0
-  return `${task} ${u.done}/${u.total} (${pct}%) ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(2)}/s ETA ${formatDuration(eta)}${u.detail ? ` | ${u.detail}` : ""}`
+  // slow work (a study's cells, minutes each) reads better as time per item than as items per second
+  const speed = rate <= 0 ? "" : rate >= 10 ? `${rate.toFixed(0)}/s ` : rate >= 0.1 ? `${rate.toFixed(2)}/s ` : `${formatDuration(1 / rate)} each `
+  return `${task} ${u.done}/${u.total} (${pct}%) ${speed}ETA ${formatDuration(eta)}${u.detail ? ` | ${u.detail}` : ""}`
 }
 
 const make = (write: (line: string, final: boolean) => void, intervalSeconds: number) =>
