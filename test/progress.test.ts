@@ -36,3 +36,9 @@ describe("the progress line", () => {
     expect(formatDuration(Number.NaN)).toBe("?")
   })
 })
+
+describe("the progress line at the end", () => {
+  it("says ETA 0s when everything is done, even with no rate of its own", () => {
+    expect(progressLine("train", { done: 3, total: 3, detail: "" }, 0, 0)).toBe("train 3/3 (100%) ETA 0s")
+  })
+})

@@ -201,6 +201,47 @@ describe("a study on one machine", () => {
     expect(third).toMatchObject({ cells: cells.length, done: cells.length, failed: 0, skipped: cells.length })
     expect(readFileSync(join(dir, "results.json"), "utf8")).toBe(text)
   }, 120_000)
+
+  it("rides out its database stopping mid-study, and reports a cell that keeps failing, once, after its retries", async () => {
+    // a database of its own, whose server the test stops (immediate shutdown, as in a crash) while
+    // cells run; the service that started it starts it again
+    const pgDir = join(studyDir("server2"), ".postgres")
+    const pg = await Effect.runPromise(startEmbeddedPostgres(pgDir).pipe(Scope.provide(scope)))
+    const dir = studyDir("outage")
+    // the second cell cannot write its run directory: a file stands where it should be
+    const failing = cells[1]!
+    mkdirSync(join(dir, "runs"))
+    writeFileSync(join(dir, "runs", failing.id), "not a directory\n")
+    const study = cli(["study", join(dir, "plan.json"), "--database", Redacted.value(pg.url), "--runners", "2", "--retries", "1", "--lease", "3", "--backend", "cpu"])
+    await study.waitFor(/\[runner \d+\] runner \d+: cell \S+ seed \d+ \(\w+\) attempt 1: started/)
+    const postmaster = Number(readFileSync(join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0])
+    process.kill(postmaster, "SIGQUIT")
+    const code = await study.exit
+    const output = study.lines.join("\n")
+    expect(pg.restarts(), output).toBeGreaterThanOrEqual(1)
+    // a failed cell makes the command fail, after every other cell finished
+    expect(code, output).toBe(1)
+    const results = readResults(dir).cells
+    expect(results.map((r) => r.id).sort()).toEqual(cells.map((c) => c.id).sort())
+    for (const r of results.filter((r) => r.id !== failing.id)) {
+      expect(r.status, output).toBe("done")
+      expect(withoutExecution(r)).toEqual(withoutExecution(alone.get(r.id)!))
+    }
+    // the failing cell: tried 1 + retries times, then recorded failed with its error, once
+    const failed = results.find((r) => r.id === failing.id)!
+    expect(failed.status).toBe("failed")
+    expect(failed.error).toContain(join(dir, "runs", failing.id))
+    expect(failed.execution?.attempt).toBe(2)
+    expect(output).toContain(`(${failing.id}) attempt 2: started`)
+    expect(output).toContain(`(${failing.id}) attempt 2: failed: could not create the directory`)
+    expect(output).not.toContain(`(${failing.id}) attempt 3: started`)
+    expect(output).toContain(`1 failed of ${cells.length} cells`)
+    // the outage reads as one line per kind of warning, no stack traces
+    expect(output).not.toMatch(/^(\[runner \d+\] )?\s+at /m)
+    expect(readdirSync(join(dir, "cells")).filter((n) => n.endsWith(".json")).sort()).toEqual(cells.map((c) => `${c.id}.json`).sort())
+    console.info(`database outage test: server restarted ${pg.restarts()} time(s); deliveries ${results.map((r) => r.execution?.deliveries ?? "-").join("/")}; failed cell: ${failed.error}`)
+    if (process.env.HYPERLAYERS_SHOW_STUDY_OUTPUT) console.info(output)
+  }, 180_000)
 })
 
 describe("a study database that cannot be reached", () => {

@@ -1,6 +1,7 @@
 import { Effect, Option, Result, Schema, SchemaIssue } from "effect"
 import { InvalidInput } from "../core/errors.js"
 import { RunStore } from "../services/RunStore.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 /**
  * A command's settings come from three places, later ones winning: the defaults, an optional JSON
@@ -21,7 +22,7 @@ export const readConfigFile = (file: Option.Option<string>): Effect.Effect<Recor
       try {
         raw = JSON.parse(text)
       } catch (e) {
-        return yield* new InvalidInput({ source: path, message: `--config ${path} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+        return yield* new InvalidInput({ source: path, message: `--config ${path} is not JSON: ${errorMessage(e)}` })
       }
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
         return yield* new InvalidInput({ source: path, message: `--config ${path} must hold a JSON object of settings` })

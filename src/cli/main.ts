@@ -10,6 +10,7 @@ import { cliServices } from "./shared.js"
 import { similarityCommand } from "./similarityCommand.js"
 import { runnerCommand, studyCommand, studyReportCommand } from "./studyCommand.js"
 import { trainCommand } from "./trainCommand.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 const VERSION = "0.1.0"
 
@@ -17,12 +18,6 @@ const root = Command.make("hyperlayers").pipe(
   Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, measure functional similarity, analyse networks trained elsewhere, and generate implicit neural representations"),
   Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, studyReportCommand, runnerCommand, similarityCommand, analyzeCommand, inrCommand])
 )
-
-/** A failure as one readable line: the message of a typed error, without a stack trace. */
-const describe = (e: unknown): string =>
-  typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" && e.message !== ""
-    ? e.message
-    : String(e)
 
 /**
  * Read a value that begins with "-" as the value of the flag before it when it is a number
@@ -58,7 +53,7 @@ export const main = (): void =>
     Effect.catchCause((cause) => Effect.gen(function* () {
       if (Cause.hasInterruptsOnly(cause)) return
       const failure = Cause.squash(cause)
-      if (!CliError.isCliError(failure)) yield* Console.error(`hyperlayers: ${describe(failure)}`)
+      if (!CliError.isCliError(failure)) yield* Console.error(`hyperlayers: ${errorMessage(failure)}`)
       process.exitCode = 1
     })),
     Effect.provide(cliServices),

@@ -4,6 +4,7 @@ import { Flag } from "effect/cli"
 import { type Backend, backendLayer, BackendRequest, type BackendUnavailable } from "../services/Backend.js"
 import { type Progress, terminalProgressLayer } from "../services/Progress.js"
 import { type Rng, RootSeed, type RngStateError, seededRngLayer, systemRngLayer } from "../services/Rng.js"
+import { compactLoggingLayer } from "../services/Logging.js"
 import { runStoreLayer } from "../services/RunStore.js"
 
 /** `--backend`: which TensorFlow.js backend runs the tensors. */
@@ -32,4 +33,4 @@ export const programLayer = (backend: BackendRequest, seed: Option.Option<number
     )))
 
 /** The run store on the local file system, for the whole command line. */
-export const cliServices = Layer.provideMerge(runStoreLayer, NodeServices.layer)
+export const cliServices = Layer.merge(Layer.provideMerge(runStoreLayer, NodeServices.layer), compactLoggingLayer)

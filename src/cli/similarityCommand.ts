@@ -6,6 +6,7 @@ import { similarity } from "../programs/similarity.js"
 import { systemSeed } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
 import { backendFlag, programLayer } from "./shared.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -31,7 +32,7 @@ const readJsonFile = (path: string) => Effect.gen(function* () {
   try {
     raw = JSON.parse(text)
   } catch (e) {
-    return yield* new InvalidInput({ source: "--config", message: `--config ${path} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+    return yield* new InvalidInput({ source: "--config", message: `--config ${path} is not JSON: ${errorMessage(e)}` })
   }
   if (!isObject(raw)) return yield* new InvalidInput({ source: "--config", message: `--config ${path} must hold a JSON object of similarity settings` })
   return raw

@@ -3,6 +3,7 @@ import { Data, Result, Schema } from "effect"
 import { firstNonFinite } from "./finite.js"
 import { MetricsLogState } from "./metricsLog.js"
 import { TrainConfig } from "./trainConfig.js"
+import { errorMessage } from "./errorMessage.js"
 
 /**
  * The checkpoint file format: everything needed to evaluate a run at a step or to resume it
@@ -148,7 +149,7 @@ export const decodeCheckpoint = (bytes: Uint8Array, source: string): Result.Resu
     try {
       raw = JSON.parse(new TextDecoder().decode(headerBytes))
     } catch (e) {
-      return Result.fail(`the header is not JSON (${e instanceof Error ? e.message : String(e)})`)
+      return Result.fail(`the header is not JSON (${errorMessage(e)})`)
     }
     const decoded = Schema.decodeUnknownResult(CheckpointHeader)(raw)
     return Result.isFailure(decoded) ? Result.fail(`bad header: ${decoded.failure.message.replace(/\s*\n\s*/g, " ")}`) : Result.succeed(decoded.success)

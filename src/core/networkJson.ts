@@ -3,6 +3,7 @@ import { WeightFileError } from "./networkFileErrors.js"
 import type { WeightLayout } from "./networkFromTensors.js"
 import type { RawTensor } from "./rawTensor.js"
 import type { StoredNetwork } from "./results.js"
+import { errorMessage } from "./errorMessage.js"
 
 /**
  * A network as JSON. Three layouts are read:
@@ -78,7 +79,7 @@ export const decodeNetworkJson = (text: string, file: string): Result.Result<Net
     raw = JSON.parse(text)
   } catch (e) {
     const hint = /\b(NaN|-?Infinity)\b/.test(text) ? " (it holds NaN or Infinity, which JSON does not allow: the network has non-finite weights)" : ""
-    return fail(`not valid JSON: ${e instanceof Error ? e.message : String(e)}${hint}`)
+    return fail(`not valid JSON: ${errorMessage(e)}${hint}`)
   }
   if (!isRecord(raw)) return fail("a network's JSON is an object (see the documented layouts)")
   const own = isRecord(raw["network"]) && "W" in raw["network"] ? raw["network"] : "W" in raw ? raw : undefined

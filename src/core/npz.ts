@@ -4,6 +4,7 @@ import { WeightFileError } from "./networkFileErrors.js"
 import { decodeNpy, encodeNpy } from "./npy.js"
 import type { RawTensor } from "./rawTensor.js"
 import type { TensorToWrite } from "./safetensors.js"
+import { errorMessage } from "./errorMessage.js"
 
 /**
  * NumPy's `.npz`: a zip archive of `.npy` members, one per array, named `<key>.npy`, stored
@@ -11,8 +12,6 @@ import type { TensorToWrite } from "./safetensors.js"
  * zip layer is `fflate` (dependency-free, well kept, reads zip64); each member is read by
  * {@link decodeNpy}.
  */
-
-const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /**
  * Read every array of an `.npz` archive as a tensor named by its key (the member name without
@@ -27,7 +26,7 @@ export const decodeNpz = (bytes: Uint8Array, file: string): Result.Result<Readon
   try {
     members = unzipSync(bytes)
   } catch (e) {
-    return Result.fail(new WeightFileError({ file, problem: "truncated", message: `${file}: the zip archive is damaged or truncated (${describe(e)})` }))
+    return Result.fail(new WeightFileError({ file, problem: "truncated", message: `${file}: the zip archive is damaged or truncated (${errorMessage(e)})` }))
   }
   const tensors: Array<RawTensor> = []
   for (const [member, data] of Object.entries(members)) {

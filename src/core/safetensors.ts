@@ -1,6 +1,7 @@
 import { Result } from "effect"
 import { WeightFileError } from "./networkFileErrors.js"
 import { decodeFloats, float32Bytes, type FloatEncoding, itemSize, type RawTensor, shapeText, sizeOf } from "./rawTensor.js"
+import { errorMessage } from "./errorMessage.js"
 
 /**
  * The safetensors format (Hugging Face; what `safetensors.torch.save_file(model.state_dict(), …)`
@@ -54,7 +55,7 @@ export const decodeSafetensors = (bytes: Uint8Array, file: string): Result.Resul
   try {
     header = JSON.parse(text)
   } catch (e) {
-    return fail("header", `the header is not valid JSON: ${e instanceof Error ? e.message : String(e)}`)
+    return fail("header", `the header is not valid JSON: ${errorMessage(e)}`)
   }
   if (!isRecord(header)) return fail("header", "the header is not a JSON object")
   const dataLength = bytes.length - 8 - n

@@ -9,6 +9,7 @@ import { DECODER } from "./hyperactivation.js"
 import { linearMap } from "./linearMap.js"
 import { type BlockDefinition, HypernetworkSpecError, UnknownComponent } from "./blockDefinition.js"
 import { builtinBlocks } from "./builtinBlocks.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 /** A hyperlayer: blocks applied side by side to slices of one linear map's output. */
 export interface Hyperlayer {
@@ -170,8 +171,6 @@ export interface GenerationPlan {
   readonly mode: GenerationMode
 }
 
-const describeError = (e: unknown): string => (e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e))
-
 /**
  * Plan generations of `target` from a hypernetwork trained on `layout.shape`, checking everything
  * about shapes once, as stax's `init` does before `apply`: the layout belongs to this hypernetwork,
@@ -196,7 +195,7 @@ export const planGeneration = (net: Hypernetwork, layout: ParamLayout, target: N
       generateUnchecked(plan, tf.zeros([1, layout.size]), randoms)
     })
   } catch (e) {
-    return fail(describeError(e))
+    return fail(errorMessage(e))
   }
   return Result.succeed(plan)
 }
@@ -237,7 +236,7 @@ export const generate = (plan: GenerationPlan, theta: tf.Tensor, randoms: Readon
     const out = generateUnchecked(plan, theta, randoms)
     return Result.succeed({ weights: netWeightsOrThrow(plan.graph.shape, out.W, out.bias), kl: out.kl })
   } catch (e) {
-    return fail(describeError(e))
+    return fail(errorMessage(e))
   }
 }
 
@@ -284,7 +283,7 @@ export const generateUnchecked = (plan: GenerationPlan, theta: tf.Tensor, random
         try {
           r = b.apply(input, env)
         } catch (e) {
-          throw e instanceof GenerationError ? e : new GenerationError({ message: `block "${b.name}" of stage ${k} failed: ${describeError(e)}` })
+          throw e instanceof GenerationError ? e : new GenerationError({ message: `block "${b.name}" of stage ${k} failed: ${errorMessage(e)}` })
         }
         const want = [B, sides, graph.edges, b.outputs]
         if (r.output.rank !== 4 || r.output.shape.some((d, a) => d !== want[a])) {

@@ -12,6 +12,7 @@ import { generalize } from "./generalize.js"
 import { CellFailure, type CellRunner } from "./studyEngine.js"
 import { sweep } from "./sweep.js"
 import { train } from "./train.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 /**
  * The one place where the study engine meets the library's programs: what a cell computes. It
@@ -79,15 +80,12 @@ export const studyCellRunner = (options: { readonly runsDir: string; readonly ba
         if (failure instanceof CellFailure) return yield* Effect.fail(failure)
         const seconds = ((yield* Clock.currentTimeMillis) - (yield* started)) / 1000
         return yield* new CellFailure({
-          kind: "error", message: describe(failure),
+          kind: "error", message: errorMessage(failure),
           execution: { attempt: context.attempt, deliveries: context.deliveries, wallSeconds: seconds, trainSeconds: seconds, runner: `${hostname()}/${process.pid}`, backend: options.backend, runDir, finishedAt: new Date().toISOString() }
         })
       }))
     )
   }
-
-const describe = (e: unknown): string =>
-  typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" && e.message !== "" ? e.message : String(e)
 
 /**
  * The last line of a run's `metrics.jsonl`, without its timing. A number JSON cannot hold (a NaN

@@ -6,6 +6,7 @@ import { type LoadNetworkError, WeightFileError } from "../core/networkFileError
 import type { LayoutOption, WeightLayout } from "../core/networkFromTensors.js"
 import { netWeightsOrThrow, type NetWeights } from "../core/network.js"
 import type { StoredNetwork } from "../core/results.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 export interface LoadNetworkOptions {
   /**
@@ -15,8 +16,6 @@ export interface LoadNetworkOptions {
    */
   readonly layout?: LayoutOption
 }
-
-const describe = (e: unknown): string => (typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e))
 
 /**
  * Read an MLP trained elsewhere: a `.safetensors` file (e.g. `safetensors.torch.save_file(
@@ -33,7 +32,7 @@ export const loadNetwork = (path: string, options: LoadNetworkOptions = {}): Eff
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const paths = yield* Path.Path
-    const unreadable = (e: unknown) => new WeightFileError({ file: path, problem: "unreadable", message: `${path}: cannot be read (${describe(e)})` })
+    const unreadable = (e: unknown) => new WeightFileError({ file: path, problem: "unreadable", message: `${path}: cannot be read (${errorMessage(e)})` })
     const info = yield* fs.stat(path).pipe(Effect.mapError(unreadable))
     const layout = options.layout ?? "auto"
     if (info.type === "Directory") {
@@ -81,7 +80,7 @@ export const saveNetwork = (path: string, net: StoredNetwork, format: WritableFo
       Effect.andThen(fs.writeFile(tmp, bytes)),
       Effect.andThen(fs.rename(tmp, path)),
       Effect.onError(() => Effect.ignore(fs.remove(tmp))),
-      Effect.mapError((e) => new WeightFileError({ file: path, problem: "unreadable", message: `${path}: cannot be written (${describe(e)})` }))
+      Effect.mapError((e) => new WeightFileError({ file: path, problem: "unreadable", message: `${path}: cannot be written (${errorMessage(e)})` }))
     )
   })
 

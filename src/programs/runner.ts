@@ -5,6 +5,7 @@ import { DatabaseError } from "../services/EmbeddedPostgres.js"
 import type { RunStore } from "../services/RunStore.js"
 import { studyCellRunner } from "./cellAdapter.js"
 import { type CellRunner, checkDatabase, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runCellWorker } from "./studyEngine.js"
+import { causeMessage } from "../core/errorMessage.js"
 
 export interface RunnerOptions {
   readonly database: Redacted.Redacted<string>
@@ -21,7 +22,7 @@ const announced = <R>(run: CellRunner<R>, log: (line: string) => void): CellRunn
   const label = `cell ${cell.arm} seed ${cell.seed} (${cell.id}) attempt ${context.attempt}${context.deliveries > 1 ? ` (delivery ${context.deliveries})` : ""}`
   return Effect.sync(() => log(`runner ${process.pid}: ${label}: started`)).pipe(
     Effect.andThen(run(cell, context)),
-    Effect.onExit((exit) => Effect.sync(() => log(`runner ${process.pid}: ${label}: ${Exit.isSuccess(exit) ? `done in ${exit.value.execution?.wallSeconds.toFixed(1) ?? "?"} s` : Exit.hasInterrupts(exit) ? "interrupted (back to the queue)" : "failed"}`)))
+    Effect.onExit((exit) => Effect.sync(() => log(`runner ${process.pid}: ${label}: ${Exit.isSuccess(exit) ? `done in ${exit.value.execution?.wallSeconds.toFixed(1) ?? "?"} s` : Exit.hasInterrupts(exit) ? "interrupted (back to the queue)" : `failed: ${causeMessage(exit.cause)}`}`)))
   )
 }
 

@@ -7,6 +7,7 @@ import { argmaxRows, argsort, type LabelledData, penguinsFromJson, selectRows } 
 import { forward, netWeightsOrThrow } from "../core/network.js"
 import type { SyntheticSettings } from "../core/similaritySettings.js"
 import { Rng } from "../services/Rng.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 /**
  * The file of the penguins table inside the installed `vega-datasets` package. The package's
@@ -18,7 +19,7 @@ export const penguinsPath = (): string => join(dirname(createRequire(import.meta
 export const loadPenguins: Effect.Effect<LabelledData, InvalidInput, FileSystem.FileSystem> = Effect.gen(function* () {
   const path = yield* Effect.try({
     try: penguinsPath,
-    catch: (e) => new InvalidInput({ source: "vega-datasets", message: `the penguins data needs the vega-datasets package (npm ci): ${e instanceof Error ? e.message : String(e)}` })
+    catch: (e) => new InvalidInput({ source: "vega-datasets", message: `the penguins data needs the vega-datasets package (npm ci): ${errorMessage(e)}` })
   })
   const fs = yield* FileSystem.FileSystem
   const text = yield* fs.readFileString(path).pipe(Effect.mapError((e) => new InvalidInput({ source: path, message: `could not read ${path}: ${e.message}` })))
@@ -26,7 +27,7 @@ export const loadPenguins: Effect.Effect<LabelledData, InvalidInput, FileSystem.
   try {
     json = JSON.parse(text)
   } catch (e) {
-    return yield* new InvalidInput({ source: path, message: `${path} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+    return yield* new InvalidInput({ source: path, message: `${path} is not JSON: ${errorMessage(e)}` })
   }
   return yield* Effect.fromResult(penguinsFromJson(json, path))
 })

@@ -1,6 +1,6 @@
 import { checkRunDefinition } from "../layers/runPlan.js"
 import { Registry } from "../services/Registry.js"
-import { Cause, Effect, Exit, FileSystem, Layer, Option, Path, Redacted, Result, Schema } from "effect"
+import { Effect, Exit, FileSystem, Layer, Option, Path, Redacted, Result, Schema } from "effect"
 import type { CellResult } from "../core/cellResult.js"
 import { maskDatabaseUrl } from "../core/databaseUrl.js"
 import { InvalidInput } from "../core/errors.js"
@@ -14,6 +14,7 @@ import { Progress } from "../services/Progress.js"
 import { startRunnerProcesses } from "../services/RunnerProcesses.js"
 import { RunStore, StoreError } from "../services/RunStore.js"
 import { cellWorkflowLayer, CellWorkflow, checkDatabase, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runningCells } from "./studyEngine.js"
+import { causeMessage, errorMessage } from "../core/errorMessage.js"
 
 /** Where a study keeps its files, under its directory (`studies/<name>/` by default). */
 export const studyFiles = (studyDir: string) => ({
@@ -32,7 +33,7 @@ export const readPlan = (planPath: string): Effect.Effect<{ readonly plan: Study
     try {
       raw = JSON.parse(text)
     } catch (e) {
-      return yield* new InvalidInput({ source: planPath, message: `${planPath} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+      return yield* new InvalidInput({ source: planPath, message: `${planPath} is not JSON: ${errorMessage(e)}` })
     }
     const plan = yield* Effect.fromResult(decodePlan(raw, planPath))
     const components = yield* Registry
@@ -133,7 +134,7 @@ const describeResult = (r: CellResult) => {
 const resultFromExit = (cell: StudyCell, exit: Exit.Exit<CellResult, unknown>): CellResult =>
   Exit.isSuccess(exit) ? exit.value : {
     id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config: cell.config, experiments: cell.experiments,
-    status: "failed", error: `the cell's workflow failed: ${Cause.pretty(exit.cause).split("\n")[0]}`,
+    status: "failed", error: `the cell's workflow failed: ${causeMessage(exit.cause)}`,
     training: null, sweep: null, ablation: null, generalization: null, baseline: null, execution: null
   }
 
@@ -192,7 +193,7 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
         for (const { cell, executionId } of [...pending.values()]) {
           // a database that is down (restarting, unreachable) is waited for, not a failure
           const polled = yield* CellWorkflow.poll(executionId).pipe(Effect.catchCause((cause) => Effect.gen(function* () {
-            if (!unreachable) yield* Effect.logWarning(`the study database is unreachable; waiting for it (${Cause.pretty(cause).split("\n")[0]})`)
+            if (!unreachable) yield* Effect.logWarning(`the study database is unreachable; waiting for it (${causeMessage(cause)})`)
             unreachable = true
             return Option.none()
           })))

@@ -7,6 +7,7 @@ import { SqlClient } from "effect/sql"
 import { Activity, DurableDeferred, DurableQueue, Workflow } from "effect/workflow"
 import { CellExecution, CellResult } from "../core/cellResult.js"
 import { maskDatabaseUrl } from "../core/databaseUrl.js"
+import { causeMessage } from "../core/errorMessage.js"
 import { DatabaseError } from "../services/EmbeddedPostgres.js"
 import { StudyCell } from "../core/studyPlan.js"
 
@@ -125,14 +126,8 @@ export const checkDatabase = (url: Redacted.Redacted<string>): Effect.Effect<voi
     Effect.provide(databaseLayer(url, 1)),
     Effect.scoped,
     Effect.catchCause((cause) => {
-      const error = Cause.squash(cause)
-      // the messages down the chain of causes (the driver's reason, e.g. ECONNREFUSED, is the last)
-      const messages: Array<string> = []
-      for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-        const m = e instanceof Error ? (e.message || (e as { code?: string }).code || "") : typeof e === "object" ? "" : String(e)
-        if (m !== "" && !messages.includes(m)) messages.push(m)
-      }
-      const why = messages.join(": ") || "no reason given"
+      // the driver's reason (e.g. ECONNREFUSED) is the last of the chain of causes
+      const why = causeMessage(cause) || "no reason given"
       return Effect.fail(new DatabaseError({ message: `cannot reach the study database ${maskDatabaseUrl(Redacted.value(url))}: ${why}` }))
     })
   )

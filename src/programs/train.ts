@@ -15,6 +15,7 @@ import { type Diverged, disposeTrainer, initTrainer, resumeConflicts, runPlanOf,
 import type { CheckpointError } from "../core/checkpoint.js"
 import { usesOnlyBuiltins } from "../layers/components.js"
 import type { RunPlanError } from "../layers/runPlan.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 export interface TrainOptions {
   readonly runDir: string
@@ -179,15 +180,13 @@ const trainLocked = (options: TrainOptions) =>
       if (lastSaved()) return yield* Effect.logWarning(`${where}: ${savedPath} holds this step; continue with --resume`)
       const r = yield* Effect.result(checkpoint)
       if (r._tag === "Success") return yield* Effect.logWarning(`${where}: saved ${r.success} (metrics rows up to that step included); continue with --resume`)
-      yield* Effect.logError(`${where}: could not save a checkpoint (${describe(r.failure)}); ` +
+      yield* Effect.logError(`${where}: could not save a checkpoint (${errorMessage(r.failure)}); ` +
         (savedStep < 0 ? "no checkpoint of this run was saved" : `continue from ${savedPath} (step ${savedStep}) with --resume`))
     })
-    const onFailure = (e: unknown) => Effect.logError(`training stopped at step ${trainer.step}: ${describe(e)}; ` +
+    const onFailure = (e: unknown) => Effect.logError(`training stopped at step ${trainer.step}: ${errorMessage(e)}; ` +
       (savedStep < 0 ? "no checkpoint of this run was saved" : `${savedPath} (step ${savedStep}) is the last checkpoint: continue from it with --resume once the cause is fixed`))
     yield* loop.pipe(Effect.onInterrupt(() => onInterrupt), Effect.tapError(onFailure))
     yield* progress.finish("train", last === undefined ? "" : `step ${trainer.step}, loss ${formatNumber(last.loss)}`)
     return { runDir, step: trainer.step, checkpoints: saved, last }
   })
 
-const describe = (e: unknown): string =>
-  typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" ? e.message : String(e)

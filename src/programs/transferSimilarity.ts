@@ -15,6 +15,7 @@ import {
 } from "../layers/linearProbeHypernetwork.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 /**
  * Functional similarity by hypernetwork transfer (the blog post in `seeds/004`): a hypernetwork H
@@ -36,8 +37,6 @@ import { Rng } from "../services/Rng.js"
  *    Δ_B = η ∇_φ ℓ_B · ∇_φ ℓ_A: the alignment of what A and B ask of H.
  */
 
-const describe = (e: unknown) => (e instanceof Error ? e.message : String(e))
-
 /**
  * The encoders' features of `inputs: [N, m]`, stacked `[Z, N, d]`. Fails with {@link InvalidInput}
  * naming the encoder whose features are not `[N, d]` (d shared by all), are not finite, or whose
@@ -56,7 +55,7 @@ export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D)
       // a copy, so that an encoder returning its input (or any tensor it keeps) is never disposed here
       f = tf.tidy(() => tf.clone(enc.encode(inputs)))
     } catch (e) {
-      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} failed on inputs [${inputs.shape.join(", ")}]: ${describe(e)}` }))
+      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} failed on inputs [${inputs.shape.join(", ")}]: ${errorMessage(e)}` }))
     }
     outs.push(f)
     const d = outs[0]!.shape[1]

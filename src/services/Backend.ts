@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
 import { Context, Data, Effect, Layer, Schema } from "effect"
 import { installFastKernels } from "./fastKernels.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 /** A TensorFlow.js backend this library can run on. */
 export const BackendName = Schema.Literals(["wasm", "cpu", "tensorflow"])
@@ -40,7 +41,7 @@ const loadTensorflow = Effect.gen(function* () {
     const loaded = yield* Effect.tryPromise({ try: () => importOptional(spec), catch: (e) => e }).pipe(
       Effect.as(true),
       Effect.catch((e) => Effect.sync(() => {
-        failures.push(`${spec}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
+        failures.push(`${spec}: ${errorMessage(e).split("\n")[0]}`)
         return false
       }))
     )
@@ -60,7 +61,7 @@ const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
       Effect.catch((e) => Effect.fail(new BackendUnavailable({
         backend: name,
         install: "reinstall the dependencies with `npm ci`",
-        message: `the ${name} backend failed to initialise: ${e instanceof Error ? e.message : String(e)}`
+        message: `the ${name} backend failed to initialise: ${errorMessage(e)}`
       })))
     )
     if (!ok) {
@@ -75,7 +76,7 @@ const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
         try: () => installFastKernels(name),
         catch: (e) => new BackendUnavailable({
           backend: name, install: "reinstall the dependencies with `npm ci` (the wasm kernels are assembled by the `wabt` package)",
-          message: `the ${name} backend's kernels failed to install: ${e instanceof Error ? e.message : String(e)}`
+          message: `the ${name} backend's kernels failed to install: ${errorMessage(e)}`
         })
       })
     }

@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { Context, Data, Deferred, Effect, Fiber, Layer, Redacted, type Scope } from "effect"
+import { errorMessage } from "../core/errorMessage.js"
 
 /** The study database could not be started, reached or stopped; the message says why and what to do. */
 export class DatabaseError extends Data.TaggedError("DatabaseError")<{ readonly message: string }> {}
@@ -263,7 +264,7 @@ export const startEmbeddedPostgres = (dir: string): Effect.Effect<EmbeddedPostgr
       }
       return copyIfNeeded(packageDir, user)
     },
-    catch: (e) => e instanceof DatabaseError ? e : new DatabaseError({ message: `could not prepare ${root} for PostgreSQL: ${e instanceof Error ? e.message : String(e)}` })
+    catch: (e) => e instanceof DatabaseError ? e : new DatabaseError({ message: `could not prepare ${root} for PostgreSQL: ${errorMessage(e)}` })
   })
   const stale = runningPostmaster(dataDir)
   if (stale !== undefined) yield* stopStale(stale)

@@ -47,7 +47,7 @@ interface TaskClock {
 export const progressLine = (task: string, u: ProgressUpdate, elapsedSeconds: number, doneSinceStart: number): string => {
   const rate = elapsedSeconds > 0 ? doneSinceStart / elapsedSeconds : 0
   const prior = u.priorSecondsPerItem !== undefined && Number.isFinite(u.priorSecondsPerItem) && u.priorSecondsPerItem > 0 ? u.priorSecondsPerItem : undefined
-  const eta = rate > 0 ? (u.total - u.done) / rate : prior !== undefined ? Math.max(0, (u.total - u.done) * prior - elapsedSeconds) : Infinity
+  const eta = u.done >= u.total ? 0 : rate > 0 ? (u.total - u.done) / rate : prior !== undefined ? Math.max(0, (u.total - u.done) * prior - elapsedSeconds) : Infinity
   const pct = u.total > 0 ? Math.floor((100 * u.done) / u.total) : 0
   // slow work (a study's cells, minutes each) reads better as time per item than as items per second
   const speed = rate <= 0 ? "" : rate >= 10 ? `${rate.toFixed(0)}/s ` : rate >= 0.1 ? `${rate.toFixed(2)}/s ` : `${formatDuration(1 / rate)} each `

@@ -5,6 +5,7 @@ import { checkpointAgreesWithRun, checkpointNameStep } from "../core/runIntegrit
 import { RunManifest } from "../core/runManifest.js"
 import { errorCode, StoreError, storeFailure } from "./fileErrors.js"
 import { makeRunLocks, type RunLocked } from "./RunLock.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 export { StoreError } from "./fileErrors.js"
 export { RunLocked } from "./RunLock.js"
@@ -118,7 +119,7 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
     try {
       raw = JSON.parse(text)
     } catch (e) {
-      return yield* new StoreError({ path: p, problem: "Other", message: `${p} is not JSON: ${e instanceof Error ? e.message : String(e)}` })
+      return yield* new StoreError({ path: p, problem: "Other", message: `${p} is not JSON: ${errorMessage(e)}` })
     }
     return yield* Schema.decodeUnknownEffect(Schema.toCodecJson(schema))(raw).pipe(Effect.mapError((e) => new StoreError({ path: p, problem: "Other", message: `${p}: ${e.message}` })))
   })

@@ -5,6 +5,7 @@ import type { Block, GenerationMode } from "../layers/block.js"
 import { generate, type GenerationPlan, type Hypernetwork, paramLayout, planGeneration } from "../layers/hypernetwork.js"
 import { hiddenEdgePermutation } from "../layers/symmetry.js"
 import { blockInputs, type BlockCase, type EquivarianceCase, type GenerationCase, type GenerationDraw, generationTensors } from "./cases.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 /**
  * Property checkers for hypernetworks and blocks: each checks one case and fails with a
@@ -20,8 +21,6 @@ export class PropertyViolation extends Data.TaggedError("PropertyViolation")<{ r
 export const DEFAULT_TOLERANCE = 1e-4
 
 const fail = (property: string, message: string) => new PropertyViolation({ property, message })
-
-const describe = (e: unknown): string => (typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e))
 
 /** A plan for `shape` trained and generated as itself. */
 const planFor = (property: string, net: Hypernetwork, shape: NetShape, mode: GenerationMode): Result.Result<GenerationPlan, PropertyViolation> =>
@@ -40,7 +39,7 @@ const generateValues = (property: string, plan: GenerationPlan, theta: tf.Tensor
   try {
     g = generate(plan, theta, randoms)
   } catch (e) {
-    return Result.fail(fail(property, `generation threw: ${describe(e)}`))
+    return Result.fail(fail(property, `generation threw: ${errorMessage(e)}`))
   }
   if (Result.isFailure(g)) return Result.fail(fail(property, `generation failed: ${g.failure.message}`))
   const { weights, kl } = g.success
@@ -96,7 +95,7 @@ const check = (property: string, body: () => Result.Result<void, PropertyViolati
     try {
       return Effect.fromResult(body())
     } catch (e) {
-      return Effect.fail(fail(property, `threw: ${describe(e)}`))
+      return Effect.fail(fail(property, `threw: ${errorMessage(e)}`))
     }
   })
 
@@ -256,7 +255,7 @@ export const blockWritesDeclaredWidth = (block: Block, c: BlockCase): Effect.Eff
         try {
           r = block.apply(input, env)
         } catch (e) {
-          return `${where} threw: ${describe(e)}`
+          return `${where} threw: ${errorMessage(e)}`
         }
         const want = [c.batch, c.sides, E, block.outputs]
         if (r.output.rank !== 4 || r.output.shape.some((d, a) => d !== want[a])) {

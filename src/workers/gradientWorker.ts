@@ -13,6 +13,7 @@ import { resolveRun, type RunPlan } from "../layers/runPlan.js"
 import { installFastKernels } from "../services/fastKernels.js"
 import { withTensorScope } from "../core/tensorScope.js"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
+import { errorMessage } from "../core/errorMessage.js"
 
 const init = workerData as WorkerInit
 const port = parentPort!
@@ -58,7 +59,7 @@ port.on("message", (r: ShardRequest) => {
     const result = handle(r)
     port.postMessage(result, [...result.grads.map((g) => g.buffer as ArrayBuffer), result.loss.buffer as ArrayBuffer, result.kl.buffer as ArrayBuffer])
   }).catch((e: unknown) => {
-    const failure: ShardFailure = { type: "error", id: r.id, message: e instanceof Error ? e.message : String(e) }
+    const failure: ShardFailure = { type: "error", id: r.id, message: errorMessage(e) }
     port.postMessage(failure)
   })
 })
