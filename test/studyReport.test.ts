@@ -5,7 +5,7 @@ import { Result } from "effect"
 import { describe, expect, it } from "vitest"
 import { logBetaGrid } from "../src/core/betaGrid.js"
 import type { CellResult } from "../src/core/cellResult.js"
-import { summariseArms, wilsonInterval } from "../src/core/studyAnalysis.js"
+import { compareArms, summariseArms, wilsonInterval } from "../src/core/studyAnalysis.js"
 import { decodePlan, resolvePlan } from "../src/core/studyPlan.js"
 import { encodeStudyResults } from "../src/core/studyResults.js"
 import { studyReport } from "../src/programs/studyReport.js"
@@ -76,5 +76,27 @@ describe("the study report", () => {
       expect(html).toContain(`id="${name}"`)
     }
     expect(existsSync(join(dir, "figures", "generalization-by-path.svg"))).toBe(false) // no cell ran it
+  })
+
+  it("tests each arm against the first: exact tests of the path shares, a rank test of the low-β loss", async () => {
+    const cells = cellsOf(planText)
+    // quick: three case-3d seeds (low-β loss 0.05); plain: two seeds in convexity (0.33)
+    const results = [cellResult(cells[0]!, true), cellResult(cells[1]!, true), cellResult(cells[2]!, true), cellResult(cells[3]!, false), cellResult(cells[4]!, false)]
+    const [c] = compareArms(["quick", "plain"], results)
+    // scipy: fisher_exact([[0, 2], [3, 0]]) = 0.1; mannwhitneyu([.33, .33], [.05] * 3, method="asymptotic") = 0.09558
+    expect(c!.paths["pudding-everywhere"]).toBeCloseTo(0.1, 12)
+    expect(c!.paths["convexity-throughout"]).toBeCloseTo(0.1, 12)
+    expect(c!.paths["stalled"]).toBeNaN()
+    expect(c!.lowBetaLoss.p).toBeCloseTo(0.0955807045456294, 12)
+    expect(c!.lowBetaLoss.median).toBeCloseTo(0.33, 12)
+    expect(c!.lowBetaLoss.referenceMedian).toBeCloseTo(0.05, 12)
+    expect(compareArms(["quick"], results)).toEqual([])
+    const dir = tempDir()
+    writeFileSync(join(dir, "plan.json"), JSON.stringify(planText))
+    writeFileSync(join(dir, "results.json"), encodeStudyResults("synthetic", cells, results))
+    const html = readFileSync((await runProgram(studyReport(join(dir, "plan.json"), dir))).path, "utf8")
+    expect(html).toContain("<h2>Each arm against quick</h2>")
+    expect(html).toContain("<td>plain</td><td>0.10</td><td>0.10</td><td>–</td>")
+    expect(html).toContain("<td>0.330 / 0.0500 (0.096)</td>")
   })
 })

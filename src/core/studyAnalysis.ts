@@ -1,10 +1,12 @@
 import { mean, median } from "./betaGrid.js"
 import type { CellResult } from "./cellResult.js"
 import { type DevelopmentalPath, developmentalPath, developmentalPaths, type PathReading } from "./developmentalPath.js"
+import { fisherExact, mannWhitneyU } from "./hypothesisTests.js"
 
 /**
  * Statistics over a study's cells: each finished cell's developmental path (read from its sweep
- * and ablation), and per arm the share of seeds on each path with a 95 % Wilson score interval.
+ * and ablation), per arm the share of seeds on each path with a 95 % Wilson score interval, and
+ * each arm against the first (exact tests of the shares, a rank test of the low-β loss).
  */
 
 /** One finished cell and the path its sweep shows. */
@@ -106,4 +108,41 @@ export const generalisationByPath = (results: ReadonlyArray<CellResult>): Readon
     }
   }
   return [...groups.values()].map((g) => ({ path: g.path, inputs: g.inputs, hidden: g.hidden, loss: mean(g.losses), cells: g.losses.length }))
+}
+
+/** One arm against the study's reference arm (the plan's first). */
+export interface ArmComparison {
+  readonly arm: string
+  readonly reference: string
+  /** Per path, Fisher's exact two-sided p for its share differing from the reference's (NaN when neither arm has a seed on it). */
+  readonly paths: Readonly<Record<DevelopmentalPath, number>>
+  /** Median low-β loss of the arm and the reference, and the Mann–Whitney U test's two-sided p between them. */
+  readonly lowBetaLoss: { readonly median: number; readonly referenceMedian: number; readonly p: number }
+}
+
+/**
+ * Every arm after the first against the first (the plan's reference): does changing the setting
+ * change how often each path appears ({@link fisherExact}), or the low-β loss ({@link mannWhitneyU})?
+ * p values are unadjusted for the number of comparisons.
+ */
+export const compareArms = (arms: ReadonlyArray<string>, results: ReadonlyArray<CellResult>): ReadonlyArray<ArmComparison> => {
+  const [reference, ...others] = arms
+  if (reference === undefined) return []
+  const paths = cellPaths(results)
+  const of = (arm: string) => paths.filter((p) => p.arm === arm)
+  const ref = of(reference)
+  const losses = (ps: ReadonlyArray<CellPath>) => ps.map((p) => p.reading.lowBetaLoss).filter(Number.isFinite)
+  return others.map((arm) => {
+    const mine = of(arm)
+    const count = (ps: ReadonlyArray<CellPath>, path: DevelopmentalPath) => ps.filter((p) => p.reading.path === path).length
+    return {
+      arm, reference,
+      paths: Object.fromEntries(developmentalPaths.map((path) => {
+        const k1 = count(mine, path)
+        const k2 = count(ref, path)
+        return [path, k1 + k2 === 0 ? Number.NaN : fisherExact(k1, mine.length, k2, ref.length)]
+      })) as Record<DevelopmentalPath, number>,
+      lowBetaLoss: { median: median(losses(mine)), referenceMedian: median(losses(ref)), p: mannWhitneyU(losses(mine), losses(ref)).p }
+    }
+  })
 }

@@ -1,6 +1,6 @@
 import { escapeHtml, type Figure, htmlFigure, htmlTable, reportStyle } from "./html.js"
 import { developmentalPaths, PATH_RULES } from "./developmentalPath.js"
-import type { ArmSummary, CellPath } from "./studyAnalysis.js"
+import type { ArmComparison, ArmSummary, CellPath } from "./studyAnalysis.js"
 import type { StudyPlan } from "./studyPlan.js"
 import { formatNumber } from "./table.js"
 
@@ -19,10 +19,22 @@ const rules = [
   ["other", "none of these"]
 ] as const
 
+/** p values to two significant digits, small ones in exponent form; "–" where there is nothing to test. */
+const pValue = (p: number) => (!Number.isFinite(p) ? "–" : p < 0.001 ? p.toExponential(1) : p.toPrecision(2))
+
+/** Each arm against the first: does the setting change the shares of the paths, or the low-β loss? */
+const comparisonSection = (comparisons: ReadonlyArray<ArmComparison>): string => comparisons.length === 0 ? "" : `<h2>Each arm against ${escapeHtml(comparisons[0]!.reference)}</h2>
+${htmlTable(["arm", ...developmentalPaths.map((p) => `${p} (p)`), "median low-β loss: arm / reference (p)"], comparisons.map((c) => [
+  escapeHtml(c.arm), ...developmentalPaths.map((p) => pValue(c.paths[p])),
+  `${n(c.lowBetaLoss.median)} / ${n(c.lowBetaLoss.referenceMedian)} (${pValue(c.lowBetaLoss.p)})`
+]))}
+<p>Two-sided p values: Fisher's exact test of each path's share of seeds against the reference arm's ("–" where neither arm has a seed on it), and the Mann–Whitney U test (normal approximation) of the low-β losses. They are not adjusted for the number of comparisons in this table: with m tests, a p value below 0.05 / m is the Bonferroni bar for any one of them.</p>`
+
 /** The self-contained study report: per arm the path shares, then figures and every cell. */
 export const studyReportHtml = (i: {
   readonly plan: StudyPlan
   readonly arms: ReadonlyArray<ArmSummary>
+  readonly comparisons: ReadonlyArray<ArmComparison>
   readonly paths: ReadonlyArray<CellPath>
   readonly pending: number
   readonly figures: ReadonlyArray<Figure>
@@ -41,6 +53,7 @@ ${htmlTable(["arm", "seeds read", ...developmentalPaths, "median low-β loss", "
 ]))}
 <p>Each share is the count over the arm's finished seeds with its 95 % Wilson score interval. *Wall time of training and experiments on one runner; a cell resumed by another runner after its first stopped (marked * in the last table) counts only its last part and is left out of the median. The paths are read from each seed's sweep (and encoder ablation) by these rules, in this order:</p>
 <ul>${rules.map(([p, r]) => `<li><b>${escapeHtml(p)}</b>: ${escapeHtml(r)}</li>`).join("")}</ul>
+${comparisonSection(i.comparisons)}
 ${i.figures.map(htmlFigure).join("\n")}
 <h2>Every cell</h2>
 ${htmlTable(["arm", "seed", "path", "pudding at low β from step", "low-β loss", "low-β KL", "sign agreement", "decoder-only / full loss", "β boundary (log₁₀)", "wall time (s)", "id"], i.paths.map((p) => [

@@ -1,7 +1,7 @@
 import { Effect, type FileSystem } from "effect"
 import type { TopLevelSpec } from "vega-lite"
 import type { CellResult } from "../core/cellResult.js"
-import { cellPaths, summariseArms } from "../core/studyAnalysis.js"
+import { cellPaths, compareArms, summariseArms } from "../core/studyAnalysis.js"
 import { generalisationByPathSpec, klAgainstBetaSpec, lowBetaLossSpec, pathSharesSpec, phaseDiagramsSpec } from "../core/studyFigures.js"
 import type { Figure } from "../core/html.js"
 import { studyReportHtml } from "../core/studyReportHtml.js"
@@ -26,6 +26,7 @@ export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{
     const results: ReadonlyArray<CellResult> = [...found.values()].filter((r) => order.has(r.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!)
     const arms = summariseArms(plan.arms.map((a) => a.name), results)
     const paths = cellPaths(results)
+    const comparisons = compareArms(plan.arms.map((a) => a.name), results)
     const specs: Array<readonly [string, string, TopLevelSpec | undefined]> = [
       ["path-shares", "The share of each arm's seeds on each developmental path, with 95 % Wilson intervals.", pathSharesSpec(arms)],
       ["low-beta-loss", "Each seed's mean loss at β ≤ 1e−6 at its last checkpoint, coloured by its path.", lowBetaLossSpec(paths)],
@@ -41,6 +42,6 @@ export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{
       yield* store.writeText(store.join(studyDir, "figures", `${name}.svg`), svg)
     }
     const path = store.join(studyDir, "report.html")
-    yield* store.writeText(path, studyReportHtml({ plan, arms, paths, pending: cells.length - results.length, figures }))
+    yield* store.writeText(path, studyReportHtml({ plan, arms, comparisons, paths, pending: cells.length - results.length, figures }))
     return { path, cells: results.length }
   })
