@@ -41,6 +41,10 @@ export { CellExperiments, decodePlan, planSeeds, resolvePlan, StudyCell, StudyPl
 export { CellExecution, CellResult, withoutExecution } from "./core/cellResult.js"
 export { encodeStudyResults, StudyResults } from "./core/studyResults.js"
 export { maskDatabaseUrl } from "./core/databaseUrl.js"
+// studies: reading them (developmental paths, shares per arm, arms against the first)
+export { DevelopmentalPath, developmentalPath, developmentalPaths, PATH_RULES, type PathReading } from "./core/developmentalPath.js"
+export { type ArmComparison, type ArmSummary, type CellPath, cellPaths, compareArms, type Share, summariseArms, wilsonInterval } from "./core/studyAnalysis.js"
+export { fisherExact, type MannWhitney, mannWhitneyU } from "./core/hypothesisTests.js"
 // hyperlayer blocks and hypernetworks
 export { type Block, type BlockContext, type BlockEnv, type BlockResult, blockSpec, type GenerationMode, noSpecs, type ParamSpec, type TensorSpec } from "./layers/block.js"
 export { activationBlock } from "./layers/blocks/activation.js"
@@ -97,7 +101,8 @@ export {
   disposeProbeHypernetwork, encodeAll, fitConditions, functionalSimilarity, pretrainProbeHypernetwork, type ProbeHypernetwork, transferLosses
 } from "./programs/transferSimilarity.js"
 export { similarity, similarityDataset } from "./programs/similarity.js"
-export { type StudyOptions, type StudySummary, readPlan, runStudy } from "./programs/study.js"
+export { decodeStudyResults, type StudyOptions, type StudySummary, readPlan, runStudy } from "./programs/study.js"
+export { studyReport } from "./programs/studyReport.js"
 export { runRunner, type RunnerOptions } from "./programs/runner.js"
 export { CellFailure, CellQueue, type CellRunner, CellWorkflow, cellWorkflowLayer, databaseLayer, engineLayer, runCellWorker, type EngineTiming } from "./programs/studyEngine.js"
 export { studyCellRunner } from "./programs/cellAdapter.js"
