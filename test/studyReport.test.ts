@@ -99,4 +99,18 @@ describe("the study report", () => {
     expect(html).toContain("<td>plain</td><td>0.10</td><td>0.10</td><td>–</td>")
     expect(html).toContain("<td>0.330 / 0.0500 (0.096)</td>")
   })
+
+  it("leaves a seed whose low-β loss is not a number out of the loss median and the rank test", () => {
+    const cells = cellsOf(planText)
+    const diverged = cellResult(cells[0]!, true)
+    const results = [{ ...diverged, sweep: diverged.sweep!.map((r) => ({ ...r, loss: Number.NaN })) }, cellResult(cells[1]!, true), cellResult(cells[2]!, false), cellResult(cells[3]!, false), cellResult(cells[4]!, false)]
+    const [quick, plain] = summariseArms(["quick", "plain"], results)
+    // quick: NaN, 0.05, 0.33 → the median of the two numbers; sorting NaN in would give 0.05 or NaN
+    expect(quick!.medianLowBetaLoss).toBeCloseTo(0.19, 12)
+    expect(plain!.medianLowBetaLoss).toBeCloseTo(0.33, 12)
+    const [c] = compareArms(["quick", "plain"], results)
+    expect(c!.lowBetaLoss.referenceMedian).toBeCloseTo(0.19, 12)
+    expect(c!.lowBetaLoss.p).toBeGreaterThan(0)
+    expect(c!.lowBetaLoss.p).toBeLessThanOrEqual(1)
+  })
 })

@@ -1,3 +1,6 @@
+/** log10 β at or below which a β counts as low β: in every report and in the metrics' `lossLowBeta`. */
+export const LOW_LOG_BETA = -6
+
 /** `count` values of log10 β evenly spaced on [from, to] (the paper sweeps 30 on [−12, 0]). */
 export const logBetaGrid = (count: number, from = -12, to = 0): ReadonlyArray<number> =>
   count === 1 ? [to] : Array.from({ length: count }, (_, k) => from + ((to - from) * k) / (count - 1))

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { mean, median } from "./betaGrid.js"
+import { LOW_LOG_BETA, mean, median } from "./betaGrid.js"
 import type { AblationResult, SweepResult } from "./results.js"
-import { LOW_LOG_BETA, PAPER_CONTOURS } from "./summary.js"
+import { PAPER_CONTOURS } from "./summary.js"
 
 /**
  * How a run's algorithms developed over training and β (the paper's Figure 3 shows five ways), read

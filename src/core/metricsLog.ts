@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto"
 import { Schema } from "effect"
 import { MetricsRow } from "./runManifest.js"
-import { LOW_LOG_BETA } from "./summary.js"
+import { LOW_LOG_BETA } from "./betaGrid.js"
 
 /**
  * The state of `metrics.jsonl` at a step, as a checkpoint keeps it so that a resumed run logs
@@ -33,7 +33,6 @@ export const MetricsLogState = Schema.Struct({
   window: MetricsWindow
 })
 export type MetricsLogState = typeof MetricsLogState.Type
-
 
 export const emptyWindow: MetricsWindow = { steps: 0, objectiveSum: 0, lossSum: 0, lossCount: 0, klSum: 0, klCount: 0, lowBetaLossSum: 0, lowBetaLossCount: 0 }
 

@@ -2,7 +2,8 @@ import { escapeHtml, type Figure, htmlFigure, htmlTable, reportStyle } from "./h
 import { mean } from "./betaGrid.js"
 import type { GeneralizationResult, RunSummary } from "./results.js"
 import type { RunManifest } from "./runManifest.js"
-import { LOW_LOG_BETA, PAPER_CONTOURS, type RunResults } from "./summary.js"
+import { LOW_LOG_BETA } from "./betaGrid.js"
+import { PAPER_CONTOURS, type RunResults } from "./summary.js"
 import { formatNumber } from "./table.js"
 
 

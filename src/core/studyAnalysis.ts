@@ -61,6 +61,9 @@ export const cellPaths = (results: ReadonlyArray<CellResult>): ReadonlyArray<Cel
     resumed: (r.execution?.deliveries ?? 1) > 1
   }])
 
+/** The finite low-β losses of some cells (a diverged network's NaN has no rank). */
+const lowBetaLosses = (paths: ReadonlyArray<CellPath>): ReadonlyArray<number> => paths.map((p) => p.reading.lowBetaLoss).filter(Number.isFinite)
+
 /**
  * Wall seconds of the finished cells that ran in one go (one delivery): a resumed cell's time
  * covers its last part only, so it is left out of medians and estimates.
@@ -84,7 +87,7 @@ export const summariseArms = (arms: ReadonlyArray<string>, results: ReadonlyArra
       done: mine.filter((r) => r.status === "done").length,
       failed: mine.filter((r) => r.status === "failed").length,
       paths: Object.fromEntries(developmentalPaths.map((path) => [path, wilsonInterval(read.filter((p) => p.reading.path === path).length, read.length)])) as Record<DevelopmentalPath, Share>,
-      medianLowBetaLoss: read.length === 0 ? Number.NaN : median(read.map((p) => p.reading.lowBetaLoss)),
+      medianLowBetaLoss: median(lowBetaLosses(read)),
       medianWallSeconds: walls.length === 0 ? null : median(walls)
     }
   })
@@ -126,23 +129,16 @@ export interface ArmComparison {
  * p values are unadjusted for the number of comparisons.
  */
 export const compareArms = (arms: ReadonlyArray<string>, results: ReadonlyArray<CellResult>): ReadonlyArray<ArmComparison> => {
-  const [reference, ...others] = arms
+  const [reference, ...others] = summariseArms(arms, results)
   if (reference === undefined) return []
   const paths = cellPaths(results)
-  const of = (arm: string) => paths.filter((p) => p.arm === arm)
-  const ref = of(reference)
-  const losses = (ps: ReadonlyArray<CellPath>) => ps.map((p) => p.reading.lowBetaLoss).filter(Number.isFinite)
-  return others.map((arm) => {
-    const mine = of(arm)
-    const count = (ps: ReadonlyArray<CellPath>, path: DevelopmentalPath) => ps.filter((p) => p.reading.path === path).length
-    return {
-      arm, reference,
-      paths: Object.fromEntries(developmentalPaths.map((path) => {
-        const k1 = count(mine, path)
-        const k2 = count(ref, path)
-        return [path, k1 + k2 === 0 ? Number.NaN : fisherExact(k1, mine.length, k2, ref.length)]
-      })) as Record<DevelopmentalPath, number>,
-      lowBetaLoss: { median: median(losses(mine)), referenceMedian: median(losses(ref)), p: mannWhitneyU(losses(mine), losses(ref)).p }
-    }
-  })
+  const losses = (arm: string) => lowBetaLosses(paths.filter((p) => p.arm === arm))
+  return others.map((a) => ({
+    arm: a.arm, reference: reference.arm,
+    paths: Object.fromEntries(developmentalPaths.map((path) => {
+      const [mine, ref] = [a.paths[path], reference.paths[path]]
+      return [path, mine.count + ref.count === 0 ? Number.NaN : fisherExact(mine.count, mine.of, ref.count, ref.of)]
+    })) as Record<DevelopmentalPath, number>,
+    lowBetaLoss: { median: a.medianLowBetaLoss, referenceMedian: reference.medianLowBetaLoss, p: mannWhitneyU(losses(a.arm), losses(reference.arm)).p }
+  }))
 }

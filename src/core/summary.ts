@@ -1,10 +1,7 @@
-import { mean } from "./betaGrid.js"
+import { LOW_LOG_BETA, mean } from "./betaGrid.js"
 import type { Algorithm } from "./classifier.js"
 import type { NetShape } from "./netShape.js"
 import type { AblationResult, BaselineResult, Experiment, GeneralizationResult, RunSummary, SweepResult } from "./results.js"
-
-/** log10 β at or below which a β counts as low β: in every report and in the metrics' `lossLowBeta`. */
-export const LOW_LOG_BETA = -6
 
 /** The loss contours of the paper's Figure 5, the yardsticks of every loss reported. */
 export const PAPER_CONTOURS = { inner: 0.07, outer: 0.15 } as const
