@@ -6,7 +6,7 @@ import { type PresetName, presetNames, presets } from "../core/presets.js"
 import { RunManifest } from "../core/runManifest.js"
 import { PAPER_CONTOURS } from "../core/summary.js"
 import { formatNumber } from "../core/table.js"
-import { TrainConfig } from "../core/trainConfig.js"
+import { TrainConfig, trainConfigKeys } from "../core/trainConfig.js"
 import { replay } from "../programs/replay.js"
 import { reproduce } from "../programs/reproduce.js"
 import { RunError } from "../core/errors.js"
@@ -58,7 +58,7 @@ export const reproduceCommand = Command.make("reproduce", {
   }
   const trainFile = isObject(file["train"]) ? file["train"] : {}
   const settings = yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults: trainDefaults, file: trainFile, flags: { ...(Option.isSome(steps) ? { steps: steps.value } : {}), ...(Option.isSome(threads) ? { threads: threads.value } : {}) } },
-    Object.keys(trainDefaults), { steps: "--steps", seed: "--seed", threads: "--threads" }, "train."))
+    trainConfigKeys, { steps: "--steps", seed: "--seed", threads: "--threads" }, "train."))
   const experimentsFile = isObject(file["experiments"]) ? file["experiments"] : {}
   const experiments = yield* Effect.fromResult(decodeSettings(ExperimentSettings,
     { defaults: experimentDefaults, file: {}, flags: deepMerge(experimentDefaults, experimentsFile) }, Object.keys(experimentDefaults), {}, "experiments."))

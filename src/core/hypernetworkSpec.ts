@@ -50,10 +50,44 @@ export type StageSpec = typeof StageSpec.Type
  * `plain`: trained directly as ordinary parameters shared by every β ("they go along with the
  * hyperweights during training", B.2).
  */
+/**
+ * How plain per-edge variables start: drawn from `distribution` with standard deviation `std`.
+ * B.2 says only that the learned variables "go along with the hyperweights during training"; their
+ * initial distribution and scale are open. Absent, they start uniform in ±0.5/sqrt(last hidden
+ * width) (std ≈ 0.091 for the paper's 10), the scale of a generated θ at initialisation: then the
+ * 20 fresh N(0, 1) noise features per edge dwarf them and the KL channels carry ≈ 2 nats in all at
+ * step 0. `{ "distribution": "normal", "std": 1 }` starts them at unit variance, as the first
+ * author's later CompressARC starts its transmitted means (an open channel the penalty closes).
+ */
+export const PerEdgeInit = Schema.Struct({
+  distribution: Schema.Literals(["uniform", "normal"]),
+  std: Schema.Number.check(
+    Schema.isFinite({ message: "perEdgeInit.std must be a finite number" }),
+    Schema.isGreaterThan(0, { message: "perEdgeInit.std must be positive" }),
+    Schema.isLessThanOrEqualTo(100, { message: "perEdgeInit.std must be at most 100" })
+  )
+})
+export type PerEdgeInit = typeof PerEdgeInit.Type
+
 export const HyperhypernetworkSpec = Schema.Struct({
   hidden: Schema.Array(PositiveInt("hyperhypernetwork.hidden[k]", 4096)).check(Schema.isMaxLength(8, { message: "hyperhypernetwork.hidden has at most 8 layers" })),
-  perEdge: Schema.Literals(["generated", "plain"])
-})
+  perEdge: Schema.Literals(["generated", "plain"]),
+  /** Plain per-edge variables' initial distribution (see {@link PerEdgeInit}); only with `perEdge: "plain"`. */
+  perEdgeInit: Schema.optional(PerEdgeInit),
+  /**
+   * A fixed multiplier on the per-edge hyperweights where the learned blocks read them (generated
+   * or plain; absent: 1). The paper leaves the scale of the learned variables open (B.2); a
+   * generated θ = a ⊙ sigmoid(b) starts with std ≈ 0.1, so a multiplier of ≈ 10 starts generated
+   * learned variables at unit variance without changing how the MLP is initialised.
+   */
+  perEdgeScale: Schema.optional(Schema.Number.check(
+    Schema.isFinite({ message: "perEdgeScale must be a finite number" }),
+    Schema.isGreaterThan(0, { message: "perEdgeScale must be positive" }),
+    Schema.isLessThanOrEqualTo(1000, { message: "perEdgeScale must be at most 1000" })
+  ))
+}).check(Schema.makeFilter((h: { perEdge: string; perEdgeInit?: unknown }) =>
+  h.perEdgeInit === undefined || h.perEdge === "plain" ||
+  "perEdgeInit sets how plain per-edge variables start: it needs perEdge \"plain\" (generated ones start as the hyperhypernetwork's outputs; scale them with perEdgeScale)"))
 export type HyperhypernetworkSpec = typeof HyperhypernetworkSpec.Type
 
 export const defaultHyperhypernetwork: HyperhypernetworkSpec = { hidden: [100, 10], perEdge: "generated" }

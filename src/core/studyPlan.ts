@@ -69,6 +69,14 @@ export const StudyPlan = Schema.Struct({
     })
   ),
   seeds: StudySeeds,
+  /**
+   * Results files of other studies (paths relative to this plan's directory, e.g.
+   * `["../quick-paths/results.json"]`) whose finished cells this study may take as its own: a cell
+   * of this plan whose id (its settings, seed and experiments) is in one of them is not run again
+   * but copied into this study's results under this plan's arm. A control arm shared with an
+   * earlier study costs nothing.
+   */
+  reuse: Schema.optional(Schema.Array(Schema.String.check(Schema.isMinLength(1, { message: "a reuse path must not be empty" })))),
   /** What to measure on each finished run: the sweep always; the others when asked for. */
   experiments: Schema.Struct({
     sweep: ExperimentChoice.check(Schema.makeFilter((c: unknown) => c !== false || "experiments.sweep cannot be false: every cell is swept")),

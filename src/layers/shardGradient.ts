@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import type { Activation } from "../core/network.js"
 import type { HyperhypernetworkParams } from "./hyperhypernetwork.js"
-import { type ObjectiveContext, paretoObjective } from "./paretoObjective.js"
+import { type ObjectiveContext, type ObjectiveOptions, paretoObjective } from "./paretoObjective.js"
 
 export interface ShardGradient {
   /** This shard's share of the objective: its mean × size / total. */
@@ -18,12 +18,13 @@ export interface ShardGradient {
  */
 export const shardGradient = (
   run: ObjectiveContext, params: HyperhypernetworkParams, logBeta: tf.Tensor, x: tf.Tensor,
-  randoms: Readonly<Record<string, tf.Tensor>>, activation: Activation, total: number, condition?: tf.Tensor
+  randoms: Readonly<Record<string, tf.Tensor>>, activation: Activation, total: number, condition?: tf.Tensor,
+  options: ObjectiveOptions = {}
 ): ShardGradient => {
   let loss: tf.Tensor | undefined
   let kl: tf.Tensor | undefined
   const { value, grads } = tf.valueAndGrads((...ps: Array<tf.Tensor>) => {
-    const terms = paretoObjective(run, ps, logBeta, x, randoms, activation, condition)
+    const terms = paretoObjective(run, ps, logBeta, x, randoms, activation, condition, options)
     loss = tf.keep(terms.loss)
     kl = tf.keep(terms.kl)
     return tf.mul(terms.objective, logBeta.shape[0]! / total) as tf.Scalar

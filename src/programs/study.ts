@@ -67,6 +67,31 @@ export const existingResults = (studyDir: string): Effect.Effect<Map<string, Cel
   })
 
 /**
+ * Take the finished cells of the plan's `reuse` files (other studies' results) whose ids are cells
+ * of this plan and not yet in `results`: each is added to `results` under this plan's study and
+ * arm. Returns how many were taken. A reuse file that is missing or does not decode is an error
+ * naming it (the plan asked for it).
+ */
+export const reuseResults = (planPath: string, plan: StudyPlan, cells: ReadonlyArray<StudyCell>, results: Map<string, CellResult>): Effect.Effect<number, StoreError, RunStore | Path.Path> =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const path = yield* Path.Path
+    const byId = new Map(cells.map((c) => [c.id, c]))
+    let taken = 0
+    for (const file of plan.reuse ?? []) {
+      const at = path.resolve(path.dirname(planPath), file)
+      const other = yield* store.readJson(at, StudyResultsJson).pipe(Effect.mapError((e) => new StoreError({ path: at, message: `plan ${planPath}: reuse ${file}: ${e.message}` })))
+      for (const r of other.cells) {
+        const cell = byId.get(r.id)
+        if (cell === undefined || r.status !== "done" || results.has(r.id)) continue
+        results.set(r.id, { ...r, study: plan.name, arm: cell.arm })
+        taken++
+      }
+    }
+    return taken
+  })
+
+/**
  * Write `cells/<id>.json` once: written to a temporary file, then hard-linked into place, which
  * fails when the file exists, so a second write of the same id (a workflow replayed, a cell run
  * twice) leaves the first one as it is.
@@ -153,6 +178,7 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
   const { plan, cells } = yield* readPlan(options.planPath)
   const inPlan = new Set(cells.map((c) => c.id))
   const results = yield* existingResults(options.studyDir)
+  const reused = yield* reuseResults(options.planPath, plan, cells, results)
   const skipped = cells.filter((c) => results.has(c.id)).length
   const todo = dispatchOrder(cells).filter((c) => !results.has(c.id))
   const writeResults = Effect.suspend(() => store.writeText(files.results, encodeStudyResults(plan.name, cells, [...results.values()])))
@@ -163,7 +189,7 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
   yield* ignoredDir(files.cells)
   yield* ignoredDir(files.runs)
   yield* writeResults
-  options.log(`study ${plan.name}: ${cells.length} cells (${describeArms(cells)}); ${skipped} already have results, ${todo.length} to run, the arms in turn`)
+  options.log(`study ${plan.name}: ${cells.length} cells (${describeArms(cells)}); ${skipped} already have results${reused > 0 ? ` (${reused} taken from ${plan.reuse!.join(", ")})` : ""}, ${todo.length} to run, the arms in turn`)
   if (todo.length > 0) {
     const url = yield* Option.match(options.database, {
       onSome: (url) => Effect.succeed(url),

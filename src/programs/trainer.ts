@@ -3,8 +3,8 @@ import { Data, Effect, Result } from "effect"
 import type { Checkpoint, NamedArray } from "../core/checkpoint.js"
 import { CheckpointError } from "../core/checkpoint.js"
 import { type Canonical, canonicalJson } from "../core/canonicalJson.js"
-import { RESUMABLE_FIELDS, type TrainConfig } from "../core/trainConfig.js"
-import { hyperhypernetworkShapes, initHyperhypernetwork } from "../layers/hyperhypernetwork.js"
+import { klWeightAt, RESUMABLE_FIELDS, type TrainConfig } from "../core/trainConfig.js"
+import { hyperhypernetworkShapes, initDistributions, initHyperhypernetwork } from "../layers/hyperhypernetwork.js"
 import { resolveRun, type RunPlan, type RunPlanError } from "../layers/runPlan.js"
 import { shardGradient } from "../layers/shardGradient.js"
 import type { ShardResult } from "../workers/shardProtocol.js"
@@ -63,11 +63,14 @@ export const initTrainer = (config: TrainConfig): Effect.Effect<Trainer, RunPlan
   Effect.gen(function* () {
     const rng = yield* Rng
     const run = yield* runPlanOf(config)
-    const uniform: Array<tf.Tensor> = []
-    for (const s of hyperhypernetworkShapes(run.hyperhypernetwork)) uniform.push(yield* rng.uniform(`init/${s.name}`, s.shape, -1, 1))
-    const init = initHyperhypernetwork(run.hyperhypernetwork, uniform)
+    const draws: Array<tf.Tensor> = []
+    const distributions = initDistributions(run.hyperhypernetwork)
+    for (const [k, s] of hyperhypernetworkShapes(run.hyperhypernetwork).entries()) {
+      draws.push(yield* (distributions[k] === "normal" ? rng.normal(`init/${s.name}`, s.shape) : rng.uniform(`init/${s.name}`, s.shape, -1, 1)))
+    }
+    const init = initHyperhypernetwork(run.hyperhypernetwork, draws)
     const trainer = assemble(config, run, init, 0)
-    tf.dispose([...uniform, ...init])
+    tf.dispose([...draws, ...init])
     return trainer
   })
 
@@ -155,8 +158,11 @@ export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, Che
  * change; anything else would make the resumed run a different experiment.
  */
 export const resumeConflicts = (saved: TrainConfig, next: TrainConfig): ReadonlyArray<string> =>
-  (Object.keys(saved) as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && canonicalJson(saved[k] as Canonical) !== canonicalJson(next[k] as Canonical))
-    .map((k) => `${k}: checkpoint ${JSON.stringify(saved[k])}, requested ${JSON.stringify(next[k])}`)
+  ([...new Set([...Object.keys(saved), ...Object.keys(next)])] as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && settingText(saved[k]) !== settingText(next[k]))
+    .map((k) => `${k}: checkpoint ${saved[k] === undefined ? "not set" : JSON.stringify(saved[k])}, requested ${next[k] === undefined ? "not set" : JSON.stringify(next[k])}`)
+
+/** A setting's canonical text; an optional setting that is absent has none. */
+const settingText = (value: unknown): string | undefined => (value === undefined ? undefined : canonicalJson(value as Canonical))
 
 /**
  * One optimisation step: draw β, inputs and generation randomness from the Rng (`train/…`
@@ -175,6 +181,8 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
     for (const s of t.run.randoms) randoms[s.name] = yield* rng.normal(`train/${s.name}`, [B, ...s.shape])
     const condition = yield* drawConditions(rng, "train/condition", t.run.task.conditions, B)
     const sizes = shardSizes(B, 1 + (pool?.size ?? 0))
+    const klWeight = klWeightAt(t.config, t.step)
+    const objectiveOptions = klWeight === 1 ? {} : { klWeight }
     // shards 1… go to the workers first, so they run while this thread computes shard 0
     const remote: Array<Promise<ShardResult>> = []
     if (sizes.length > 1) {
@@ -187,7 +195,7 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
         const n = sizes[k]!
         const rows = (v: Float32Array) => v.slice((at * v.length) / B, ((at + n) * v.length) / B)
         remote.push(pool!.run(k - 1, {
-          config: t.config, params, logBeta: rows(lv), x: rows(xv), randoms: Object.fromEntries(Object.entries(rv).map(([k2, v]) => [k2, rows(v)])), size: n, total: B,
+          config: t.config, params, logBeta: rows(lv), x: rows(xv), randoms: Object.fromEntries(Object.entries(rv).map(([k2, v]) => [k2, rows(v)])), size: n, total: B, ...objectiveOptions,
           ...(cv === undefined ? {} : { condition: rows(cv) })
         }))
         at += n
@@ -196,7 +204,7 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
     const head = (v: tf.Tensor) => tf.slice(v, 0, sizes[0]!)
     const local = tf.tidy(() => {
       const g = shardGradient(t.run, t.params, head(logBeta), head(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, head(v)])), activation, B,
-        condition === undefined ? undefined : head(condition))
+        condition === undefined ? undefined : head(condition), objectiveOptions)
       return { objective: g.objective, grads: [...g.grads], loss: g.loss, kl: g.kl }
     })
     const results = yield* Effect.tryPromise({ try: () => Promise.all(remote), catch: (e) => (e instanceof WorkerError ? e : new WorkerError({ message: String(e) })) })

@@ -48,7 +48,7 @@ const handle = (r: ShardRequest): ShardResult => {
     const randoms = Object.fromEntries(specs.map((s) => [s.name, tf.tensor(r.randoms[s.name]!, [r.size, ...s.shape])]))
     const C = run.task.conditions.length
     const condition = r.condition === undefined || C === 0 ? undefined : tf.tensor(r.condition, [r.size, C])
-    const g = shardGradient(run, params, logBeta, x, randoms, r.config.activation, r.total, condition)
+    const g = shardGradient(run, params, logBeta, x, randoms, r.config.activation, r.total, condition, r.klWeight === undefined ? {} : { klWeight: r.klWeight })
     return { grads: g.grads.map((t) => Float32Array.from(t.dataSync())), objective: g.objective.dataSync()[0]!, loss: Float32Array.from(g.loss.dataSync()), kl: Float32Array.from(g.kl.dataSync()) }
   })
   return { type: "result", id: r.id, ...out }

@@ -21,6 +21,8 @@ export interface ShardRequest {
   /** β in this shard, and in the whole batch. */
   readonly size: number
   readonly total: number
+  /** The KL term's weight this step (absent: 1; below 1 during a KL warm-up). */
+  readonly klWeight?: number
 }
 
 export interface ShardResult {
