@@ -1,6 +1,6 @@
 import { fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { fisherExact, mannWhitneyU } from "../src/core/hypothesisTests.js"
+import { cochranArmitage, fisherExact, mannWhitneyU } from "../src/core/hypothesisTests.js"
 
 // reference values from scipy 1.x: fisher_exact(table), mannwhitneyu(x, y, method="asymptotic")
 describe("Fisher's exact test", () => {
@@ -56,5 +56,36 @@ describe("the Mann–Whitney U test", () => {
     expect(mannWhitneyU([], [1, 2]).p).toBeNaN()
     expect(mannWhitneyU([1, Number.NaN], [1, 2]).p).toBeNaN()
     expect(mannWhitneyU([1, Number.POSITIVE_INFINITY], [1, 2]).p).toBeNaN()
+  })
+})
+
+describe("the Cochran–Armitage trend test", () => {
+  it("gives Agresti's value for alcohol and malformation (Categorical Data Analysis, table 2.7: z = 2.56)", () => {
+    const present = [48, 38, 5, 1, 1]
+    const absent = [17066, 14464, 788, 126, 37]
+    const r = cochranArmitage([0, 0.5, 1.5, 4, 7].map((score, i) => ({ score, k: present[i]!, n: present[i]! + absent[i]! })))
+    expect(r.z).toBeCloseTo(2.56, 2)
+    expect(r.p).toBeCloseTo(0.0104, 3)
+  })
+
+  it("changes sign with the scores, is invariant under affine maps of them, and is 1 for equal shares", () => {
+    const group = fc.record({ k: fc.integer({ min: 0, max: 20 }), extra: fc.integer({ min: 0, max: 20 }), score: fc.integer({ min: -40, max: 40 }).map((s) => s / 4) })
+    fc.assert(fc.property(fc.array(group, { minLength: 2, maxLength: 6 }), fc.double({ min: 0.1, max: 10, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true }), (gs, a, b) => {
+      const groups = gs.map((g) => ({ score: g.score, k: g.k, n: g.k + g.extra }))
+      const r = cochranArmitage(groups)
+      if (Number.isNaN(r.z)) return
+      expect(r.p).toBeGreaterThan(0)
+      expect(r.p).toBeLessThanOrEqual(1)
+      const flipped = cochranArmitage(groups.map((g) => ({ ...g, score: -g.score })))
+      expect(flipped.z).toBeCloseTo(-r.z, 6)
+      expect(cochranArmitage(groups.map((g) => ({ ...g, score: a * g.score + b }))).z).toBeCloseTo(r.z, 6)
+    }), { seed: 20 })
+    expect(cochranArmitage([{ score: 0, k: 3, n: 10 }, { score: 1, k: 3, n: 10 }, { score: 2, k: 3, n: 10 }]).p).toBeCloseTo(1, 12)
+  })
+
+  it("is NaN when there is nothing to test", () => {
+    expect(cochranArmitage([]).p).toBeNaN()
+    expect(cochranArmitage([{ score: 0, k: 0, n: 5 }, { score: 1, k: 0, n: 5 }]).p).toBeNaN()
+    expect(cochranArmitage([{ score: 1, k: 2, n: 5 }, { score: 1, k: 4, n: 5 }]).p).toBeNaN()
   })
 })

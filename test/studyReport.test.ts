@@ -5,10 +5,12 @@ import { Result } from "effect"
 import { describe, expect, it } from "vitest"
 import { logBetaGrid } from "../src/core/betaGrid.js"
 import type { CellResult } from "../src/core/cellResult.js"
-import { compareArms, summariseArms, wilsonInterval } from "../src/core/studyAnalysis.js"
+import { compareArms, memorisedTrend, summariseArms, wilsonInterval } from "../src/core/studyAnalysis.js"
+import { fisherExact } from "../src/core/hypothesisTests.js"
 import { decodePlan, resolvePlan } from "../src/core/studyPlan.js"
 import { encodeStudyResults } from "../src/core/studyResults.js"
 import { studyReport } from "../src/programs/studyReport.js"
+import { reuseResults } from "../src/programs/study.js"
 import { runProgram, tempDir } from "./programs.js"
 
 describe("Wilson score intervals", () => {
@@ -112,5 +114,73 @@ describe("the study report", () => {
     expect(c!.lowBetaLoss.referenceMedian).toBeCloseTo(0.19, 12)
     expect(c!.lowBetaLoss.p).toBeGreaterThan(0)
     expect(c!.lowBetaLoss.p).toBeLessThanOrEqual(1)
+  })
+
+  it("counts memorised seeds per arm, tests them against the reference and over a dose, and draws β*", async () => {
+    const plan = {
+      ...planText,
+      arms: [
+        { name: "quick", base: "quick" },
+        { name: "capped", base: "quick", overrides: { logBetaMax: -6 }, seeds: [1, 2, 3] },
+        { name: "half", base: "quick", overrides: { logBetaMax: -3 }, seeds: [1, 2] }
+      ],
+      trends: [{ name: "the cap", setting: "logBetaMax", arms: ["quick", "half", "capped"] }]
+    }
+    const cells = cellsOf(plan)
+    /** A memorised pudding below log10 β = −4 (KL 100 nats, α3 0.1, decoder-only 5 × the loss), convexity above. */
+    const memorised = (cell: typeof cells[number]): CellResult => {
+      const base = cellResult(cell, false)
+      return {
+        ...base,
+        sweep: base.sweep!.map((r) => (r.step > 0 && r.logBeta < -4 ? { ...r, loss: 0.02, kl: 100, alpha3: 0.1, alpha2: 3, alpha1: 2, signAgreement: 0.75, algorithm: "pudding" as const } : r)),
+        ablation: logBetas.map((logBeta) => ({ logBeta, lossEncoder: 0.02, lossDecoderOnly: 0.1, kl: 100, algorithmEncoder: "pudding" as const, algorithmDecoderOnly: "convexity" as const }))
+      }
+    }
+    const byArm = (arm: string) => cells.filter((c) => c.arm === arm)
+    // quick: 3 case 3d; capped: 3 memorised; half: 1 memorised of 2
+    const results = [...byArm("quick").map((c) => cellResult(c, true)), ...byArm("capped").map(memorised), memorised(byArm("half")[0]!), cellResult(byArm("half")[1]!, true)]
+    const arms = summariseArms(["quick", "capped", "half"], results)
+    expect(arms.map((a) => [a.memorised.count, a.memorised.of])).toEqual([[0, 3], [3, 3], [1, 2]])
+    expect(arms[1]!.paths["memorised-low-beta"].count).toBe(3)
+    expect(arms[1]!.betaStarTrends.stable).toBe(3) // memorised below −4 from the first trained checkpoint on
+    const [capped, half] = compareArms(["quick", "capped", "half"], results)
+    expect(capped!.memorised).toBeCloseTo(fisherExact(3, 3, 0, 3), 12)
+    expect(capped!.memorised).toBeCloseTo(0.1, 12) // scipy: fisher_exact([[3, 0], [0, 3]]) = 0.1
+    expect(half!.memorised).toBeCloseTo(0.4, 12) // scipy: fisher_exact([[1, 1], [0, 3]]) = 0.4
+    const trend = memorisedTrend("cap", ["quick", "half", "capped"], (arm) => ({ quick: 0, half: -3, capped: -6 } as Record<string, number>)[arm], results)
+    expect(trend.arms.map((a) => a.arm)).toEqual(["capped", "half", "quick"])
+    expect(trend.test.z).toBeLessThan(0) // fewer memorised seeds at larger caps
+    const dir = tempDir()
+    writeFileSync(join(dir, "plan.json"), JSON.stringify(plan))
+    writeFileSync(join(dir, "results.json"), encodeStudyResults("synthetic", cells, results))
+    const html = readFileSync((await runProgram(studyReport(join(dir, "plan.json"), dir))).path, "utf8")
+    expect(html).toContain("<h2>Memorised assignments</h2>")
+    expect(html).toContain("<td>capped</td><td>3 of 3 (100%, 44%–100%)</td><td>0.10</td>")
+    expect(html).toContain("capped at -6: 3/3; half at -3: 1/2; quick at 0: 0/3")
+    expect(existsSync(join(dir, "figures", "beta-star.svg"))).toBe(true)
+  })
+
+  it("refuses a trend over an arm that is not in the plan or a setting that is not a number", () => {
+    const bad = (trends: unknown) => {
+      const r = Result.flatMap(decodePlan({ ...planText, trends }), (p) => resolvePlan(p))
+      return Result.isFailure(r) ? r.failure.message : "no error"
+    }
+    expect(bad([{ name: "t", setting: "logBetaMax", arms: ["quick", "nope"] }])).toContain("trends[0] (\"t\"): no arm is named \"nope\"")
+    expect(bad([{ name: "t", setting: "activation", arms: ["quick", "plain"] }])).toContain("activation is not a number in arm \"quick\"'s settings")
+    expect(bad([{ name: "t", setting: "logBetaMax", arms: ["quick"] }])).toContain("a trend needs at least two arms")
+  })
+
+  it("takes the finished cells of another study's results that have this plan's ids (reuse), under this plan's arms", async () => {
+    const dir = tempDir()
+    const cells = cellsOf(planText)
+    const other = [{ ...cellResult(cells[0]!, true), study: "earlier", arm: "control" }, { ...cellResult(cells[1]!, true), status: "failed" as const, error: "diverged" }, { ...cellResult(cells[2]!, true), id: "0123456789abcdef" }]
+    writeFileSync(join(dir, "earlier.json"), encodeStudyResults("earlier", [], other))
+    const plan = Result.getOrThrow(decodePlan({ ...planText, reuse: ["earlier.json"] }))
+    const results = new Map<string, CellResult>()
+    const taken = await runProgram(reuseResults(join(dir, "plan.json"), plan, cells, results))
+    expect(taken).toBe(1) // the failed cell is run again; the foreign id is not this plan's
+    expect([...results.values()].map((r) => [r.id, r.study, r.arm])).toEqual([[cells[0]!.id, "synthetic", "quick"]])
+    const missing = Result.getOrThrow(decodePlan({ ...planText, reuse: ["nowhere.json"] }))
+    await expect(runProgram(reuseResults(join(dir, "plan.json"), missing, cells, new Map()))).rejects.toThrow(/reuse nowhere\.json/)
   })
 })

@@ -1,4 +1,5 @@
 import { contours } from "d3-contour"
+import { classColours } from "./palette.js"
 import type { TopLevelSpec } from "vega-lite"
 import type { MetricsRow } from "./runManifest.js"
 import { Algorithm, type Thresholds } from "./classifier.js"
@@ -14,7 +15,7 @@ import { PAPER_CONTOURS } from "./summary.js"
  * The paper's class colours (Figure 3): convexity red, pudding green, double-sided blue; grey for
  * "unclassifiable" (non-finite order parameters), which is no algorithm.
  */
-const classColour = { field: "algorithm", type: "nominal", title: "algorithm", scale: { domain: [...Algorithm.literals], range: ["#d62728", "#2ca02c", "#1f77b4", "#9e9e9e"] } } as const
+const classColour = { field: "algorithm", type: "nominal", title: "algorithm", scale: { domain: [...Algorithm.literals], range: Algorithm.literals.map((a) => classColours[a]) } } as const
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 const logBetaAxis = { field: "logBeta", type: "quantitative", title: "log₁₀ β" } as const
 

@@ -61,3 +61,30 @@ export const mannWhitneyU = (xs: ReadonlyArray<number>, ys: ReadonlyArray<number
   const z = (Math.abs(u - mean) - 0.5) / sd
   return { u, p: Math.min(1, 2 * (1 - normalCdf(Math.max(0, z), 0, 1))) }
 }
+
+/** A trend test's statistic and two-sided p value. */
+export interface TrendTest {
+  readonly z: number
+  readonly p: number
+}
+
+/**
+ * The Cochran–Armitage test for a trend in proportions (Armitage 1955; Agresti, *Categorical Data
+ * Analysis*, §5.3.5): groups with scores `score` (the dose, e.g. log10 of a β cap), `k` successes
+ * of `n` trials each. `T = Σ s_i (k_i − n_i p̄)`, `Var T = p̄(1 − p̄) (Σ n_i s_i² − (Σ n_i s_i)² / N)`,
+ * `z = T / sqrt(Var T)`, two-sided p from the normal distribution. A positive z: the share grows
+ * with the score. NaN for both when there is nothing to test (no group, every trial alike, or every
+ * score the same).
+ */
+export const cochranArmitage = (groups: ReadonlyArray<{ readonly score: number; readonly k: number; readonly n: number }>): TrendTest => {
+  const N = groups.reduce((a, g) => a + g.n, 0)
+  const K = groups.reduce((a, g) => a + g.k, 0)
+  if (N === 0 || groups.some((g) => !Number.isFinite(g.score) || g.k < 0 || g.k > g.n)) return { z: Number.NaN, p: Number.NaN }
+  const p = K / N
+  const t = groups.reduce((a, g) => a + g.score * (g.k - g.n * p), 0)
+  const sns = groups.reduce((a, g) => a + g.n * g.score, 0)
+  const variance = p * (1 - p) * (groups.reduce((a, g) => a + g.n * g.score * g.score, 0) - (sns * sns) / N)
+  if (!(variance > 0)) return { z: Number.NaN, p: Number.NaN }
+  const z = t / Math.sqrt(variance)
+  return { z, p: Math.min(1, 2 * (1 - normalCdf(Math.abs(z), 0, 1))) }
+}

@@ -1,7 +1,7 @@
 import { mean, median } from "./betaGrid.js"
 import type { CellResult } from "./cellResult.js"
-import { type DevelopmentalPath, developmentalPath, developmentalPaths, type PathReading } from "./developmentalPath.js"
-import { fisherExact, mannWhitneyU } from "./hypothesisTests.js"
+import { BetaStarTrend, type DevelopmentalPath, developmentalPath, developmentalPaths, type PathReading } from "./developmentalPath.js"
+import { cochranArmitage, fisherExact, mannWhitneyU, type TrendTest } from "./hypothesisTests.js"
 
 /**
  * Statistics over a study's cells: each finished cell's developmental path (read from its sweep
@@ -47,6 +47,10 @@ export interface ArmSummary {
   readonly done: number
   readonly failed: number
   readonly paths: Readonly<Record<DevelopmentalPath, Share>>
+  /** Seeds whose last checkpoint carries a memorised assignment (any `memorised-*` path). */
+  readonly memorised: Share
+  /** How β* moved over training ({@link BetaStarTrend}), counted over the arm's seeds. */
+  readonly betaStarTrends: Readonly<Record<BetaStarTrend, number>>
   readonly medianLowBetaLoss: number
   readonly medianWallSeconds: number | null
 }
@@ -87,6 +91,8 @@ export const summariseArms = (arms: ReadonlyArray<string>, results: ReadonlyArra
       done: mine.filter((r) => r.status === "done").length,
       failed: mine.filter((r) => r.status === "failed").length,
       paths: Object.fromEntries(developmentalPaths.map((path) => [path, wilsonInterval(read.filter((p) => p.reading.path === path).length, read.length)])) as Record<DevelopmentalPath, Share>,
+      memorised: wilsonInterval(read.filter((p) => p.reading.memorised).length, read.length),
+      betaStarTrends: Object.fromEntries(BetaStarTrend.literals.map((t) => [t, read.filter((p) => p.reading.betaStarTrend === t).length])) as Record<BetaStarTrend, number>,
       medianLowBetaLoss: median(lowBetaLosses(read)),
       medianWallSeconds: walls.length === 0 ? null : median(walls)
     }
@@ -119,6 +125,8 @@ export interface ArmComparison {
   readonly reference: string
   /** Per path, Fisher's exact two-sided p for its share differing from the reference's (NaN when neither arm has a seed on it). */
   readonly paths: Readonly<Record<DevelopmentalPath, number>>
+  /** Fisher's exact two-sided p for the share of memorised seeds (NaN when neither arm has one). */
+  readonly memorised: number
   /** Median low-β loss of the arm and the reference, and the Mann–Whitney U test's two-sided p between them. */
   readonly lowBetaLoss: { readonly median: number; readonly referenceMedian: number; readonly p: number }
 }
@@ -139,6 +147,29 @@ export const compareArms = (arms: ReadonlyArray<string>, results: ReadonlyArray<
       const [mine, ref] = [a.paths[path], reference.paths[path]]
       return [path, mine.count + ref.count === 0 ? Number.NaN : fisherExact(mine.count, mine.of, ref.count, ref.of)]
     })) as Record<DevelopmentalPath, number>,
+    memorised: a.memorised.count + reference.memorised.count === 0 ? Number.NaN : fisherExact(a.memorised.count, a.memorised.of, reference.memorised.count, reference.memorised.of),
     lowBetaLoss: { median: a.medianLowBetaLoss, referenceMedian: reference.medianLowBetaLoss, p: mannWhitneyU(losses(a.arm), losses(reference.arm)).p }
   }))
+}
+
+/** A dose–response reading: the share of memorised seeds over arms ordered by a numeric setting. */
+export interface MemorisedTrend {
+  readonly name: string
+  /** Per arm, in the order of the setting: its value (the score), and memorised seeds of seeds read. */
+  readonly arms: ReadonlyArray<{ readonly arm: string; readonly score: number; readonly memorised: Share }>
+  /** The Cochran–Armitage test; z > 0: more memorised seeds at larger values of the setting. */
+  readonly test: TrendTest
+}
+
+/**
+ * The Cochran–Armitage trend test of the share of memorised seeds across `arms`, scored by
+ * `score(arm)` (e.g. the training cap log10 β of each arm). Arms without a score are left out.
+ */
+export const memorisedTrend = (name: string, arms: ReadonlyArray<string>, score: (arm: string) => number | undefined, results: ReadonlyArray<CellResult>): MemorisedTrend => {
+  const summaries = summariseArms(arms, results)
+  const scored = summaries.flatMap((a) => {
+    const s = score(a.arm)
+    return s === undefined ? [] : [{ arm: a.arm, score: s, memorised: a.memorised }]
+  }).sort((a, b) => a.score - b.score)
+  return { name, arms: scored, test: cochranArmitage(scored.map((a) => ({ score: a.score, k: a.memorised.count, n: a.memorised.of }))) }
 }

@@ -77,6 +77,16 @@ export const StudyPlan = Schema.Struct({
    * earlier study costs nothing.
    */
   reuse: Schema.optional(Schema.Array(Schema.String.check(Schema.isMinLength(1, { message: "a reuse path must not be empty" })))),
+  /**
+   * Dose–response readings for the report: arms that differ in one numeric setting (a dotted path
+   * into the resolved training settings, e.g. `logBetaMax`), tested for a trend in the share of
+   * memorised seeds (Cochran–Armitage).
+   */
+  trends: Schema.optional(Schema.Array(Schema.Struct({
+    name: Schema.String.check(Schema.isMinLength(1, { message: "a trend needs a name" })),
+    setting: Schema.String.check(Schema.isMinLength(1, { message: "a trend's setting must name a setting, e.g. logBetaMax" })),
+    arms: Schema.Array(Schema.String).check(Schema.isMinLength(2, { message: "a trend needs at least two arms" }))
+  }))),
   /** What to measure on each finished run: the sweep always; the others when asked for. */
   experiments: Schema.Struct({
     sweep: ExperimentChoice.check(Schema.makeFilter((c: unknown) => c !== false || "experiments.sweep cannot be false: every cell is swept")),
@@ -220,9 +230,29 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
     for (const c of armCells) owner.set(c.id, arm.name)
     cells.push(...armCells)
   }
+  for (const [k, trend] of (plan.trends ?? []).entries()) {
+    for (const arm of trend.arms) {
+      if (!plan.arms.some((a) => a.name === arm)) problems.push(`trends[${k}] (${JSON.stringify(trend.name)}): no arm is named ${JSON.stringify(arm)}`)
+      else if (cells.some((c) => c.arm === arm) && settingScore(cells, arm, trend.setting) === undefined) {
+        problems.push(`trends[${k}] (${JSON.stringify(trend.name)}): ${trend.setting} is not a number in arm ${JSON.stringify(arm)}'s settings`)
+      }
+    }
+  }
   return problems.length > 0
     ? Result.fail(new InvalidInput({ source, message: `invalid study plan ${source}: ${problems.join("; ")}` }))
     : Result.succeed(cells)
+}
+
+/**
+ * The value of a numeric training setting (a dotted path such as `logBetaMax` or
+ * `hypernetwork.hyperhypernetwork.perEdgeScale`) in an arm's resolved settings, or undefined when
+ * the arm has no cells or the setting is not a finite number there.
+ */
+export const settingScore = (cells: ReadonlyArray<StudyCell>, arm: string, setting: string): number | undefined => {
+  const cell = cells.find((c) => c.arm === arm)
+  if (cell === undefined) return undefined
+  const value = setting.split(".").reduce<unknown>((v, key) => (isRecord(v) ? v[key] : undefined), cell.config)
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined
 }
 
 /** Decode `plan.json`'s parsed text: a typed error naming every bad field. */

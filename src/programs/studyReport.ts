@@ -1,8 +1,9 @@
 import { Effect, type FileSystem } from "effect"
 import type { TopLevelSpec } from "vega-lite"
 import type { CellResult } from "../core/cellResult.js"
-import { cellPaths, compareArms, summariseArms } from "../core/studyAnalysis.js"
-import { generalisationByPathSpec, klAgainstBetaSpec, lowBetaLossSpec, pathSharesSpec, phaseDiagramsSpec } from "../core/studyFigures.js"
+import { cellPaths, compareArms, memorisedTrend, summariseArms } from "../core/studyAnalysis.js"
+import { betaStarSpec, generalisationByPathSpec, klAgainstBetaSpec, lowBetaLossSpec, pathSharesSpec, phaseDiagramsSpec } from "../core/studyFigures.js"
+import { settingScore } from "../core/studyPlan.js"
 import type { Figure } from "../core/html.js"
 import { studyReportHtml } from "../core/studyReportHtml.js"
 import type { InvalidInput } from "../core/errors.js"
@@ -27,11 +28,13 @@ export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{
     const arms = summariseArms(plan.arms.map((a) => a.name), results)
     const paths = cellPaths(results)
     const comparisons = compareArms(plan.arms.map((a) => a.name), results)
+    const trends = (plan.trends ?? []).map((t) => memorisedTrend(t.name, t.arms, (arm) => settingScore(cells, arm, t.setting), results))
     const specs: Array<readonly [string, string, TopLevelSpec | undefined]> = [
       ["path-shares", "The share of each arm's seeds on each developmental path, with 95 % Wilson intervals.", pathSharesSpec(arms)],
       ["low-beta-loss", "Each seed's mean loss at β ≤ 1e−6 at its last checkpoint, coloured by its path.", lowBetaLossSpec(paths)],
       ["kl-against-beta", "KL against β at each seed's last checkpoint: case 3d sits at ≈ 0 for every β; a memorised assignment carries KL at low β.", klAgainstBetaSpec(results, paths)],
-      ["phase-diagrams", "Every seed's phase diagram (Figure 3): class by checkpoint (left to right) and β (1 at the top).", phaseDiagramsSpec(results, paths)],
+      ["beta-star", "β*(step): per checkpoint, the largest β at which the networks carry the memorised signature; the paper's β boundary rises over training and then stabilises (§2.2).", betaStarSpec(paths)],
+      ["phase-diagrams", "Every seed's phase diagram (Figure 3): class by checkpoint (left to right) and β (1 at the top); a dot marks a memorised signature (KL ≥ 10 nats, α3 ≤ 0.3).", phaseDiagramsSpec(results, paths)],
       ["generalization-by-path", "Decoder-only loss over shapes never trained on, averaged over the seeds of each path (Figure 5 per path).", generalisationByPathSpec(results)]
     ]
     const figures: Array<Figure> = []
@@ -42,6 +45,6 @@ export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{
       yield* store.writeText(store.join(studyDir, "figures", `${name}.svg`), svg)
     }
     const path = store.join(studyDir, "report.html")
-    yield* store.writeText(path, studyReportHtml({ plan, arms, comparisons, paths, pending: cells.length - results.length, figures }))
+    yield* store.writeText(path, studyReportHtml({ plan, arms, comparisons, trends, paths, pending: cells.length - results.length, figures }))
     return { path, cells: results.length }
   })
