@@ -32,12 +32,12 @@ const runManifest = (runDir: string) => Effect.flatMap(RunStore, (s) => s.readJs
  * succeeded, records the settings it ran with in the manifest, so that `replay` re-runs it alike.
  */
 const experimentSettings = <K extends keyof ExperimentSettings, A extends ExperimentSettings[K], I>(
-  runDir: string, key: K, schema: Schema.Codec<A, I>, file: Option.Option<string>, flags: Record<string, Option.Option<unknown>>, flagNames: Record<string, string>
+  runDir: string, key: K, schema: Schema.Codec<A, I>, file: Option.Option<string>, flags: Record<string, Option.Option<unknown>>, flagNames: Record<string, string>, optionalKeys: ReadonlyArray<string> = []
 ) => Effect.gen(function* () {
   const store = yield* RunStore
   const manifest = yield* runManifest(runDir)
   const defaults = (manifest.experiments ?? paperExperiments)[key] as object
-  const settings = yield* Effect.fromResult(decodeSettings(schema, { defaults, file: yield* readConfigFile(file), flags: givenFlags(flags) }, Object.keys(defaults), flagNames))
+  const settings = yield* Effect.fromResult(decodeSettings(schema, { defaults, file: yield* readConfigFile(file), flags: givenFlags(flags) }, [...Object.keys(defaults), ...optionalKeys], flagNames))
   const record = Effect.gen(function* () {
     const path = store.join(runDir, "manifest.json")
     const now = yield* store.readJson(path, RunManifest)
@@ -72,11 +72,12 @@ export const ablateCommand = Command.make("ablate", {
 export const generalizeCommand = Command.make("generalize", {
   run: runArgument, config: configFlag, backend: backendFlag,
   inputs: list("inputs", "input sizes n0, e.g. 4,8,16,32,64"), hidden: list("hidden", "hidden sizes n1, e.g. 8,16,48,96,128"),
-  logBeta: num("log-beta", "log10 β of the generations (default -6)"), seeds: int("seeds", "generation seeds per shape"), samples: int("samples", "Gaussian inputs per loss")
+  logBeta: num("log-beta", "log10 β of the generations (default -6)"), seeds: int("seeds", "generation seeds per shape"), samples: int("samples", "Gaussian inputs per loss"),
+  normalisation: Flag.Literals("normalisation", ["own", "trained"]).pipe(Flag.optional, Flag.withDescription("score each width on its own normalised target (default) or on the trained width's (the training targets' shift and scale)"))
 }, ({ run, config, backend, inputs, hidden, ...flags }) => Effect.gen(function* () {
   const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "generalization", GeneralizationSettings, config,
     { ...flags, inputs: Option.map(inputs, parseList), hidden: Option.map(hidden, parseList) },
-    { inputs: "--inputs", hidden: "--hidden", logBeta: "--log-beta", seeds: "--seeds", samples: "--samples" })
+    { inputs: "--inputs", hidden: "--hidden", logBeta: "--log-beta", seeds: "--seeds", samples: "--samples", normalisation: "--normalisation" }, ["normalisation"])
   const result = yield* generalize(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`${result.cells.filter((c) => c.loss < PAPER_CONTOURS.outer).length} of ${result.cells.length} shapes below loss ${PAPER_CONTOURS.outer} → ${run}/generalization.json`)
 })).pipe(Command.withDescription("Generalisation (Figure 5): decoder-only generation of other shapes [n0, n1, 1], loss per shape → generalization.json"))

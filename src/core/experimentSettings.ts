@@ -38,7 +38,15 @@ export const GeneralizationSettings = Schema.Struct({
   hidden: Sizes("generalization.hidden", 512),
   logBeta: LogBeta("generalization.logBeta"),
   seeds: Count("generalization.seeds", 64),
-  samples: Count("generalization.samples", 1 << 16)
+  samples: Count("generalization.samples", 1 << 16),
+  /**
+   * How a network of another width is scored: on its `own` width's normalised target (absent means
+   * this; a constant predictor scores 1 at every width), or on the `trained` width's (the target
+   * shifted and scaled as in training, so an algorithm that adds up per input generalises without
+   * rescaling its output). The paper normalises the training targets (§2) and does not say which
+   * Figure 5 uses.
+   */
+  normalisation: Schema.optional(Schema.Literals(["own", "trained"]))
 })
 export type GeneralizationSettings = typeof GeneralizationSettings.Type
 

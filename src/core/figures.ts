@@ -173,7 +173,7 @@ export const generalizationSpec = (g: GeneralizationResult): TopLevelSpec => {
   const star = g.trained.length === 3 ? [{ col: hidden.indexOf(g.trained[1]!), row: inputs.indexOf(g.trained[0]!) }].filter((s) => s.col >= 0 && s.row >= 0) : []
   return {
     $schema: SCHEMA,
-    title: `Generalisation: decoder-only loss for [n0, n1, 1] at log β = ${g.logBeta} (step ${g.step})`,
+    title: `Generalisation: decoder-only loss for [n0, n1, 1] at log β = ${g.logBeta} (step ${g.step})${g.normalisation === "trained" ? `, targets normalised as at n0 = ${g.trained[0]}` : ""}`,
     width: 480, height: 400,
     layer: [
       {

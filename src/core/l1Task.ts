@@ -9,11 +9,12 @@ export const l1Std = (n: number): number => Math.sqrt(n * (1 - 2 / Math.PI))
 
 /**
  * The normalised L1 target: `(‖x‖₁ − n·sqrt(2/π)) / sqrt(n·(1 − 2/π))` over the last axis, which has
- * zero mean and unit variance for Gaussian x. `[..., n] → [...]`.
+ * zero mean and unit variance for Gaussian x. `[..., n] → [...]`. With `referenceInputs`, n is that
+ * width instead of x's own (a network of another width scored on the trained scale).
  */
-export const l1Target = (x: tf.Tensor): tf.Tensor =>
+export const l1Target = (x: tf.Tensor, referenceInputs?: number): tf.Tensor =>
   tf.tidy(() => {
-    const n = x.shape[x.rank - 1]!
+    const n = referenceInputs ?? x.shape[x.rank - 1]!
     return tf.div(tf.sub(tf.sum(tf.abs(x), -1), l1Mean(n)), l1Std(n))
   })
 
@@ -34,5 +35,6 @@ export const l1Task: Task = Result.getOrThrow(defineTask({
   outputs: 1,
   normalisation: "(‖x‖₁ − n·sqrt(2/π)) / sqrt(n·(1 − 2/π)): mean 0, variance 1 for x ~ N(0, I_n)",
   target: (x) => tf.tidy(() => tf.expandDims(l1Target(x), -1)),
-  loss: l1Loss
+  loss: l1Loss,
+  targetAt: (x, n) => tf.tidy(() => tf.expandDims(l1Target(x, n), -1))
 }))

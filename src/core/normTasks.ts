@@ -10,16 +10,16 @@ import { defineTask, type Task } from "./task.js"
  */
 
 /** `(‖x‖₂ − μ_n) / σ_n` over the last axis, with the chi distribution's moments: `[..., n] → [...]`. */
-export const l2Target = (x: tf.Tensor): tf.Tensor =>
+export const l2Target = (x: tf.Tensor, referenceInputs?: number): tf.Tensor =>
   tf.tidy(() => {
-    const { mean, std } = chiMoments(x.shape[x.rank - 1]!)
+    const { mean, std } = chiMoments(referenceInputs ?? x.shape[x.rank - 1]!)
     return tf.div(tf.sub(tf.sqrt(tf.sum(tf.square(x), -1)), mean), std)
   })
 
 /** `(max_i |x_i| − μ_n) / σ_n` over the last axis (moments by quadrature): `[..., n] → [...]`. */
-export const maxAbsTarget = (x: tf.Tensor): tf.Tensor =>
+export const maxAbsTarget = (x: tf.Tensor, referenceInputs?: number): tf.Tensor =>
   tf.tidy(() => {
-    const { mean, std } = maxAbsMoments(x.shape[x.rank - 1]!)
+    const { mean, std } = maxAbsMoments(referenceInputs ?? x.shape[x.rank - 1]!)
     return tf.div(tf.sub(tf.max(tf.abs(x), -1), mean), std)
   })
 
@@ -29,7 +29,8 @@ export const l2Task: Task = Result.getOrThrow(defineTask({
   description: "the Euclidean norm ‖x‖₂ of Gaussian inputs",
   outputs: 1,
   normalisation: "(‖x‖₂ − μ_n) / σ_n with the chi distribution's μ_n = √2·Γ((n+1)/2)/Γ(n/2), σ_n² = n − μ_n²: mean 0, variance 1 for x ~ N(0, I_n)",
-  target: (x) => tf.tidy(() => tf.expandDims(l2Target(x), -1))
+  target: (x) => tf.tidy(() => tf.expandDims(l2Target(x), -1)),
+  targetAt: (x, n) => tf.tidy(() => tf.expandDims(l2Target(x, n), -1))
 }))
 
 /** The largest absolute input. */
@@ -38,7 +39,8 @@ export const maxAbsTask: Task = Result.getOrThrow(defineTask({
   description: "the largest absolute input max_i |x_i| (the L∞ norm) of Gaussian inputs",
   outputs: 1,
   normalisation: "(max_i |x_i| − μ_n) / σ_n with μ_n, σ_n the moments of the maximum of n half-normals (by quadrature): mean 0, variance 1 for x ~ N(0, I_n)",
-  target: (x) => tf.tidy(() => tf.expandDims(maxAbsTarget(x), -1))
+  target: (x) => tf.tidy(() => tf.expandDims(maxAbsTarget(x), -1)),
+  targetAt: (x, n) => tf.tidy(() => tf.expandDims(maxAbsTarget(x, n), -1))
 }))
 
 /** Two outputs at once: the L1 and the L∞ norm, each normalised; the loss averages both. */
@@ -47,5 +49,6 @@ export const l1LinfTask: Task = Result.getOrThrow(defineTask({
   description: "two outputs: the L1 norm and the largest absolute input of Gaussian inputs",
   outputs: 2,
   normalisation: "output 0 as task l1, output 1 as task max-abs: each mean 0, variance 1 for x ~ N(0, I_n)",
-  target: (x) => tf.tidy(() => tf.stack([l1Target(x), maxAbsTarget(x)], -1))
+  target: (x) => tf.tidy(() => tf.stack([l1Target(x), maxAbsTarget(x)], -1)),
+  targetAt: (x, n) => tf.tidy(() => tf.stack([l1Target(x, n), maxAbsTarget(x, n)], -1))
 }))

@@ -48,6 +48,8 @@ export const GeneralizationResult = Schema.Struct({
   logBeta: Schema.Number,
   seeds: Schema.Number,
   trained: NetShape,
+  /** How other widths were scored (absent: on their own width's normalisation; see GeneralizationSettings). */
+  normalisation: Schema.optional(Schema.Literals(["own", "trained"])),
   cells: Schema.Array(Schema.Struct({
     inputs: Schema.Number,
     hidden: Schema.Number,

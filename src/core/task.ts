@@ -50,6 +50,14 @@ export interface Task {
    * there are several.
    */
   readonly loss: (prediction: tf.Tensor, x: tf.Tensor, condition?: tf.Tensor) => tf.Tensor
+  /**
+   * The same task with its target normalised as at `inputs` input widths rather than at each
+   * network's own width (absent when the task cannot say). A network of another width is then
+   * scored on the scale the hypernetwork was trained on: the paper trains on targets "shifted and
+   * rescaled … so that they have zero mean and unit variance" (§2) at 16 inputs and does not say how
+   * Figure 5 scores other widths.
+   */
+  readonly atReferenceInputs?: (inputs: number) => Task
 }
 
 /** A task and a target network shape do not fit. */
@@ -79,6 +87,12 @@ export interface TaskDefinition {
   readonly sampleInputs?: Task["sampleInputs"]
   readonly target: Task["target"]
   readonly loss?: Task["loss"]
+  /**
+   * The target normalised as at `referenceInputs` inputs (`[..., S, n0] → [..., S, outputs]`
+   * whatever n0 is); with it the task offers {@link Task.atReferenceInputs}, scored by the mean
+   * squared error.
+   */
+  readonly targetAt?: (x: tf.Tensor, referenceInputs: number, condition?: tf.Tensor) => tf.Tensor
 }
 
 const MAX_INPUTS = 4096
@@ -104,7 +118,16 @@ export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitio
     if (!(c.min < c.max) || !Number.isFinite(c.min) || !Number.isFinite(c.max)) return fail(`condition ${c.name} needs finite min < max, got [${c.min}, ${c.max}]`)
   }
   const target = d.target
-  return Result.succeed({
+  const targetAt = d.targetAt
+  const atReferenceInputs = targetAt === undefined ? undefined : (inputs: number): Task => {
+    const rescaled = (x: tf.Tensor, condition?: tf.Tensor) => targetAt(x, inputs, condition)
+    return {
+      ...task, target: rescaled, atReferenceInputs,
+      normalisation: `${d.normalisation}, with the moments of n = ${inputs} inputs whatever the network's width`,
+      loss: (prediction, x, condition) => tf.tidy(() => meanSquaredError(prediction, rescaled(x, condition)))
+    }
+  }
+  const task: Task = {
     name: d.name,
     description: d.description,
     outputs: d.outputs,
@@ -113,8 +136,10 @@ export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitio
     conditions,
     sampleInputs: d.sampleInputs ?? gaussianInputs,
     target,
-    loss: d.loss ?? ((prediction, x, condition) => tf.tidy(() => meanSquaredError(prediction, target(x, condition))))
-  })
+    loss: d.loss ?? ((prediction, x, condition) => tf.tidy(() => meanSquaredError(prediction, target(x, condition)))),
+    ...(atReferenceInputs === undefined ? {} : { atReferenceInputs })
+  }
+  return Result.succeed(task)
 }
 
 /** Whether `shape` can be trained on `task`: its output width and its input width. */
