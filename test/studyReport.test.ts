@@ -11,6 +11,9 @@ import { decodePlan, resolvePlan } from "../src/core/studyPlan.js"
 import { encodeStudyResults } from "../src/core/studyResults.js"
 import { studyReport } from "../src/programs/studyReport.js"
 import { reuseResults } from "../src/programs/study.js"
+import { drawMemorisedNetworks } from "../src/programs/studyDrawings.js"
+import { train } from "../src/programs/train.js"
+import { tinyConfig, tinyExperiments } from "./programs.js"
 import { runProgram, tempDir } from "./programs.js"
 
 describe("Wilson score intervals", () => {
@@ -158,6 +161,15 @@ describe("the study report", () => {
     expect(html).toContain("<td>capped</td><td>3 of 3 (100%, 44%–100%)</td><td>0.10</td>")
     expect(html).toContain("capped at -6: 3/3; half at -3: 1/2; quick at 0: 0/3")
     expect(existsSync(join(dir, "figures", "beta-star.svg"))).toBe(true)
+    // drawings: no memorised seed's run is on this machine; a reference run is drawn with its order parameters
+    const reference = tempDir()
+    await runProgram(train({ runDir: reference, config: tinyConfig({ steps: 2, checkpointEvery: 2 }), resume: false }), 3)
+    const settings = { ...tinyExperiments.drawing, iterations: 20 }
+    const drawnHtml = readFileSync((await runProgram(studyReport(join(dir, "plan.json"), dir, (rs) => drawMemorisedNetworks(dir, rs, { perArm: 3, references: [reference], settings })))).path, "utf8")
+    expect(drawnHtml).toContain("<h2>Memorised networks, drawn (B.1)</h2>")
+    expect(drawnHtml).toContain("4 memorised seeds were not drawn: their run directories are not on this machine")
+    expect(drawnHtml).toMatch(new RegExp(`reference: ${reference}: log β = -12, α1 [-0-9.e]+, α2 [-0-9.e]+, sign agreement [-0-9.e]+, (convexity|pudding|double-sided)`))
+    expect(existsSync(join(dir, "figures", "drawing-memorised-reference-1.svg"))).toBe(true)
   })
 
   it("refuses a trend over an arm that is not in the plan or a setting that is not a number", () => {

@@ -8,7 +8,11 @@ import { InvalidInput } from "../core/errors.js"
 import { runStudy } from "../programs/study.js"
 import { studyReport } from "../programs/studyReport.js"
 import { terminalProgressLayer } from "../services/Progress.js"
-import { backendFlag } from "./shared.js"
+import { backendFlag, programLayer } from "./shared.js"
+import type { CellResult } from "../core/cellResult.js"
+import { errorMessage } from "../core/errorMessage.js"
+import { presets } from "../core/presets.js"
+import { drawMemorisedNetworks } from "../programs/studyDrawings.js"
 
 const databaseFlag = Flag.Redacted("database").pipe(
   Flag.withFallbackConfig(Config.Redacted(DATABASE_URL_ENV)),
@@ -45,9 +49,17 @@ export const studyCommand = Command.make("study", {
 
 export const studyReportCommand = Command.make("study-report", {
   plan: Argument.File("plan", { mustExist: true }).pipe(Argument.withDescription("the study's plan.json")),
-  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("the study directory (default: the plan's directory)"))
-}, ({ plan, out }) => Effect.gen(function* () {
-  const report = yield* studyReport(plan, Option.getOrElse(out, () => dirname(plan)))
+  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("the study directory (default: the plan's directory)")),
+  draw: Flag.Int("draw").pipe(Flag.withDefault(0), Flag.withDescription("draw the networks of up to this many memorised seeds per arm (B.1; their run directories must be on this machine; default 0: none)")),
+  referenceRuns: Flag.String("reference-runs").pipe(Flag.optional, Flag.withDescription("comma-separated run directories drawn beside them (e.g. a case-3d run of the control)")),
+  backend: backendFlag
+}, ({ plan, out, draw, referenceRuns, backend }) => Effect.gen(function* () {
+  if (draw < 0) return yield* new InvalidInput({ source: "--draw", message: `--draw must be at least 0, got ${draw}` })
+  const references = Option.match(referenceRuns, { onNone: () => [], onSome: (s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "") })
+  const drawings = draw === 0 && references.length === 0 ? undefined
+    : (results: ReadonlyArray<CellResult>) => drawMemorisedNetworks(Option.getOrElse(out, () => dirname(plan)), results, { perArm: draw, references, settings: presets.quick.experiments.drawing })
+      .pipe(programLayer(backend, Option.some(0)), Effect.mapError((e) => new InvalidInput({ source: "--draw", message: `drawing memorised networks: ${errorMessage(e)}` })))
+  const report = yield* studyReport(plan, Option.getOrElse(out, () => dirname(plan)), drawings)
   yield* Console.log(`report of ${report.cells} finished cells: ${report.path}`)
 })).pipe(Command.withDescription("Write a study's report (developmental paths per arm with intervals, losses, KL against β, every seed's phase diagram, generalisation per path) from its results, finished or not"))
 

@@ -119,6 +119,8 @@ export interface PathReading {
   readonly decoderRatio: number | null
   /** log10 β of the boundary between pudding below and convexity above (null if there is none). */
   readonly boundaryLogBeta: number | null
+  /** Median double sidedness α1 at low β (β ≤ 1e−6), last checkpoint: ≈ 1 for a clean pudding, ≈ 4.6 for an Adam-trained network. */
+  readonly lowBetaAlpha1: number | null
   /** Median seed dependence α3 at low β (β ≤ 1e−6), last checkpoint (null if the sweep has none). */
   readonly lowBetaAlpha3: number | null
   /** Whether the last checkpoint carries a memorised assignment at low β ({@link MEMORISED}; needs an ablation). */
@@ -145,6 +147,7 @@ export const developmentalPath = (sweep: SweepResult, ablation?: AblationResult)
   const memoAblation = (ablation?.rows ?? []).filter((r) => r.logBeta <= MEMORISED.lowLogBeta)
   const alphas3 = memoLow.flatMap((r) => (Number.isFinite(r.alpha3) ? [r.alpha3] : []))
   const lowBetaAlpha3 = alphas3.length === 0 ? null : median(alphas3)
+  const alphas1 = memoLow.flatMap((r) => (Number.isFinite(r.alpha1) ? [r.alpha1] : []))
   const memoRatio = memoAblation.length === 0 ? null : mean(memoAblation.map((r) => r.lossDecoderOnly)) / mean(memoAblation.map((r) => r.lossEncoder))
   const memorised = memoLow.length > 0 && mean(memoLow.map((r) => r.kl)) >= MEMORISED.klMin &&
     lowBetaAlpha3 !== null && lowBetaAlpha3 <= MEMORISED.alpha3Max && memoRatio !== null && memoRatio >= MEMORISED.decoderRatio
@@ -158,6 +161,7 @@ export const developmentalPath = (sweep: SweepResult, ablation?: AblationResult)
     signAgreement: signs.length === 0 ? null : median(signs),
     decoderRatio: lowAblation.length === 0 ? null : mean(lowAblation.map((r) => r.lossDecoderOnly)) / mean(lowAblation.map((r) => r.lossEncoder)),
     boundaryLogBeta: boundary(last),
+    lowBetaAlpha1: alphas1.length === 0 ? null : median(alphas1),
     lowBetaAlpha3,
     memorised,
     betaStar: stars,

@@ -51,6 +51,8 @@ export interface ArmSummary {
   readonly memorised: Share
   /** How β* moved over training ({@link BetaStarTrend}), counted over the arm's seeds. */
   readonly betaStarTrends: Readonly<Record<BetaStarTrend, number>>
+  /** Over the memorised seeds, the median of their low-β α1 and sign agreement (null without any): a clean pudding or gradient-descent weights? */
+  readonly memorisedShape: { readonly alpha1: number | null; readonly signAgreement: number | null }
   readonly medianLowBetaLoss: number
   readonly medianWallSeconds: number | null
 }
@@ -64,6 +66,12 @@ export const cellPaths = (results: ReadonlyArray<CellResult>): ReadonlyArray<Cel
     wallSeconds: r.execution?.wallSeconds ?? null,
     resumed: (r.execution?.deliveries ?? 1) > 1
   }])
+
+const medianOf = (values: ReadonlyArray<number | null>): number | null => {
+  const finite = values.flatMap((v) => (v !== null && Number.isFinite(v) ? [v] : []))
+  return finite.length === 0 ? null : median(finite)
+}
+const medianShape = (paths: ReadonlyArray<CellPath>) => ({ alpha1: medianOf(paths.map((p) => p.reading.lowBetaAlpha1)), signAgreement: medianOf(paths.map((p) => p.reading.signAgreement)) })
 
 /** The finite low-β losses of some cells (a diverged network's NaN has no rank). */
 const lowBetaLosses = (paths: ReadonlyArray<CellPath>): ReadonlyArray<number> => paths.map((p) => p.reading.lowBetaLoss).filter(Number.isFinite)
@@ -92,6 +100,7 @@ export const summariseArms = (arms: ReadonlyArray<string>, results: ReadonlyArra
       failed: mine.filter((r) => r.status === "failed").length,
       paths: Object.fromEntries(developmentalPaths.map((path) => [path, wilsonInterval(read.filter((p) => p.reading.path === path).length, read.length)])) as Record<DevelopmentalPath, Share>,
       memorised: wilsonInterval(read.filter((p) => p.reading.memorised).length, read.length),
+      memorisedShape: medianShape(read.filter((p) => p.reading.memorised)),
       betaStarTrends: Object.fromEntries(BetaStarTrend.literals.map((t) => [t, read.filter((p) => p.reading.betaStarTrend === t).length])) as Record<BetaStarTrend, number>,
       medianLowBetaLoss: median(lowBetaLosses(read)),
       medianWallSeconds: walls.length === 0 ? null : median(walls)

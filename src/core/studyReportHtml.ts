@@ -37,9 +37,10 @@ ${htmlTable(["arm", ...developmentalPaths.map((p) => `${p} (p)`), "median low-β
 /** The memorised reading per arm: the share of memorised seeds, against the reference, and how β* moved. */
 const memorisedSection = (arms: ReadonlyArray<ArmSummary>, comparisons: ReadonlyArray<ArmComparison>, trends: ReadonlyArray<MemorisedTrend>): string => `<h2>Memorised assignments</h2>
 <p>A seed is <i>memorised</i> when its last checkpoint carries ${escapeHtml(memorisedRule)} (fixed before the study <code>memorised-route</code> ran). β*(step) is the largest β of the sweep at which a checkpoint's networks carry the signature (KL and α3; the decoder-only ratio too at the last checkpoint, where the ablation is) with ≥ ${pct(MEMORISED.betaStarPurity)} of the grid below it; its trend over training: <i>rises then stabilises</i> (up by ≥ ${MEMORISED.decades} decade, the last ≥ ${MEMORISED.tailCheckpoints} checkpoints within ${MEMORISED.decades} decade), <i>rises</i>, <i>stable</i>, <i>falls</i>, <i>lost</i> (gone by the last checkpoint), <i>never</i>.</p>
-${htmlTable(["arm", "memorised seeds", "against the reference (Fisher's p)", ...BetaStarTrend.literals.map((t) => `β*: ${t}`)], arms.map((a) => [
+${htmlTable(["arm", "memorised seeds", "against the reference (Fisher's p)", "memorised seeds' median α1 / sign agreement at low β", ...BetaStarTrend.literals.map((t) => `β*: ${t}`)], arms.map((a) => [
   escapeHtml(a.arm), `${a.memorised.count} of ${a.memorised.of} (${pct(a.memorised.share)}, ${pct(a.memorised.low)}–${pct(a.memorised.high)})`,
-  pValue(comparisons.find((c) => c.arm === a.arm)?.memorised ?? Number.NaN), ...BetaStarTrend.literals.map((t) => String(a.betaStarTrends[t]))
+  pValue(comparisons.find((c) => c.arm === a.arm)?.memorised ?? Number.NaN), `${n(a.memorisedShape.alpha1)} / ${n(a.memorisedShape.signAgreement)}`,
+  ...BetaStarTrend.literals.map((t) => String(a.betaStarTrends[t]))
 ]))}
 ${trends.map((t) => `<p><b>${escapeHtml(t.name)}</b> (Cochran–Armitage test for a trend in the share of memorised seeds): ${t.arms.map((a) => `${escapeHtml(a.arm)} at ${a.score}: ${a.memorised.count}/${a.memorised.of}`).join("; ")}; z = ${Number.isFinite(t.test.z) ? t.test.z.toFixed(2) : "–"}, two-sided p = ${pValue(t.test.p)}${Number.isFinite(t.test.z) ? (t.test.z > 0 ? " (more memorised seeds at larger values)" : " (fewer memorised seeds at larger values)") : " (nothing to test: no arm differs)"}.</p>`).join("\n")}`
 
@@ -52,6 +53,8 @@ export const studyReportHtml = (i: {
   readonly paths: ReadonlyArray<CellPath>
   readonly pending: number
   readonly figures: ReadonlyArray<Figure>
+  /** Drawings of memorised networks (and references), when asked for. */
+  readonly drawn?: { readonly drawn: ReadonlyArray<{ readonly label: string; readonly figure: Figure; readonly alpha1: number; readonly signAgreement: number }>; readonly missing: number }
 }): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hyperlayers study: ${escapeHtml(i.plan.name)}</title>
 ${reportStyle("td:first-child{text-align:left}\n")}</head><body>
@@ -70,6 +73,9 @@ ${htmlTable(["arm", "seeds read", ...developmentalPaths, "median low-β loss", "
 ${memorisedSection(i.arms, i.comparisons, i.trends)}
 ${comparisonSection(i.comparisons)}
 ${i.figures.map(htmlFigure).join("\n")}
+${i.drawn === undefined ? "" : `<h2>Memorised networks, drawn (B.1)</h2>
+<p>The network each drawn seed generates at the drawing's low β (encoder side, last checkpoint), beside the reference runs: a clean pudding reads α1 ≈ 1 with sign agreement 1; an Adam-trained network α1 ≈ 4.6 with sign agreement ≈ 0.75.${i.drawn.missing > 0 ? ` ${i.drawn.missing} memorised seeds were not drawn: their run directories are not on this machine.` : ""}</p>
+${i.drawn.drawn.length === 0 ? "<p>No memorised seed to draw.</p>" : `<div class="drawings">${i.drawn.drawn.map((d) => htmlFigure(d.figure)).join("\n")}</div>`}`}
 <h2>Every cell</h2>
 ${htmlTable(["arm", "seed", "path", "pudding at low β from step", "low-β loss", "low-β KL", "low-β α3", "sign agreement", "decoder-only / full loss", "β boundary (log₁₀)", "β* at the end (log₁₀)", "β* trend", "wall time (s)", "id"], i.paths.map((p) => [
   escapeHtml(p.arm), String(p.seed), escapeHtml(p.reading.path), p.reading.firstPuddingStep === null ? "–" : String(p.reading.firstPuddingStep),

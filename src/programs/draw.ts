@@ -14,7 +14,7 @@ import { lastModel } from "./runModel.js"
 const toStored = (net: NetWeights): StoredNetwork => ({ shape: net.shape, W: net.W.map((w) => Array.from(w.dataSync())), b: net.b.map((b) => Array.from(b.dataSync())) })
 
 /** A force-directed drawing of `net`, starting from positions on the Rng stream `drawing/<name>`. */
-const drawNetwork = (name: string, title: string, net: StoredNetwork, settings: DrawingSettings): Effect.Effect<Figure, InvalidInput, Rng> =>
+export const drawNetwork = (name: string, title: string, net: StoredNetwork, settings: DrawingSettings): Effect.Effect<Figure, InvalidInput, Rng> =>
   Effect.gen(function* () {
     const rng = yield* Rng
     const start = yield* rng.normalAt(`drawing/${name}`, 0, [neuronCount(net.shape) * 4])

@@ -10,6 +10,7 @@ import type { InvalidInput } from "../core/errors.js"
 import { RunStore, type StoreError } from "../services/RunStore.js"
 import { renderSpec } from "./figures.js"
 import { existingResults, readPlan } from "./study.js"
+import type { DrawnNetwork } from "./studyDrawings.js"
 
 /**
  * The study report: every finished cell's developmental path, per arm the share of seeds on each
@@ -18,7 +19,7 @@ import { existingResults, readPlan } from "./study.js"
  * `<studyDir>/report.html` (self-contained) and `<studyDir>/figures/*.svg`; works on a study that is
  * still running (it says how many cells are not run yet). Returns the report's path.
  */
-export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{ readonly path: string; readonly cells: number }, InvalidInput | StoreError, RunStore | FileSystem.FileSystem> =>
+export const studyReport = (planPath: string, studyDir: string, drawings?: (results: ReadonlyArray<CellResult>) => Effect.Effect<{ readonly drawn: ReadonlyArray<DrawnNetwork>; readonly missing: number }, InvalidInput | StoreError, RunStore | FileSystem.FileSystem>): Effect.Effect<{ readonly path: string; readonly cells: number }, InvalidInput | StoreError, RunStore | FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const { plan, cells } = yield* readPlan(planPath)
@@ -44,7 +45,9 @@ export const studyReport = (planPath: string, studyDir: string): Effect.Effect<{
       figures.push({ name, caption, svg })
       yield* store.writeText(store.join(studyDir, "figures", `${name}.svg`), svg)
     }
+    const drawn = drawings === undefined ? undefined : yield* drawings(results)
+    for (const d of drawn?.drawn ?? []) yield* store.writeText(store.join(studyDir, "figures", `${d.figure.name}.svg`), d.figure.svg)
     const path = store.join(studyDir, "report.html")
-    yield* store.writeText(path, studyReportHtml({ plan, arms, comparisons, trends, paths, pending: cells.length - results.length, figures }))
+    yield* store.writeText(path, studyReportHtml({ plan, arms, comparisons, trends, paths, ...(drawn === undefined ? {} : { drawn }), pending: cells.length - results.length, figures }))
     return { path, cells: results.length }
   })
