@@ -5,8 +5,7 @@ import { defaultThresholds, Thresholds } from "../core/classifier.js"
 import { InvalidInput } from "../core/errors.js"
 import { LayoutOption } from "../core/networkFromTensors.js"
 import { formatNumber } from "../core/table.js"
-import { analyze } from "../programs/analyze.js"
-import { backendFlag, programLayer } from "./shared.js"
+import { backendFlag, load, programLayer } from "./shared.js"
 
 const formatIssue = SchemaIssue.makeFormatterDefault()
 
@@ -50,6 +49,7 @@ export const analyzeCommand = Command.make("analyze", {
     const thresholds = yield* Effect.fromResult(thresholdsFrom(a.alpha1, a.alpha2))
     const compare = Option.orElse(a.second, () => a.compare)
     const out = Option.getOrElse(a.out, () => defaultOut(a.file))
+    const { analyze } = yield* load(() => import("../programs/analyze.js"))
     const { analysis, files } = yield* analyze({
       file: a.file, ...(Option.isSome(compare) ? { compare: compare.value } : {}), layout: a.layout, task: a.task, activation: a.activation,
       samples: a.samples, thresholds, out, html: a.html

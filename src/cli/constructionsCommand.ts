@@ -2,10 +2,8 @@ import { Console, Effect, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { MAX_EDGES, MAX_LAYER_SIZE } from "../core/netShape.js"
 import { formatNumber, formatTable } from "../core/table.js"
-import { constructionsTable } from "../programs/constructionsTable.js"
-import { Backend } from "../services/Backend.js"
 import { decodeSettings, givenFlags } from "./config.js"
-import { backendFlag, programLayer, seedFlag } from "./shared.js"
+import { backendFlag, load, programLayer, seedFlag } from "./shared.js"
 
 const int = (what: string, max: number) => Schema.Number.check(
   Schema.isInt({ message: `${what} must be an integer` }),
@@ -33,6 +31,7 @@ export const constructionsCommand = Command.make("constructions", {
 }, ({ backend, seed, ...flags }) => Effect.gen(function* () {
   const { inputs, hidden, samples } = yield* Effect.fromResult(decodeSettings(ConstructionsSettings,
     { defaults: { inputs: 16, hidden: 48, samples: 65536 }, file: {}, flags: givenFlags(flags) }, [], { inputs: "--inputs", hidden: "--hidden", samples: "--samples" }))
+  const [{ constructionsTable }, { Backend }] = yield* load(() => Promise.all([import("../programs/constructionsTable.js"), import("../services/Backend.js")]))
   yield* Effect.gen(function* () {
     const rows = yield* constructionsTable({ inputs, hidden, samples })
     const b = yield* Backend

@@ -1,18 +1,17 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { InvalidInput, RunError } from "../core/errors.js"
-import { inrFamilies } from "../core/inrFamilies.js"
+import { builtinFamilyNames, taskDescriptions } from "../core/taskCatalog.js"
 import { kindLabel, methodLabel } from "../core/inrFigures.js"
 import { inrHypernetworkSpec, inrPresets } from "../core/inrPresets.js"
 import { InrSettings } from "../core/inrResults.js"
 import { paperHypernetworkSpec } from "../core/paperHypernetworkSpec.js"
 import { formatNumber, formatTable } from "../core/table.js"
-import { inr } from "../programs/inr.js"
 import { RunManifest } from "../core/runManifest.js"
-import { systemSeed } from "../services/Rng.js"
+import { systemSeed } from "../services/rootSeed.js"
 import { RunStore } from "../services/RunStore.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
-import { backendFlag, programLayer, seedFlag } from "./shared.js"
+import { backendFlag, load, programLayer, seedFlag } from "./shared.js"
 
 const int = (name: string, description: string) => Flag.Int(name).pipe(Flag.optional, Flag.withDescription(description))
 const num = (name: string, description: string) => Flag.Finite(name).pipe(Flag.optional, Flag.withDescription(description))
@@ -42,7 +41,7 @@ const hypernetworkFrom = (source: string) =>
 const newInrRunDir = (family: string, seed: number) => `runs/inr-${family}-${new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${seed}`
 
 export const inrCommand = Command.make("inr", {
-  family: Flag.Literals("family", inrFamilies.map((f) => f.task.name)).pipe(Flag.withDescription(inrFamilies.map((f) => `${f.task.name}: ${f.task.description.replace(/^a family: /, "")}`).join("; "))),
+  family: Flag.Literals("family", builtinFamilyNames).pipe(Flag.withDescription(builtinFamilyNames.map((f) => `${f}: ${taskDescriptions[f].replace(/^a family: /, "")}`).join("; "))),
   quick: Flag.Boolean("quick").pipe(Flag.withDefault(false), Flag.withDescription(`the quick setting: ${inrPresets.quick.description} (default: ${inrPresets.full.description})`)),
   hypernetwork: Flag.String("hypernetwork").pipe(Flag.optional, Flag.withDescription("the hypernetwork: inr (default; learned per-edge embeddings, no noise, no KL), paper (the paper's blocks at small widths) or a spec file (JSON)")),
   ...settingFlags,
@@ -54,6 +53,7 @@ export const inrCommand = Command.make("inr", {
 }, ({ family: name, quick, hypernetwork, config, out, resume, seed, backend, ...flags }) =>
   Effect.gen(function* () {
     if (resume && Option.isNone(out)) return yield* new RunError({ message: "--resume needs --out <run directory>" })
+    const [{ inrFamilies }, { inr }] = yield* load(() => Promise.all([import("../core/inrFamilies.js"), import("../programs/inr.js")]))
     const family = inrFamilies.find((f) => f.task.name === name)!
     const defaults = (quick ? inrPresets.quick : inrPresets.full).settings(family)
     const spec = yield* Option.match(hypernetwork, { onNone: () => Effect.succeed(Option.none<unknown>()), onSome: (s) => Effect.map(hypernetworkFrom(s), Option.some) })

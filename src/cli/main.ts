@@ -1,4 +1,4 @@
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { analyzeCommand } from "./analyzeCommand.js"

@@ -1,16 +1,27 @@
-import { NodeServices } from "@effect/platform-node"
-import { Effect, Layer, Option, type Scope } from "effect"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Effect, Layer, type Option, type Scope } from "effect"
 import { Flag } from "effect/cli"
-import { type Backend, backendLayer, BackendRequest, type BackendUnavailable } from "../services/Backend.js"
-import { type Progress, terminalProgressLayer } from "../services/Progress.js"
-import { type Rng, RootSeed, type RngStateError, seededRngLayer, systemRngLayer } from "../services/Rng.js"
+import type { Backend, BackendUnavailable } from "../services/Backend.js"
+import { BackendRequest } from "../services/backendRequest.js"
+import type { Progress } from "../services/Progress.js"
+import type { Rng, RngStateError } from "../services/Rng.js"
+import { RootSeed } from "../services/rootSeed.js"
 import { compactLoggingLayer } from "../services/Logging.js"
 import { runStoreLayer } from "../services/RunStore.js"
+
+/**
+ * What every command shares. This module and the command definitions stay light (no
+ * TensorFlow.js, vega, PostgreSQL client or wabt), so that `--help` and argument errors answer at
+ * once; a command loads what it needs with {@link load} when it runs.
+ */
+
+/** A module loaded when a command runs, not when the command line starts. */
+export const load = <M>(module: () => Promise<M>): Effect.Effect<M> => Effect.promise(module)
 
 /** `--backend`: which TensorFlow.js backend runs the tensors. */
 export const backendFlag = Flag.Literals("backend", BackendRequest.literals).pipe(
   Flag.withDefault("auto" as const),
-  Flag.withDescription("TensorFlow.js backend: auto picks tensorflow (if installed), else wasm, else cpu")
+  Flag.withDescription("TensorFlow.js backend: auto picks tensorflow (if installed), else wasm, else cpu (default auto)")
 )
 
 /** `--seed`: the root seed of the Rng; drawn from the system (and printed) when absent. */
@@ -22,15 +33,11 @@ export const seedFlag = Flag.Int("seed").pipe(
 
 /**
  * Provide what a command's program runs with: the chosen backend, an Rng (seeded, or from the
- * system) and terminal progress, for the program's scope.
+ * system) and terminal progress, for the program's scope (loaded when the command runs).
  */
 export const programLayer = (backend: BackendRequest, seed: Option.Option<number>) =>
   <A, E, R>(program: Effect.Effect<A, E, R>): Effect.Effect<A, E | BackendUnavailable | RngStateError, Exclude<Exclude<R, Backend | Rng | Progress>, Scope.Scope>> =>
-    Effect.scoped(Effect.provide(program, Layer.mergeAll(
-      backendLayer(backend),
-      Option.match(seed, { onNone: () => systemRngLayer, onSome: seededRngLayer }),
-      terminalProgressLayer
-    )))
+    Effect.flatMap(load(() => import("./programRuntime.js")), (m) => m.provideProgram(backend, seed, program))
 
 /** The run store on the local file system, for the whole command line. */
 export const cliServices = Layer.merge(Layer.provideMerge(runStoreLayer, NodeServices.layer), compactLoggingLayer)

@@ -2,10 +2,9 @@ import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { InvalidInput } from "../core/errors.js"
 import { decodeSimilaritySettings, type SimilarityPresetName, similarityPresets } from "../core/similaritySettings.js"
-import { similarity } from "../programs/similarity.js"
-import { systemSeed } from "../services/Rng.js"
+import { systemSeed } from "../services/rootSeed.js"
 import { RunStore } from "../services/RunStore.js"
-import { backendFlag, programLayer } from "./shared.js"
+import { backendFlag, load, programLayer } from "./shared.js"
 import { errorMessage } from "../core/errorMessage.js"
 
 type Json = Record<string, unknown>
@@ -77,6 +76,7 @@ export const similarityCommand = Command.make("similarity", {
     const rootSeed = Option.isSome(seed) ? seed.value : yield* systemSeed
     const runDir = store.resolve(Option.getOrElse(out, () => `runs/similarity-${new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${rootSeed}`))
     yield* Console.error(`similarity ${runDir} (seed ${rootSeed}, preset ${preset}, data sets ${settings.datasets.join(", ")})`)
+    const { similarity } = yield* load(() => import("../programs/similarity.js"))
     const { result, report } = yield* similarity(runDir, settings, { command: "similarity", preset: Option.isSome(config) || Object.keys(flags).length > 0 ? `${preset} (modified)` : preset })
       .pipe(programLayer(backend, Option.some(rootSeed)))
     for (const d of result.datasets) {

@@ -3,16 +3,12 @@ import { dirname } from "node:path"
 import { Config, Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { DATABASE_URL_ENV } from "../core/databaseUrl.js"
-import { runRunner } from "../programs/runner.js"
 import { InvalidInput } from "../core/errors.js"
-import { runStudy } from "../programs/study.js"
-import { studyReport } from "../programs/studyReport.js"
 import { terminalProgressLayer } from "../services/Progress.js"
-import { backendFlag, programLayer } from "./shared.js"
+import { backendFlag, load, programLayer } from "./shared.js"
 import type { CellResult } from "../core/cellResult.js"
 import { errorMessage } from "../core/errorMessage.js"
 import { presets } from "../core/presets.js"
-import { drawMemorisedNetworks } from "../programs/studyDrawings.js"
 
 const databaseFlag = Flag.Redacted("database").pipe(
   Flag.withFallbackConfig(Config.Redacted(DATABASE_URL_ENV)),
@@ -38,6 +34,7 @@ export const studyCommand = Command.make("study", {
   if (count < 0) return yield* new InvalidInput({ source: "--runners", message: `--runners must be at least 0, got ${count}` })
   if (lease < 2) return yield* new InvalidInput({ source: "--lease", message: `--lease must be at least 2 seconds, got ${lease}` })
   const studyDir = Option.getOrElse(out, () => dirname(plan))
+  const [{ runStudy }, { studyReport }] = yield* load(() => Promise.all([import("../programs/study.js"), import("../programs/studyReport.js")]))
   const summary = yield* runStudy({
     planPath: plan, studyDir, database, runners: count, retries,
     timing: { leaseSeconds: lease }, runnerArgs: ["--backend", backend], log: line
@@ -56,6 +53,7 @@ export const studyReportCommand = Command.make("study-report", {
 }, ({ plan, out, draw, referenceRuns, backend }) => Effect.gen(function* () {
   if (draw < 0) return yield* new InvalidInput({ source: "--draw", message: `--draw must be at least 0, got ${draw}` })
   const references = Option.match(referenceRuns, { onNone: () => [], onSome: (s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "") })
+  const [{ studyReport }, { drawMemorisedNetworks }] = yield* load(() => Promise.all([import("../programs/studyReport.js"), import("../programs/studyDrawings.js")]))
   const drawings = draw === 0 && references.length === 0 ? undefined
     : (results: ReadonlyArray<CellResult>) => drawMemorisedNetworks(Option.getOrElse(out, () => dirname(plan)), results, { perArm: draw, references, settings: presets.quick.experiments.drawing })
       .pipe(programLayer(backend, Option.some(0)), Effect.mapError((e) => new InvalidInput({ source: "--draw", message: `drawing memorised networks: ${errorMessage(e)}` })))
@@ -69,5 +67,5 @@ export const runnerCommand = Command.make("runner", {
   lease: leaseFlag,
   backend: backendFlag
 }, ({ database, out, lease, backend }) =>
-  runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line })
+  Effect.flatMap(load(() => import("../programs/runner.js")), ({ runRunner }) => runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line }))
 ).pipe(Command.withDescription("Join a study's database (from this or another machine) and take its cells one at a time until Ctrl-C"))

@@ -1,16 +1,15 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { builtinTasks } from "../core/builtinTasks.js"
+import { builtinTaskNames, taskDescriptions } from "../core/taskCatalog.js"
 import { InvalidInput } from "../core/errors.js"
 import { paperHypernetworkSpec, paperSizes } from "../core/paperHypernetworkSpec.js"
 import { canonicalTrainConfig, TrainConfig, trainConfigKeys } from "../core/trainConfig.js"
 import { formatNumber } from "../core/table.js"
-import { systemSeed } from "../services/Rng.js"
+import { systemSeed } from "../services/rootSeed.js"
 import { RunStore } from "../services/RunStore.js"
 import { RunError } from "../core/errors.js"
-import { train } from "../programs/train.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
-import { backendFlag, programLayer } from "./shared.js"
+import { backendFlag, load, programLayer } from "./shared.js"
 
 const int = (name: string, description: string) => Flag.Int(name).pipe(Flag.optional, Flag.withDescription(description))
 const num = (name: string, description: string) => Flag.Finite(name).pipe(Flag.optional, Flag.withDescription(description))
@@ -25,7 +24,7 @@ const trainFlags = {
   shape: Flag.String("shape").pipe(Flag.optional, Flag.withDescription("layer sizes of the target network, e.g. 16,48,1 (default)")),
   activation: Flag.Literals("activation", ["swish", "relu"]).pipe(Flag.optional, Flag.withDescription("hidden activation of the target network (default swish)")),
   hypernetwork: Flag.String("hypernetwork").pipe(Flag.optional, Flag.withDescription("the hypernetwork: a spec file (JSON; see examples/hypernetworks/) or \"paper\" (default)")),
-  task: Flag.String("task").pipe(Flag.optional, Flag.withDescription(`what the target network computes: ${builtinTasks.map((t) => `${t.name} (${t.description})`).join("; ")}; default l1`)),
+  task: Flag.String("task").pipe(Flag.optional, Flag.withDescription(`what the target network computes: ${builtinTaskNames.map((t) => `${t} (${taskDescriptions[t]})`).join("; ")}; default l1`)),
   logBetaMin: num("log-beta-min", "the TRAINING range of β: each step draws log10 β ~ U[min, max] (default -12; the paper's B.2.2; the sweep's range is its own)"),
   logBetaMax: num("log-beta-max", "upper end of the training range of log10 β (default 0)"),
   klWarmupSteps: int("kl-warmup", "ramp the KL term in over this many steps: log(L + min(1, t/k)·β·KL) (default 0: the paper's objective from step 1)"),
@@ -143,6 +142,7 @@ export const trainCommand = Command.make("train", {
     const settings = yield* trainConfigFrom(flags, config, saved)
     const runDir = store.resolve(Option.getOrElse(out, () => newRunDir(settings.seed)))
     yield* Console.error(`${resume ? "resuming" : "training"} ${runDir} (seed ${settings.seed}, ${settings.steps} steps; Ctrl-C saves a checkpoint, --resume continues)`)
+    const { train } = yield* load(() => import("../programs/train.js"))
     const result = yield* train({ runDir, config: settings, resume }).pipe(programLayer(backend, Option.some(settings.seed)))
     yield* Console.log(`trained to step ${result.step}${result.last === undefined ? "" : `: loss ${formatNumber(result.last.loss)}, KL ${formatNumber(result.last.kl)}`}; run in ${runDir}`)
   })

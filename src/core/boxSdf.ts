@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Result } from "effect"
 import type { Condition } from "./condition.js"
 import { defineTask, type Task } from "./task.js"
+import { taskDescriptions } from "./taskCatalog.js"
 
 /**
  * The signed distance field of an axis-aligned square of half-width h centred at (c, 0), on the
@@ -47,7 +48,7 @@ export const boxExtrapolation: ReadonlyArray<ReadonlyArray<number>> = [[0.6, 0],
  */
 export const boxSdfTask: Task = Result.getOrThrow(defineTask({
   name: "sdf",
-  description: "a family: the signed distance field of a square on [−1, 1]² (negative inside), conditions size (half-width) and position (centre x)",
+  description: taskDescriptions["sdf"],
   outputs: 1,
   inputs: { min: 2, max: 2 },
   normalisation: "none: the signed distance in the domain's units, so |∇f| = 1 holds for the target as for the field; its root mean square over p ~ U[−1, 1]² is 0.31–0.69 across the training grid",

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Result } from "effect"
 import type { Condition } from "./condition.js"
 import { defineTask, type Task } from "./task.js"
+import { taskDescriptions } from "./taskCatalog.js"
 
 /**
  * The 1-D heat equation `u_t = D·u_xx` on x ∈ [0, 1] with Dirichlet boundaries `u(0, t) = u(1, t) = 0`
@@ -67,7 +68,7 @@ export const heatTime: Condition = { name: "t", min: 0, max: 1, training: heatTr
  */
 export const heatTask: Task = Result.getOrThrow(defineTask({
   name: "heat",
-  description: "a family: the 1-D heat equation's solution x ↦ u(x, t) on [0, 1] (Dirichlet, 4 modes, D = 0.05), condition t",
+  description: taskDescriptions["heat"],
   outputs: 1,
   inputs: { min: 1, max: 1 },
   normalisation: "u(x, t) / sqrt(Σ a_k²/2): mean square 1 over x ~ U[0, 1] at t = 0 (0.78 at t = 0.1, 0.42 at t = 0.5, 0.24 at t = 1, 0.14 at t = 1.5: the modes decay)",

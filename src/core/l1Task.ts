@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { Result } from "effect"
 import { defineTask, type Task } from "./task.js"
+import { taskDescriptions } from "./taskCatalog.js"
 
 /** Mean of ‖x‖₁ for x ~ N(0, I_n): n·sqrt(2/π). */
 export const l1Mean = (n: number): number => n * Math.sqrt(2 / Math.PI)
@@ -31,7 +32,7 @@ export const l1Loss = (prediction: tf.Tensor, x: tf.Tensor): tf.Tensor =>
  */
 export const l1Task: Task = Result.getOrThrow(defineTask({
   name: "l1",
-  description: "the L1 norm ‖x‖₁ of Gaussian inputs (the paper's task)",
+  description: taskDescriptions["l1"],
   outputs: 1,
   normalisation: "(‖x‖₁ − n·sqrt(2/π)) / sqrt(n·(1 − 2/π)): mean 0, variance 1 for x ~ N(0, I_n)",
   target: (x) => tf.tidy(() => tf.expandDims(l1Target(x), -1)),

@@ -3,6 +3,7 @@ import { Result } from "effect"
 import { l1Target } from "./l1Task.js"
 import { chiMoments, maxAbsMoments } from "./specialFunctions.js"
 import { defineTask, type Task } from "./task.js"
+import { taskDescriptions } from "./taskCatalog.js"
 
 /**
  * Norm tasks beyond the paper's L1, each on Gaussian inputs `x ~ N(0, I_n)` with a target
@@ -26,7 +27,7 @@ export const maxAbsTarget = (x: tf.Tensor, referenceInputs?: number): tf.Tensor 
 /** The Euclidean norm. */
 export const l2Task: Task = Result.getOrThrow(defineTask({
   name: "l2",
-  description: "the Euclidean norm ‖x‖₂ of Gaussian inputs",
+  description: taskDescriptions["l2"],
   outputs: 1,
   normalisation: "(‖x‖₂ − μ_n) / σ_n with the chi distribution's μ_n = √2·Γ((n+1)/2)/Γ(n/2), σ_n² = n − μ_n²: mean 0, variance 1 for x ~ N(0, I_n)",
   target: (x) => tf.tidy(() => tf.expandDims(l2Target(x), -1)),
@@ -36,7 +37,7 @@ export const l2Task: Task = Result.getOrThrow(defineTask({
 /** The largest absolute input. */
 export const maxAbsTask: Task = Result.getOrThrow(defineTask({
   name: "max-abs",
-  description: "the largest absolute input max_i |x_i| (the L∞ norm) of Gaussian inputs",
+  description: taskDescriptions["max-abs"],
   outputs: 1,
   normalisation: "(max_i |x_i| − μ_n) / σ_n with μ_n, σ_n the moments of the maximum of n half-normals (by quadrature): mean 0, variance 1 for x ~ N(0, I_n)",
   target: (x) => tf.tidy(() => tf.expandDims(maxAbsTarget(x), -1)),
@@ -46,7 +47,7 @@ export const maxAbsTask: Task = Result.getOrThrow(defineTask({
 /** Two outputs at once: the L1 and the L∞ norm, each normalised; the loss averages both. */
 export const l1LinfTask: Task = Result.getOrThrow(defineTask({
   name: "l1-linf",
-  description: "two outputs: the L1 norm and the largest absolute input of Gaussian inputs",
+  description: taskDescriptions["l1-linf"],
   outputs: 2,
   normalisation: "output 0 as task l1, output 1 as task max-abs: each mean 0, variance 1 for x ~ N(0, I_n)",
   target: (x) => tf.tidy(() => tf.stack([l1Target(x), maxAbsTarget(x)], -1)),

@@ -19,7 +19,10 @@ import type { DrawnNetwork } from "./studyDrawings.js"
  * `<studyDir>/report.html` (self-contained) and `<studyDir>/figures/*.svg`; works on a study that is
  * still running (it says how many cells are not run yet). Returns the report's path.
  */
-export const studyReport = (planPath: string, studyDir: string, drawings?: (results: ReadonlyArray<CellResult>) => Effect.Effect<{ readonly drawn: ReadonlyArray<DrawnNetwork>; readonly missing: number }, InvalidInput | StoreError, RunStore | FileSystem.FileSystem>): Effect.Effect<{ readonly path: string; readonly cells: number }, InvalidInput | StoreError, RunStore | FileSystem.FileSystem> =>
+export const studyReport = <E = never, R = never>(
+  planPath: string, studyDir: string,
+  drawings?: (results: ReadonlyArray<CellResult>) => Effect.Effect<{ readonly drawn: ReadonlyArray<DrawnNetwork>; readonly missing: number }, E, R>
+): Effect.Effect<{ readonly path: string; readonly cells: number }, InvalidInput | StoreError | E, RunStore | FileSystem.FileSystem | R> =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const { plan, cells } = yield* readPlan(planPath)

@@ -7,9 +7,9 @@ import { errorMessage } from "../core/errorMessage.js"
 /** A TensorFlow.js backend this library can run on. */
 export const BackendName = Schema.Literals(["wasm", "cpu", "tensorflow"])
 export type BackendName = typeof BackendName.Type
-/** What a user may ask for: a backend by name, or `auto` for the fastest one available. */
-export const BackendRequest = Schema.Literals(["auto", "wasm", "cpu", "tensorflow"])
-export type BackendRequest = typeof BackendRequest.Type
+import { BackendRequest } from "./backendRequest.js"
+
+export { BackendRequest } from "./backendRequest.js"
 
 /** The requested backend is not installed or failed to load; `install` says what to do. */
 export class BackendUnavailable extends Data.TaggedError("BackendUnavailable")<{

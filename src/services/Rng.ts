@@ -2,12 +2,9 @@ import * as tf from "@tensorflow/tfjs"
 import { Context, Data, Effect, Layer, Ref, Schema } from "effect"
 import { InvalidInput } from "../core/errors.js"
 import { blocksAt, type Key, normalsAt, streamKey, uniformsAt } from "../core/threefry.js"
+import { RootSeed, systemSeed } from "./rootSeed.js"
 
-/** A root seed: any integer in [0, 2^53). */
-export const RootSeed = Schema.Number.check(
-  Schema.isInt({ message: "a seed must be an integer" }),
-  Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { message: `a seed must be in [0, ${Number.MAX_SAFE_INTEGER}]` })
-)
+export { RootSeed, systemSeed } from "./rootSeed.js"
 
 /** Everything that determines future draws: the root seed and, per stream, the blocks used. */
 export const RngState = Schema.Struct({
@@ -105,12 +102,6 @@ export const makeSeededRng = (rootSeed: number): Effect.Effect<Rng["Service"], R
         })
     })
   })
-
-/** A fresh root seed from the operating system's entropy. */
-export const systemSeed: Effect.Effect<number> = Effect.sync(() => {
-  const w = crypto.getRandomValues(new Uint32Array(2))
-  return (w[0]! & 0x1fffff) * 2 ** 32 + w[1]!
-})
 
 /** The seeded Rng as a Layer (fails with RngStateError unless `rootSeed` is an integer in [0, 2^53)). */
 export const seededRngLayer = (rootSeed: number): Layer.Layer<Rng, RngStateError> => Layer.effect(Rng, makeSeededRng(rootSeed))
