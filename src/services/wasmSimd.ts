@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm"
 import initWabt from "wabt"
 import { kernelVersion } from "./kernelVersion.js"
+import { HYPERLAYER_WAT } from "./wasmHyperlayer.js"
 
 /**
  * Kernels for the wasm backend in WebAssembly SIMD, working in place on the backend's own heap.
@@ -426,7 +427,8 @@ const WAT = `
       (local.set $from (i32.add (local.get $from) (local.get $fromStride)))
       (local.set $to (i32.add (local.get $to) (local.get $toStride)))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
-      (br $perRow)))))
+      (br $perRow))))
+${HYPERLAYER_WAT})
 `
 
 type Bmm = (a: number, b: number, c: number, scratch: number, batch: number, m: number, k: number, n: number,
@@ -461,8 +463,29 @@ export interface WasmSimd {
    * `toAt + r·toStride`); both are views of 4-byte values on this backend's heap, offsets in values.
    */
   readonly copyRows: (from: tf.TypedArray, fromAt: number, fromStride: number, to: tf.TypedArray, toAt: number, toStride: number, rows: number, n: number) => void
+  /** The fused hyperlayer kernels of `wasmHyperlayer`, by byte address on this backend's heap. */
+  readonly hyperlayer: HyperlayerKernels
 }
 
+/** The fused hyperlayer kernels (see `wasmHyperlayer` for what each computes) and the heap they work on. */
+export interface HyperlayerKernels {
+  readonly addBias: (x: number, out: number, bias: number, batch: number, rows: number, cols: number) => void
+  readonly colSums: (x: number, out: number, batch: number, rows: number, cols: number) => void
+  readonly swish: (x: number, xs4: number, out: number, os4: number, sig: number, rows: number, w: number) => void
+  readonly swishGrad: (x: number, xs4: number, sig: number, dh: number, ds4: number, dx: number, es4: number, rows: number, w: number) => void
+  readonly attnFwd: (y: number, yIdx: number, h: number, hIdx: number, s: number, k: number, scale: number, p: number, scratch: number) => void
+  readonly attnBwd: (y: number, yIdx: number, dh: number, hIdx: number, dy: number, s: number, k: number, scale: number, p: number, scratch: number) => void
+  readonly klFwd: (yq: number, yp: number, eps: number, hq: number, hp: number, E: number, L: number, ys4: number, hs4: number, sides: number) => number
+  readonly klBwd: (yq: number, yp: number, eps: number, dhq: number, dhp: number, dyq: number, dyp: number, E: number, L: number, ys4: number, hs4: number, sides: number, g: number) => void
+  /** Copy `rows` runs of `n` 4-byte values, strides in bytes. */
+  readonly copyRows: (from: number, fromStride: number, to: number, toStride: number, rows: number, n: number) => void
+  readonly malloc: (bytes: number) => number
+  readonly free: (pointer: number) => void
+  /** The heap as it is now (an allocation may replace it). */
+  readonly heap: () => ArrayBuffer
+  /** A tensor's byte address. */
+  readonly address: (t: tf.TensorInfo) => number
+}
 
 /** Assemble the kernels (once); the result instantiates them per backend, on first use. */
 export const compileWasmSimd = async (stockBatchMatMul: tf.KernelFunc): Promise<(backend: BackendWasm) => WasmSimd> => {
@@ -534,6 +557,21 @@ const instantiate = (backend: BackendWasm, compiled: object, stock: tf.KernelFun
   return {
     batchMatMul,
     copyRows: (from, fromAt, fromStride, to, toAt, toStride, rows, n) =>
-      copy(from.byteOffset + 4 * fromAt, 4 * fromStride, to.byteOffset + 4 * toAt, 4 * toStride, rows, n)
+      copy(from.byteOffset + 4 * fromAt, 4 * fromStride, to.byteOffset + 4 * toAt, 4 * toStride, rows, n),
+    hyperlayer: {
+      addBias: exports["addBias"] as HyperlayerKernels["addBias"],
+      colSums: exports["colSums"] as HyperlayerKernels["colSums"],
+      swish: exports["swish"] as HyperlayerKernels["swish"],
+      swishGrad: exports["swishGrad"] as HyperlayerKernels["swishGrad"],
+      attnFwd: exports["attnFwd"] as HyperlayerKernels["attnFwd"],
+      attnBwd: exports["attnBwd"] as HyperlayerKernels["attnBwd"],
+      klFwd: exports["klFwd"] as HyperlayerKernels["klFwd"],
+      klBwd: exports["klBwd"] as HyperlayerKernels["klBwd"],
+      copyRows: copy,
+      malloc: (bytes) => module._malloc(bytes),
+      free: (pointer) => module._free(pointer),
+      heap: () => (module.asm.memory as { buffer: ArrayBuffer }).buffer,
+      address: offset
+    }
   }
 }
