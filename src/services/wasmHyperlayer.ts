@@ -31,6 +31,72 @@ const exp4 = (dst: string, src: string): string => `
     (local.set ${dst} (f32x4.mul (local.get $ey)
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $efx)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`
 
+/** The temporaries of {@link log4}, {@link softplus4}, {@link spread4}. */
+const mathLocals = `${expLocals} (local $lx v128) (local $le v128) (local $lm v128) (local $ls v128) (local $lz v128) (local $ly v128)
+    (local $sy v128) (local $su v128) (local $sm v128) (local $tp v128) (local $tt v128)`
+
+/** Statements setting `dst` to log(`src`) of four positive floats (Cephes logf: within 1 ulp for normal x). */
+const log4 = (dst: string, src: string): string => `
+    (local.set $lx (f32x4.max ${src} (v128.const i32x4 0x00800000 0x00800000 0x00800000 0x00800000)))
+    (local.set $le (f32x4.convert_i32x4_s (i32x4.sub (i32x4.shr_u (local.get $lx) (i32.const 23)) (v128.const i32x4 126 126 126 126))))
+    (local.set $lm (v128.or (v128.and (local.get $lx) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff)) (v128.const i32x4 0x3f000000 0x3f000000 0x3f000000 0x3f000000)))
+    (local.set $ls (f32x4.lt (local.get $lm) ${f4(0.707106781186547524)}))
+    (local.set $le (f32x4.sub (local.get $le) (v128.and (local.get $ls) ${f4(1)})))
+    (local.set $lx (f32x4.sub (f32x4.add (local.get $lm) (v128.and (local.get $ls) (local.get $lm))) ${f4(1)}))
+    (local.set $lz (f32x4.mul (local.get $lx) (local.get $lx)))
+    (local.set $ly (f32x4.add (f32x4.mul ${f4(7.0376836292e-2)} (local.get $lx)) ${f4(-1.1514610310e-1)}))
+    (local.set $ly (f32x4.add (f32x4.mul (local.get $ly) (local.get $lx)) ${f4(1.1676998740e-1)}))
+    (local.set $ly (f32x4.add (f32x4.mul (local.get $ly) (local.get $lx)) ${f4(-1.2420140846e-1)}))
+    (local.set $ly (f32x4.add (f32x4.mul (local.get $ly) (local.get $lx)) ${f4(1.4249322787e-1)}))
+    (local.set $ly (f32x4.add (f32x4.mul (local.get $ly) (local.get $lx)) ${f4(-1.6668057665e-1)}))
+    (local.set $ly (f32x4.add (f32x4.mul (local.get $ly) (local.get $lx)) ${f4(2.0000714765e-1)}))
+    (local.set $ly (f32x4.add (f32x4.mul (local.get $ly) (local.get $lx)) ${f4(-2.4999993993e-1)}))
+    (local.set $ly (f32x4.add (f32x4.mul (local.get $ly) (local.get $lx)) ${f4(3.3333331174e-1)}))
+    (local.set $ly (f32x4.mul (f32x4.mul (local.get $ly) (local.get $lx)) (local.get $lz)))
+    (local.set $ly (f32x4.add (local.get $ly) (f32x4.mul (local.get $le) ${f4(-2.12194440e-4)})))
+    (local.set $ly (f32x4.sub (local.get $ly) (f32x4.mul (local.get $lz) ${f4(0.5)})))
+    (local.set ${dst} (f32x4.add (f32x4.add (local.get $lx) (local.get $ly)) (f32x4.mul (local.get $le) ${f4(0.693359375)})))`
+
+/**
+ * Statements setting `dst` to softplus(`src`) as TensorFlow.js defines it: exp(x) below
+ * log(ε) + 2, x above −(log(ε) + 2), else log1p(exp(x)) (log(u) − ((u − 1) − y)/u with u = 1 + y,
+ * y = exp(x), which corrects u's rounding). `src` is read more than once: a local.get.
+ */
+const softplus4 = (dst: string, src: string): string => `
+    ${exp4("$sy", src)}
+    (local.set $su (f32x4.add ${f4(1)} (local.get $sy)))
+    ${log4("$sm", "(local.get $su)")}
+    (local.set $sm (f32x4.sub (local.get $sm) (f32x4.div (f32x4.sub (f32x4.sub (local.get $su) ${f4(1)}) (local.get $sy)) (local.get $su))))
+    (local.set ${dst} (v128.bitselect (local.get $sy)
+      (v128.bitselect ${src} (local.get $sm) (f32x4.gt ${src} ${f4(13.942385152878742)}))
+      (f32x4.lt ${src} ${f4(-13.942385152878742)})))`
+
+/** Statements setting `dst` to expm1(t) − t (`t` a local.get): its series below |t| = 1/2 (t²/2! + … + t¹⁰/10!), exp(t) − 1 − t above. */
+const spread4 = (dst: string, t: string): string => `
+    (local.set $tp (f32x4.add (f32x4.mul ${f4(2.755731922398589e-7)} ${t}) ${f4(2.48015873015873e-5)}))
+    (local.set $tp (f32x4.add (f32x4.mul (local.get $tp) ${t}) ${f4(1.984126984126984e-4)}))
+    (local.set $tp (f32x4.add (f32x4.mul (local.get $tp) ${t}) ${f4(1.388888888888889e-3)}))
+    (local.set $tp (f32x4.add (f32x4.mul (local.get $tp) ${t}) ${f4(8.333333333333333e-3)}))
+    (local.set $tp (f32x4.add (f32x4.mul (local.get $tp) ${t}) ${f4(4.1666666666666664e-2)}))
+    (local.set $tp (f32x4.add (f32x4.mul (local.get $tp) ${t}) ${f4(0.16666666666666666)}))
+    (local.set $tp (f32x4.add (f32x4.mul (local.get $tp) ${t}) ${f4(0.5)}))
+    (local.set $tp (f32x4.mul (f32x4.mul (local.get $tp) ${t}) ${t}))
+    ${exp4("$tt", t)}
+    (local.set ${dst} (v128.bitselect (local.get $tp) (f32x4.sub (f32x4.sub (local.get $tt) ${f4(1)}) ${t}) (f32x4.lt (f32x4.abs ${t}) ${f4(0.5)})))`
+
+/** Statements setting `dst` to σ(`src`) = 1/(1 + exp(−src)). */
+const sigmoid4 = (dst: string, src: string): string => `
+    ${exp4(dst, `(f32x4.neg ${src})`)}
+    (local.set ${dst} (f32x4.div ${f4(1)} (f32x4.add ${f4(1)} (local.get ${dst}))))`
+
+/** The first `cnt` floats at `p` (zeros after): a plain load for 4. */
+const loadN = (p: string, cnt = "(local.get $cnt)"): string =>
+  `(if (result v128) (i32.ge_u ${cnt} (i32.const 4)) (then (v128.load ${p})) (else (call $loadLanes ${p} ${cnt})))`
+
+/** Store the first `cnt` lanes of `v` at `p`: a plain store for 4. */
+const storeN = (p: string, v: string, cnt = "(local.get $cnt)"): string =>
+  `(if (i32.ge_u ${cnt} (i32.const 4)) (then (v128.store ${p} ${v})) (else (call $storeLanes ${p} ${v} ${cnt})))`
+
 /** The horizontal sum of a v128 local. */
 const hsum = (v: string): string =>
   `(f32.add (f32.add (f32x4.extract_lane 0 (local.get ${v})) (f32x4.extract_lane 1 (local.get ${v}))) (f32.add (f32x4.extract_lane 2 (local.get ${v})) (f32x4.extract_lane 3 (local.get ${v}))))`
@@ -157,59 +223,6 @@ export const HYPERLAYER_WAT = `
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br $l1))))
 
-  ;; log of four positive floats (Cephes logf): within 1 ulp for normal x
-  (func $log4 (param $x v128) (result v128)
-    (local $e v128) (local $m v128) (local $small v128) (local $z v128) (local $y v128)
-    (local.set $x (f32x4.max (local.get $x) (v128.const i32x4 0x00800000 0x00800000 0x00800000 0x00800000)))
-    (local.set $e (f32x4.convert_i32x4_s (i32x4.sub (i32x4.shr_u (local.get $x) (i32.const 23)) (v128.const i32x4 126 126 126 126))))
-    (local.set $m (v128.or (v128.and (local.get $x) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff)) (v128.const i32x4 0x3f000000 0x3f000000 0x3f000000 0x3f000000)))
-    ;; m < √½: x = 2m − 1, e − 1; else x = m − 1
-    (local.set $small (f32x4.lt (local.get $m) (v128.const f32x4 0.707106781186547524 0.707106781186547524 0.707106781186547524 0.707106781186547524)))
-    (local.set $e (f32x4.sub (local.get $e) (v128.and (local.get $small) (v128.const f32x4 1 1 1 1))))
-    (local.set $x (f32x4.sub (f32x4.add (local.get $m) (v128.and (local.get $small) (local.get $m))) (v128.const f32x4 1 1 1 1)))
-    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $y (v128.const f32x4 7.0376836292e-2 7.0376836292e-2 7.0376836292e-2 7.0376836292e-2))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 -1.1514610310e-1 -1.1514610310e-1 -1.1514610310e-1 -1.1514610310e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 1.1676998740e-1 1.1676998740e-1 1.1676998740e-1 1.1676998740e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 -1.2420140846e-1 -1.2420140846e-1 -1.2420140846e-1 -1.2420140846e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 1.4249322787e-1 1.4249322787e-1 1.4249322787e-1 1.4249322787e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 -1.6668057665e-1 -1.6668057665e-1 -1.6668057665e-1 -1.6668057665e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 2.0000714765e-1 2.0000714765e-1 2.0000714765e-1 2.0000714765e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 -2.4999993993e-1 -2.4999993993e-1 -2.4999993993e-1 -2.4999993993e-1)))
-    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 3.3333331174e-1 3.3333331174e-1 3.3333331174e-1 3.3333331174e-1)))
-    (local.set $y (f32x4.mul (f32x4.mul (local.get $y) (local.get $x)) (local.get $z)))
-    (local.set $y (f32x4.add (local.get $y) (f32x4.mul (local.get $e) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
-    (local.set $y (f32x4.sub (local.get $y) (f32x4.mul (local.get $z) (v128.const f32x4 0.5 0.5 0.5 0.5))))
-    (f32x4.add (f32x4.add (local.get $x) (local.get $y)) (f32x4.mul (local.get $e) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
-
-  ;; softplus as TensorFlow.js defines it: exp(x) below log(ε) + 2, x above −(log(ε) + 2), else
-  ;; log1p(exp(x)) (log(u) − ((u − 1) − y)/u with u = 1 + y, y = exp(x), corrects u's rounding)
-  (func $softplus4 (param $x v128) (result v128)
-    (local $y v128) (local $u v128) (local $mid v128)
-    (local.set $y (call $exp4 (local.get $x)))
-    (local.set $u (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $y)))
-    (local.set $mid (f32x4.sub (call $log4 (local.get $u))
-      (f32x4.div (f32x4.sub (f32x4.sub (local.get $u) (v128.const f32x4 1 1 1 1)) (local.get $y)) (local.get $u))))
-    (v128.bitselect (local.get $y)
-      (v128.bitselect (local.get $x) (local.get $mid) (f32x4.gt (local.get $x) (v128.const f32x4 13.942385152878742 13.942385152878742 13.942385152878742 13.942385152878742)))
-      (f32x4.lt (local.get $x) (v128.const f32x4 -13.942385152878742 -13.942385152878742 -13.942385152878742 -13.942385152878742))))
-
-  ;; expm1(t) − t, by its series below |t| = 1/2 (t²/2! + t³/3! + … + t¹⁰/10!), by exp(t) − 1 − t above
-  (func $spread4 (param $t v128) (result v128)
-    (local $p v128)
-    (local.set $p (v128.const f32x4 2.755731922398589e-7 2.755731922398589e-7 2.755731922398589e-7 2.755731922398589e-7))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (v128.const f32x4 2.48015873015873e-5 2.48015873015873e-5 2.48015873015873e-5 2.48015873015873e-5)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (v128.const f32x4 1.984126984126984e-4 1.984126984126984e-4 1.984126984126984e-4 1.984126984126984e-4)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (v128.const f32x4 1.388888888888889e-3 1.388888888888889e-3 1.388888888888889e-3 1.388888888888889e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (v128.const f32x4 8.333333333333333e-3 8.333333333333333e-3 8.333333333333333e-3 8.333333333333333e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (v128.const f32x4 4.1666666666666664e-2 4.1666666666666664e-2 4.1666666666666664e-2 4.1666666666666664e-2)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (v128.const f32x4 0.16666666666666666 0.16666666666666666 0.16666666666666666 0.16666666666666666)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (v128.const f32x4 0.5 0.5 0.5 0.5)))
-    (local.set $p (f32x4.mul (f32x4.mul (local.get $p) (local.get $t)) (local.get $t)))
-    (v128.bitselect (local.get $p)
-      (f32x4.sub (f32x4.sub (call $exp4 (local.get $t)) (v128.const f32x4 1 1 1 1)) (local.get $t))
-      (f32x4.lt (f32x4.abs (local.get $t)) (v128.const f32x4 0.5 0.5 0.5 0.5))))
-
   ;; the first cnt (1–4) floats at p, zeros after
   (func $loadLanes (param $p i32) (param $cnt i32) (result v128)
     (local $v v128)
@@ -222,12 +235,13 @@ export const HYPERLAYER_WAT = `
   ;; A KL channel of one generation over its E edges, L latents: μ, ρ of q at yq (side 0), of p at
   ;; yp (side S − 1), rows ys4 bytes apart; ε (E × L) at eps. σ = softplus(ρ) + 1e−3. With both
   ;; sides, z = μq + σq·ε to hq and hp (rows hs4 bytes apart) and returns Σ KL(q‖p) =
-  ;; Σ ½·(spread(t) + u²), t = 2·log(σq/σp), u = (μq − μp)/σp; decoder-only (sides 1),
-  ;; z = μp + σp·ε to hq and returns 0.
+  ;; Σ ½·(max(spread(t), 0) + u²), spread(t) = expm1(t) − t, t = 2·log(σq/σp), u = (μq − μp)/σp;
+  ;; decoder-only (sides 1), z = μp + σp·ε to hq and returns 0.
   (func (export "klFwd") (param $yq i32) (param $yp i32) (param $eps i32) (param $hq i32) (param $hp i32)
     (param $E i32) (param $L i32) (param $ys4 i32) (param $hs4 i32) (param $sides i32) (result f32)
     (local $c i32) (local $cnt i32) (local $o i32) (local $oL i32) (local $acc v128)
-    (local $muP v128) (local $sP v128) (local $muQ v128) (local $sQ v128) (local $z v128) (local $t v128) (local $u v128) (local $ep v128)
+    (local $muP v128) (local $sP v128) (local $muQ v128) (local $sQ v128) (local $z v128) (local $t v128) (local $u v128) (local $ep v128) (local $r v128)
+    ${mathLocals}
     (block $dE (loop $lE
       (br_if $dE (i32.eqz (local.get $E)))
       (local.set $c (i32.const 0))
@@ -236,22 +250,28 @@ export const HYPERLAYER_WAT = `
         (local.set $cnt (i32.sub (local.get $L) (local.get $c)))
         (local.set $o (i32.shl (local.get $c) (i32.const 2)))
         (local.set $oL (i32.shl (i32.add (local.get $c) (local.get $L)) (i32.const 2)))
-        (local.set $ep (call $loadLanes (i32.add (local.get $eps) (local.get $o)) (local.get $cnt)))
-        (local.set $muP (call $loadLanes (i32.add (local.get $yp) (local.get $o)) (local.get $cnt)))
-        (local.set $sP (f32x4.add (call $softplus4 (call $loadLanes (i32.add (local.get $yp) (local.get $oL)) (local.get $cnt))) (v128.const f32x4 1e-3 1e-3 1e-3 1e-3)))
+        (local.set $ep ${loadN("(i32.add (local.get $eps) (local.get $o))")})
+        (local.set $muP ${loadN("(i32.add (local.get $yp) (local.get $o))")})
+        (local.set $r ${loadN("(i32.add (local.get $yp) (local.get $oL))")})
+        ${softplus4("$sP", "(local.get $r)")}
+        (local.set $sP (f32x4.add (local.get $sP) ${f4("1e-3")}))
         (if (i32.eq (local.get $sides) (i32.const 1))
           (then
-            (call $storeLanes (i32.add (local.get $hq) (local.get $o)) (f32x4.add (local.get $muP) (f32x4.mul (local.get $sP) (local.get $ep))) (local.get $cnt)))
+            ${storeN("(i32.add (local.get $hq) (local.get $o))", "(f32x4.add (local.get $muP) (f32x4.mul (local.get $sP) (local.get $ep)))")})
           (else
-            (local.set $muQ (call $loadLanes (i32.add (local.get $yq) (local.get $o)) (local.get $cnt)))
-            (local.set $sQ (f32x4.add (call $softplus4 (call $loadLanes (i32.add (local.get $yq) (local.get $oL)) (local.get $cnt))) (v128.const f32x4 1e-3 1e-3 1e-3 1e-3)))
+            (local.set $muQ ${loadN("(i32.add (local.get $yq) (local.get $o))")})
+            (local.set $r ${loadN("(i32.add (local.get $yq) (local.get $oL))")})
+            ${softplus4("$sQ", "(local.get $r)")}
+            (local.set $sQ (f32x4.add (local.get $sQ) ${f4("1e-3")}))
             (local.set $z (f32x4.add (local.get $muQ) (f32x4.mul (local.get $sQ) (local.get $ep))))
-            (call $storeLanes (i32.add (local.get $hq) (local.get $o)) (local.get $z) (local.get $cnt))
-            (call $storeLanes (i32.add (local.get $hp) (local.get $o)) (local.get $z) (local.get $cnt))
-            (local.set $t (f32x4.mul (v128.const f32x4 2 2 2 2) (call $log4 (f32x4.div (local.get $sQ) (local.get $sP)))))
+            ${storeN("(i32.add (local.get $hq) (local.get $o))", "(local.get $z)")}
+            ${storeN("(i32.add (local.get $hp) (local.get $o))", "(local.get $z)")}
+            ${log4("$t", "(f32x4.div (local.get $sQ) (local.get $sP))")}
+            (local.set $t (f32x4.mul ${f4(2)} (local.get $t)))
+            ${spread4("$r", "(local.get $t)")}
             (local.set $u (f32x4.div (f32x4.sub (local.get $muQ) (local.get $muP)) (local.get $sP)))
-            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5)
-              (f32x4.add (f32x4.max (call $spread4 (local.get $t)) (v128.const f32x4 0 0 0 0)) (f32x4.mul (local.get $u) (local.get $u))))))))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul ${f4(0.5)}
+              (f32x4.add (f32x4.max (local.get $r) ${f4(0)}) (f32x4.mul (local.get $u) (local.get $u))))))))
         (local.set $c (i32.add (local.get $c) (i32.const 4)))
         (br $lC)))
       (local.set $yq (i32.add (local.get $yq) (local.get $ys4)))
@@ -261,8 +281,7 @@ export const HYPERLAYER_WAT = `
       (local.set $eps (i32.add (local.get $eps) (i32.shl (local.get $L) (i32.const 2))))
       (local.set $E (i32.sub (local.get $E) (i32.const 1)))
       (br $lE)))
-    (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
-      (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+    ${hsum("$acc")})
 
   ;; The gradient of klFwd for one generation: the samples' gradient (dh at dhq and dhp, both sides
   ;; summed) and the KL's (g) into dy (laid out as y) at the μ and ρ columns of each side:
@@ -273,7 +292,8 @@ export const HYPERLAYER_WAT = `
     (param $E i32) (param $L i32) (param $ys4 i32) (param $hs4 i32) (param $sides i32) (param $g f32)
     (local $c i32) (local $cnt i32) (local $o i32) (local $oL i32) (local $gv v128)
     (local $muP v128) (local $rP v128) (local $sP v128) (local $muQ v128) (local $rQ v128) (local $sQ v128)
-    (local $t v128) (local $u v128) (local $ep v128) (local $dz v128) (local $sp v128) (local $m v128) (local $gu v128)
+    (local $t v128) (local $u v128) (local $ep v128) (local $dz v128) (local $sp v128) (local $m v128) (local $gu v128) (local $sg v128)
+    ${mathLocals}
     (local.set $gv (f32x4.splat (local.get $g)))
     (block $dE (loop $lE
       (br_if $dE (i32.eqz (local.get $E)))
@@ -283,36 +303,38 @@ export const HYPERLAYER_WAT = `
         (local.set $cnt (i32.sub (local.get $L) (local.get $c)))
         (local.set $o (i32.shl (local.get $c) (i32.const 2)))
         (local.set $oL (i32.shl (i32.add (local.get $c) (local.get $L)) (i32.const 2)))
-        (local.set $ep (call $loadLanes (i32.add (local.get $eps) (local.get $o)) (local.get $cnt)))
-        (local.set $rP (call $loadLanes (i32.add (local.get $yp) (local.get $oL)) (local.get $cnt)))
-        (local.set $sP (f32x4.add (call $softplus4 (local.get $rP)) (v128.const f32x4 1e-3 1e-3 1e-3 1e-3)))
+        (local.set $ep ${loadN("(i32.add (local.get $eps) (local.get $o))")})
+        (local.set $rP ${loadN("(i32.add (local.get $yp) (local.get $oL))")})
         (if (i32.eq (local.get $sides) (i32.const 1))
           (then
-            (local.set $dz (call $loadLanes (i32.add (local.get $dhq) (local.get $o)) (local.get $cnt)))
-            (call $storeLanes (i32.add (local.get $dyq) (local.get $o)) (local.get $dz) (local.get $cnt))
-            (call $storeLanes (i32.add (local.get $dyq) (local.get $oL))
-              (f32x4.mul (f32x4.mul (local.get $dz) (local.get $ep)) (call $sigmoid4 (local.get $rP))) (local.get $cnt)))
+            (local.set $dz ${loadN("(i32.add (local.get $dhq) (local.get $o))")})
+            ${storeN("(i32.add (local.get $dyq) (local.get $o))", "(local.get $dz)")}
+            ${sigmoid4("$sg", "(local.get $rP)")}
+            ${storeN("(i32.add (local.get $dyq) (local.get $oL))", "(f32x4.mul (f32x4.mul (local.get $dz) (local.get $ep)) (local.get $sg))")})
           (else
-            (local.set $dz (f32x4.add (call $loadLanes (i32.add (local.get $dhq) (local.get $o)) (local.get $cnt))
-              (call $loadLanes (i32.add (local.get $dhp) (local.get $o)) (local.get $cnt))))
-            (local.set $muP (call $loadLanes (i32.add (local.get $yp) (local.get $o)) (local.get $cnt)))
-            (local.set $muQ (call $loadLanes (i32.add (local.get $yq) (local.get $o)) (local.get $cnt)))
-            (local.set $rQ (call $loadLanes (i32.add (local.get $yq) (local.get $oL)) (local.get $cnt)))
-            (local.set $sQ (f32x4.add (call $softplus4 (local.get $rQ)) (v128.const f32x4 1e-3 1e-3 1e-3 1e-3)))
-            (local.set $t (f32x4.mul (v128.const f32x4 2 2 2 2) (call $log4 (f32x4.div (local.get $sQ) (local.get $sP)))))
-            (local.set $sp (call $spread4 (local.get $t)))
+            ${softplus4("$sP", "(local.get $rP)")}
+            (local.set $sP (f32x4.add (local.get $sP) ${f4("1e-3")}))
+            (local.set $dz (f32x4.add ${loadN("(i32.add (local.get $dhq) (local.get $o))")} ${loadN("(i32.add (local.get $dhp) (local.get $o))")}))
+            (local.set $muP ${loadN("(i32.add (local.get $yp) (local.get $o))")})
+            (local.set $muQ ${loadN("(i32.add (local.get $yq) (local.get $o))")})
+            (local.set $rQ ${loadN("(i32.add (local.get $yq) (local.get $oL))")})
+            ${softplus4("$sQ", "(local.get $rQ)")}
+            (local.set $sQ (f32x4.add (local.get $sQ) ${f4("1e-3")}))
+            ${log4("$t", "(f32x4.div (local.get $sQ) (local.get $sP))")}
+            (local.set $t (f32x4.mul ${f4(2)} (local.get $t)))
+            ${spread4("$sp", "(local.get $t)")}
             ;; expm1(t) = spread + t, where the spread is positive
-            (local.set $m (v128.and (f32x4.add (local.get $sp) (local.get $t)) (f32x4.gt (local.get $sp) (v128.const f32x4 0 0 0 0))))
+            (local.set $m (v128.and (f32x4.add (local.get $sp) (local.get $t)) (f32x4.gt (local.get $sp) ${f4(0)})))
             (local.set $u (f32x4.div (f32x4.sub (local.get $muQ) (local.get $muP)) (local.get $sP)))
             (local.set $gu (f32x4.div (f32x4.mul (local.get $gv) (local.get $u)) (local.get $sP)))
-            (call $storeLanes (i32.add (local.get $dyq) (local.get $o)) (f32x4.add (local.get $dz) (local.get $gu)) (local.get $cnt))
-            (call $storeLanes (i32.add (local.get $dyq) (local.get $oL))
-              (f32x4.mul (f32x4.add (f32x4.mul (local.get $dz) (local.get $ep)) (f32x4.div (f32x4.mul (local.get $gv) (local.get $m)) (local.get $sQ)))
-                (call $sigmoid4 (local.get $rQ))) (local.get $cnt))
-            (call $storeLanes (i32.add (local.get $dyp) (local.get $o)) (f32x4.neg (local.get $gu)) (local.get $cnt))
-            (call $storeLanes (i32.add (local.get $dyp) (local.get $oL))
-              (f32x4.neg (f32x4.mul (f32x4.div (f32x4.mul (local.get $gv) (f32x4.add (local.get $m) (f32x4.mul (local.get $u) (local.get $u)))) (local.get $sP))
-                (call $sigmoid4 (local.get $rP)))) (local.get $cnt))))
+            ${storeN("(i32.add (local.get $dyq) (local.get $o))", "(f32x4.add (local.get $dz) (local.get $gu))")}
+            ${sigmoid4("$sg", "(local.get $rQ)")}
+            ${storeN("(i32.add (local.get $dyq) (local.get $oL))",
+              "(f32x4.mul (f32x4.add (f32x4.mul (local.get $dz) (local.get $ep)) (f32x4.div (f32x4.mul (local.get $gv) (local.get $m)) (local.get $sQ))) (local.get $sg))")}
+            ${storeN("(i32.add (local.get $dyp) (local.get $o))", "(f32x4.neg (local.get $gu))")}
+            ${sigmoid4("$sg", "(local.get $rP)")}
+            ${storeN("(i32.add (local.get $dyp) (local.get $oL))",
+              "(f32x4.neg (f32x4.mul (f32x4.div (f32x4.mul (local.get $gv) (f32x4.add (local.get $m) (f32x4.mul (local.get $u) (local.get $u)))) (local.get $sP)) (local.get $sg)))")}))
         (local.set $c (i32.add (local.get $c) (i32.const 4)))
         (br $lC)))
       (local.set $yq (i32.add (local.get $yq) (local.get $ys4)))
@@ -415,7 +437,7 @@ export const HYPERLAYER_WAT = `
       (br $lM))))
 
   ;; Softmax attention within one pool of s members (key width k, scale = 1/√k): scores
-  ;; (scale·q)·keyᵀ, softmax along each row (P, s rows of sp values, zero past s, to p), P·v to
+  ;; (scale·q)·keyᵀ, softmax along each row (exp(score − max) times 1/Σ) (P, s rows of sp values, zero past s, to p), P·v to
   ;; h + 4·i32[hIdx + 4m] for member m. sp is s rounded up to a multiple of 4.
   ;; scratch: q [s, k] | kt [k, sp] | vt [k, sp]
   (func (export "attnFwd") (param $y i32) (param $yIdx i32) (param $h i32) (param $hIdx i32) (param $s i32) (param $k i32) (param $scale f32) (param $p i32) (param $scratch i32)
@@ -453,18 +475,23 @@ export const HYPERLAYER_WAT = `
         (if (i32.eq (local.get $j) (local.get $last)) (then (local.set $e (v128.and (local.get $e) (local.get $mask)))))
         (v128.store (i32.add (local.get $p) (local.get $j)) (local.get $e))
         (local.set $sv (f32x4.add (local.get $sv) (local.get $e)))`)}
-      (local.set $sv (f32x4.splat ${hsum("$sv")}))
-      ${loop("$j", "(local.get $sp4)", 16, `
-        (v128.store (i32.add (local.get $p) (local.get $j)) (f32x4.div (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $sv)))`)}
-      ;; P·v
+      ;; P = e·(1/Σ e), kept, with the first column of P·v in the same pass; then the others
+      (local.set $sv (f32x4.splat (f32.div (f32.const 1) ${hsum("$sv")})))
       (local.set $out (i32.add (local.get $h) (i32.shl (i32.load (i32.add (local.get $hIdx) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
-      (local.set $m (local.get $vt))
+      (local.set $acc ${f4(0)})
+      ${loop("$j", "(local.get $sp4)", 16, `
+        (local.set $e (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $sv)))
+        (v128.store (i32.add (local.get $p) (local.get $j)) (local.get $e))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $e) (v128.load (i32.add (local.get $vt) (local.get $j))))))`)}
+      (f32.store (local.get $out) ${hsum("$acc")})
+      (local.set $m (i32.add (local.get $vt) (local.get $sp4)))
       ${loop("$d", "(local.get $k)", 1, `
-        (local.set $acc ${f4(0)})
-        ${loop("$j", "(local.get $sp4)", 16, `
-          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $m) (local.get $j))))))`)}
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $d) (i32.const 2))) ${hsum("$acc")})
-        (local.set $m (i32.add (local.get $m) (local.get $sp4)))`)}
+        (if (local.get $d) (then
+          (local.set $acc ${f4(0)})
+          ${loop("$j", "(local.get $sp4)", 16, `
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $m) (local.get $j))))))`)}
+          (f32.store (i32.add (local.get $out) (i32.shl (local.get $d) (i32.const 2))) ${hsum("$acc")})
+          (local.set $m (i32.add (local.get $m) (local.get $sp4)))))`)}
       (local.set $p (i32.add (local.get $p) (local.get $sp4)))`)})
 
   ;; The gradient of attnFwd for one pool: dh (the outputs' gradient, laid out as h) and P (as
