@@ -20,6 +20,8 @@ import { positionalFeatures } from "./edgeGraph.js"
 /** The kernels' names (registered by the backend that has them). */
 export const FUSED_BLOCKS_KERNEL = "HyperlayerBlocks"
 export const FUSED_BLOCKS_GRAD_KERNEL = "HyperlayerBlocksGrad"
+/** The name of the operation around them, as a profile lists it (beside the kernels it runs). */
+export const FUSED_STAGE_SCOPE = "FusedHyperlayer"
 
 /** What a built-in block is, for the fused kernel: its kind and arguments (widths come from the block). */
 export type BlockFusion =
@@ -188,7 +190,7 @@ export const applyFusedStage = (
   }
   const attrs = { plan }
   const epsNames = plan.blocks.flatMap((b) => (b.kind === "kl" ? [b.input] : []))
-  const outs = tf.tidy(FUSED_BLOCKS_KERNEL, () => engine.runKernelFunc({
+  const outs = tf.tidy(FUSED_STAGE_SCOPE, () => engine.runKernelFunc({
     inputs,
     forwardFunc: (_, save) => {
       const all = engine.runKernel(FUSED_BLOCKS_KERNEL, inputs, attrs) as Array<tf.Tensor>
