@@ -20,6 +20,7 @@ import { GenerationMode } from "../src/layers/block.js"
 import { replay } from "../src/programs/replay.js"
 import { train } from "../src/programs/train.js"
 import { installFastKernels, useKernels } from "../src/services/fastKernels.js"
+import { applyAdam } from "../src/services/fusedAdam.js"
 import { KERNELS_KEY, LATEST_KERNELS } from "../src/services/kernelVersion.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
 
@@ -114,6 +115,34 @@ describe("the fused hyperlayer kernels", () => {
     generic.values.forEach((v, k) => expect(worst(fused.values[k]!, v)).toBeLessThan(2e-4))
     const gmax = Math.max(1, ...generic.grad.map(Math.abs))
     expect(worst(fused.grad.map((g) => g / gmax), generic.grad.map((g) => g / gmax))).toBeLessThan(2e-5)
+  })
+})
+
+describe("Adam in one kernel", () => {
+  it("updates parameters, moments and accumulators bit for bit as TensorFlow.js's AdamOptimizer does", async () => {
+    useKernels(LATEST_KERNELS)
+    const shapes = [[10, 37], [5], [3, 4, 2]]
+    const make = () => shapes.map((s, k) => tf.variable(tf.randomNormal(s, 0, 1, "float32", k + 1), true, `adam-test-${Math.random()}`))
+    const [mine, theirs] = [make(), make()]
+    const [a, b] = [tf.train.adam(2e-3), tf.train.adam(2e-3)]
+    let before = 0
+    for (let step = 0; step < 6; step++) {
+      // from the second step on (the optimizers have made their moments), no step adds a tensor
+      if (step === 1) before = tf.memory().numTensors
+      const grads = tf.tidy(() => shapes.map((s, k) => tf.mul(tf.randomNormal(s, 0, 1, "float32", 100 * step + k + 1), step === 3 ? 0 : 10 ** (k - 1))))
+      applyAdam(a, mine, grads)
+      b.applyGradients(theirs.map((p, k) => ({ name: p.name, tensor: grads[k]! })))
+      tf.dispose(grads)
+      mine.forEach((p, k) => expect(Array.from(p.dataSync())).toEqual(Array.from(theirs[k]!.dataSync())))
+    }
+    expect(tf.memory().numTensors).toBe(before)
+    // the optimizer's own state: moments, iterations and accumulators
+    const [wa, wb] = [await a.getWeights(), await b.getWeights()]
+    wa.forEach((w, k) => expect(Array.from(w.tensor.dataSync())).toEqual(Array.from(wb[k]!.tensor.dataSync())))
+    tf.dispose([...wa, ...wb].map((w) => w.tensor))
+    tf.dispose([...mine, ...theirs])
+    a.dispose()
+    b.dispose()
   })
 })
 

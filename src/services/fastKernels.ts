@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm"
 import { compileWasmSimd, type WasmSimd } from "./wasmSimd.js"
 import { registerFusedHyperlayer, unregisterFusedHyperlayer } from "./fusedHyperlayer.js"
+import { registerFusedAdam, unregisterFusedAdam } from "./fusedAdam.js"
 import { type KernelVersion, kernelVersion, setKernelVersion } from "./kernelVersion.js"
 
 /**
@@ -21,7 +22,7 @@ import { type KernelVersion, kernelVersion, setKernelVersion } from "./kernelVer
  * On wasm, strided runs of 4-byte values are copied by a SIMD loop (`wasmSimd`), Identity shares
  * its input's data, and BatchMatMul runs on `wasmSimd`'s products (equal to the stock kernel's to
  * float tolerance, tested likewise). From kernel version 2 (`kernelVersion`) it also registers the
- * fused hyperlayer kernels (`fusedHyperlayer`).
+ * fused hyperlayer kernels (`fusedHyperlayer`) and Adam in one kernel (`fusedAdam`).
  */
 
 type Values = tf.TypedArray
@@ -268,8 +269,13 @@ let wasmKernels: ((backend: BackendWasm) => WasmSimd) | undefined
 export const useKernels = (version: KernelVersion): KernelVersion => {
   const before = setKernelVersion(version)
   if (wasmKernels !== undefined) {
-    if (version >= 2) registerFusedHyperlayer(wasmKernels)
-    else unregisterFusedHyperlayer()
+    if (version >= 2) {
+      registerFusedHyperlayer(wasmKernels)
+      registerFusedAdam(wasmKernels)
+    } else {
+      unregisterFusedHyperlayer()
+      unregisterFusedAdam()
+    }
   }
   return before
 }

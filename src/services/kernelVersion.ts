@@ -6,7 +6,8 @@
  *   operations, batched products on `bmm`.
  * - 2: products on `gemm` (the same sums as `bmm`, bit for bit), the built-in blocks of each
  *   hyperlayer as one fused operation with its own gradient (`layers/fusedStage`), and θ split into
- *   its hyperweights by one operation.
+ *   its hyperweights by one operation; Adam in one kernel per parameter (the same numbers as
+ *   TensorFlow.js's, bit for bit).
  *
  * Versions round differently (the fused operations sum in another order and evaluate exp and log
  * their own way), so a run records the version it trained with in its manifest and `replay`

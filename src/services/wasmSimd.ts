@@ -25,6 +25,8 @@ import { HYPERLAYER_WAT } from "./wasmHyperlayer.js"
  *   attention pools' `A·V` (`[256, 48, 48] · [256, 48, 5]`): dot products along the inner axis, 4
  *   lanes at a time, against `B` transposed. Its sums are in a different order from the stock
  *   kernel's (equal to float tolerance).
+ * - `adam`, one Adam step over a parameter, its moments and its gradient in one pass, with the
+ *   operations and float32 roundings of TensorFlow.js's AdamOptimizer (12 kernels per parameter).
  * - `copyRows`, a strided copy of equal runs of 4-byte values: the data movement of concatenating
  *   and splitting hyperfeature blocks (runs of 4–30 values), which a JavaScript loop does at about
  *   7 ns a value.
@@ -428,6 +430,42 @@ const WAT = `
       (local.set $to (i32.add (local.get $to) (local.get $toStride)))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $perRow))))
+  ;; One Adam step on n values, in the order and float32 roundings of TensorFlow.js's
+  ;; AdamOptimizer (so bit for bit the same): m' = m·β1 + g·c1, v' = v·β2 + (g·g)·c2,
+  ;; x' = ((m'/a1)/(√(v'/a2) + ε))·(−lr) + x, with c = 1 − β and a = 1 − β^t as float32 scalars.
+  (func (export "adam") (param $x i32) (param $m i32) (param $v i32) (param $g i32) (param $ox i32) (param $om i32) (param $ov i32) (param $n i32)
+    (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $a1 f32) (param $a2 f32) (param $eps f32) (param $nlr f32)
+    (local $i i32) (local $n4 i32) (local $o i32) (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $A1 v128) (local $A2 v128) (local $EPS v128) (local $NLR v128)
+    (local.set $B1 (f32x4.splat (local.get $b1))) (local.set $C1 (f32x4.splat (local.get $c1)))
+    (local.set $B2 (f32x4.splat (local.get $b2))) (local.set $C2 (f32x4.splat (local.get $c2)))
+    (local.set $A1 (f32x4.splat (local.get $a1))) (local.set $A2 (f32x4.splat (local.get $a2)))
+    (local.set $EPS (f32x4.splat (local.get $eps))) (local.set $NLR (f32x4.splat (local.get $nlr)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $d4 (loop $l4
+      (br_if $d4 (i32.ge_u (local.get $i) (local.get $n4)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+      (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $o))) (local.get $B1)) (f32x4.mul (local.get $gv) (local.get $C1))))
+      (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $o))) (local.get $B2)) (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $C2))))
+      (v128.store (i32.add (local.get $om) (local.get $o)) (local.get $mv))
+      (v128.store (i32.add (local.get $ov) (local.get $o)) (local.get $vv))
+      (v128.store (i32.add (local.get $ox) (local.get $o)) (f32x4.add (f32x4.mul (f32x4.div (f32x4.div (local.get $mv) (local.get $A1))
+        (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $A2))) (local.get $EPS))) (local.get $NLR)) (v128.load (i32.add (local.get $x) (local.get $o)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l4)))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (local.set $gv (v128.load32_splat (i32.add (local.get $g) (local.get $o))))
+      (local.set $mv (f32x4.add (f32x4.mul (v128.load32_splat (i32.add (local.get $m) (local.get $o))) (local.get $B1)) (f32x4.mul (local.get $gv) (local.get $C1))))
+      (local.set $vv (f32x4.add (f32x4.mul (v128.load32_splat (i32.add (local.get $v) (local.get $o))) (local.get $B2)) (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $C2))))
+      (f32.store (i32.add (local.get $om) (local.get $o)) (f32x4.extract_lane 0 (local.get $mv)))
+      (f32.store (i32.add (local.get $ov) (local.get $o)) (f32x4.extract_lane 0 (local.get $vv)))
+      (f32.store (i32.add (local.get $ox) (local.get $o)) (f32x4.extract_lane 0 (f32x4.add (f32x4.mul (f32x4.div (f32x4.div (local.get $mv) (local.get $A1))
+        (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $A2))) (local.get $EPS))) (local.get $NLR)) (v128.load32_splat (i32.add (local.get $x) (local.get $o))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l1))))
 ${HYPERLAYER_WAT})
 `
 
@@ -463,6 +501,9 @@ export interface WasmSimd {
    * `toAt + r·toStride`); both are views of 4-byte values on this backend's heap, offsets in values.
    */
   readonly copyRows: (from: tf.TypedArray, fromAt: number, fromStride: number, to: tf.TypedArray, toAt: number, toStride: number, rows: number, n: number) => void
+  /** One Adam step on `n` values (`adam`: the operations and roundings of TensorFlow.js's AdamOptimizer). */
+  readonly adam: (x: number, m: number, v: number, g: number, ox: number, om: number, ov: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, a1: number, a2: number, eps: number, nlr: number) => void
   /** The fused hyperlayer kernels of `wasmHyperlayer`, by byte address on this backend's heap. */
   readonly hyperlayer: HyperlayerKernels
 }
@@ -558,6 +599,7 @@ const instantiate = (backend: BackendWasm, compiled: object, stock: tf.KernelFun
     batchMatMul,
     copyRows: (from, fromAt, fromStride, to, toAt, toStride, rows, n) =>
       copy(from.byteOffset + 4 * fromAt, 4 * fromStride, to.byteOffset + 4 * toAt, 4 * toStride, rows, n),
+    adam: exports["adam"] as WasmSimd["adam"],
     hyperlayer: {
       addBias: exports["addBias"] as HyperlayerKernels["addBias"],
       colSums: exports["colSums"] as HyperlayerKernels["colSums"],
