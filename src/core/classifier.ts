@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect"
 import { InvalidInput } from "./errors.js"
 import { doubleSidedness, type FirstLayer, pathBalance, strongestConnection } from "./orderParameters.js"
+import { quoteValue } from "./quoteValue.js"
 
 /**
  * The three algorithms the paper's hypernetworks produce for the L1 norm, and "unclassifiable":
@@ -69,7 +70,7 @@ const isThresholds = Schema.is(Thresholds)
  * Throws InvalidInput when `thresholds` is not a valid {@link Thresholds}.
  */
 export const classify = (p: ClassifierInputs, thresholds: Thresholds = defaultThresholds): Algorithm => {
-  if (!isThresholds(thresholds)) throw new InvalidInput({ source: "classify(thresholds)", message: `classify: invalid thresholds ${JSON.stringify(thresholds)}` })
+  if (!isThresholds(thresholds)) throw new InvalidInput({ source: "classify(thresholds)", message: `classify: invalid thresholds ${quoteValue(thresholds)}` })
   if (!Number.isFinite(p.alpha1) || !Number.isFinite(p.alpha2) || !Number.isFinite(p.pathBalance)) return "unclassifiable"
   if (p.alpha2 < thresholds.convexityMaxAlpha2) return "convexity"
   return p.alpha1 > thresholds.doubleSidedMinAlpha1 || p.pathBalance > thresholds.doubleSidedMinPathBalance ? "double-sided" : "pudding"

@@ -3,6 +3,7 @@ import { Data, Result } from "effect"
 import { type Condition, conditionScale, referenceValue } from "./condition.js"
 import type { NetShape } from "./netShape.js"
 import { checkTaskShape, type Task } from "./task.js"
+import { quoteValue } from "./quoteValue.js"
 
 /** An interval of one input coordinate. */
 export interface Interval {
@@ -43,7 +44,7 @@ export type InrFamilyDefinition = Omit<InrFamily, "extrapolationLabel"> & { read
  * condition. Fails with {@link InrFamilyError} naming the field.
  */
 export const defineInrFamily = (d: InrFamilyDefinition): Result.Result<InrFamily, InrFamilyError> => {
-  const fail = (message: string) => Result.fail(new InrFamilyError({ message: `INR family ${JSON.stringify(d.task.name)}: ${message}` }))
+  const fail = (message: string) => Result.fail(new InrFamilyError({ message: `INR family ${quoteValue(d.task.name)}: ${message}` }))
   const C = d.task.conditions.length
   if (C === 0) return fail("its task has no conditions (an INR family is a task with conditions, e.g. a time t)")
   const shapeCheck = checkTaskShape(d.task, d.shape)

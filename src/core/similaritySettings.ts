@@ -1,5 +1,6 @@
 import { Result, Schema, SchemaIssue } from "effect"
 import { InvalidInput } from "./errors.js"
+import { cutList, cutText } from "./quoteValue.js"
 
 /**
  * Settings and results of the functional-similarity experiment (issue 14, item 3; the blog post
@@ -210,8 +211,8 @@ export const decodeSimilaritySettings = (value: unknown): Result.Result<Similari
   const r = Schema.decodeUnknownResult(SimilaritySettings)(value, { errors: "all", onExcessProperty: "error" })
   if (Result.isSuccess(r)) return Result.succeed(r.success)
   const problems = formatIssues(r.failure.issue).issues.map((i) => {
-    const path = (i.path ?? []).map((p, k) => (typeof p === "number" ? `[${p}]` : `${k === 0 ? "" : "."}${String(p)}`)).join("")
+    const path = (i.path ?? []).map((p, k) => (typeof p === "number" ? `[${p}]` : `${k === 0 ? "" : "."}${cutText(String(p))}`)).join("")
     return path === "" ? i.message : `${path}: ${i.message}`
   })
-  return Result.fail(new InvalidInput({ source: "settings", message: `invalid similarity settings: ${problems.join("; ")}` }))
+  return Result.fail(new InvalidInput({ source: "settings", message: `invalid similarity settings: ${cutList(problems, "; ")}` }))
 }

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Data, type Effect, Result } from "effect"
 import type { Condition } from "./condition.js"
 import type { NetShape } from "./netShape.js"
+import { quoteValue } from "./quoteValue.js"
 
 /**
  * Random draws a task may use to sample its inputs, bound by the caller to one stream of the
@@ -88,7 +89,7 @@ const MAX_INPUTS = 4096
  * any input width 1…4096 unless restricted. Fails with {@link TaskDefinitionError} naming the field.
  */
 export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitionError> => {
-  const fail = (message: string) => Result.fail(new TaskDefinitionError({ message: `task ${JSON.stringify(d.name)}: ${message}` }))
+  const fail = (message: string) => Result.fail(new TaskDefinitionError({ message: `task ${quoteValue(d.name)}: ${message}` }))
   if (typeof d.name !== "string" || !/^[a-z0-9][a-z0-9._-]*$/i.test(d.name)) return fail("name must be a non-empty word of letters, digits, '.', '_' or '-'")
   if (!Number.isInteger(d.outputs) || d.outputs < 1) return fail(`outputs must be an integer ≥ 1, got ${d.outputs}`)
   const inputs = d.inputs ?? { min: 1, max: MAX_INPUTS }
