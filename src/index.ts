@@ -15,7 +15,7 @@ export { builtinFamilies, builtinTasks } from "./core/builtinTasks.js"
 // constructions, order parameters, classification
 export { convexity, doubleSided, pudding, type PuddingSign } from "./core/constructions.js"
 export { doubleSidedness, firstLayer, type FirstLayer, matrix, type Matrix, orderParameters, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "./core/orderParameters.js"
-export { Algorithm, classify, classifyFirstLayer, type ClassifierInputs, defaultThresholds, Thresholds } from "./core/classifier.js"
+export { Algorithm, classify, classifyFirstLayer, type ClassifierInputs, classReason, defaultThresholds, Thresholds } from "./core/classifier.js"
 export { forceLayout } from "./core/forceLayout.js"
 export { drawNetworkSvg } from "./core/networkDrawing.js"
 // configuration and results
