@@ -93,10 +93,10 @@ const MAX_INPUTS = 4096
 export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitionError | ConditionError> => {
   const fail = (message: string) => Result.fail(new TaskDefinitionError({ message: `task ${quoteValue(d.name)}: ${message}` }))
   if (typeof d.name !== "string" || !/^[a-z0-9][a-z0-9._-]*$/i.test(d.name)) return fail("name must be a non-empty word of letters, digits, '.', '_' or '-'")
-  if (!Number.isInteger(d.outputs) || d.outputs < 1) return fail(`outputs must be an integer ≥ 1, got ${d.outputs}`)
+  if (!Number.isInteger(d.outputs) || d.outputs < 1) return fail(`outputs must be an integer ≥ 1, got ${quoteValue(d.outputs)}`)
   const inputs = d.inputs ?? { min: 1, max: MAX_INPUTS }
   if (!Number.isInteger(inputs.min) || !Number.isInteger(inputs.max) || inputs.min < 1 || inputs.max < inputs.min) {
-    return fail(`inputs must be integers 1 ≤ min ≤ max, got [${inputs.min}, ${inputs.max}]`)
+    return fail(`inputs must be integers 1 ≤ min ≤ max, got [${quoteValue(inputs.min)}, ${quoteValue(inputs.max)}]`)
   }
   const checked = checkConditions(d.conditions ?? [], d.name)
   if (Result.isFailure(checked)) return Result.fail(checked.failure)

@@ -3,7 +3,7 @@ import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { InvalidInput, RunError } from "../core/errors.js"
 import { defineInrFamily, evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, MAX_GRID_POINTS, nearestCondition, relativeL2, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
 import { type InrConditionRow, InrResult, type InrSample, InrSettings, type InrSummaryRow } from "../core/inrResults.js"
-import { cutList, quoteValue } from "../core/quoteValue.js"
+import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 import { forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { checkTaskShape } from "../core/task.js"
 import { withTensorScope } from "../core/tensorScope.js"
@@ -211,7 +211,7 @@ const checkExperiment = (family: InrFamily, settings: InrSettings): Result.Resul
   if (Result.isFailure(checkedFamily)) return Result.fail(checkedFamily.failure)
   const decoded = Schema.decodeUnknownResult(InrSettings)(settings, { errors: "all", onExcessProperty: "error" })
   if (Result.isFailure(decoded)) {
-    const problems = formatIssues(decoded.failure.issue).issues.map((i) => `${(i.path ?? []).map(String).join(".")}${i.path !== undefined && i.path.length > 0 ? ": " : ""}${i.message}`)
+    const problems = formatIssues(decoded.failure.issue).issues.map((i) => `${(i.path ?? []).map((k) => cutText(String(k))).join(".")}${i.path !== undefined && i.path.length > 0 ? ": " : ""}${i.message}`)
     return Result.fail(new InvalidInput({ source: "settings", message: `invalid INR settings: ${cutList(problems, "; ")}` }))
   }
   const n = family.domain.length

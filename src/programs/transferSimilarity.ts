@@ -77,11 +77,11 @@ export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D)
 
 /** One-hot targets `[N, k]` from class labels, checking each is an integer in [0, k). */
 export const oneHotTargets = (labels: ArrayLike<number>, classes: number): Result.Result<tf.Tensor2D, InvalidInput> => {
-  if (!Number.isInteger(classes) || classes < 2) return Result.fail(new InvalidInput({ source: "classes", message: `classes must be an integer ≥ 2, got ${classes}` }))
+  if (!Number.isInteger(classes) || classes < 2) return Result.fail(new InvalidInput({ source: "classes", message: `classes must be an integer ≥ 2, got ${quoteValue(classes)}` }))
   const data = new Float32Array(labels.length * classes)
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i]!
-    if (!Number.isInteger(c) || c < 0 || c >= classes) return Result.fail(new InvalidInput({ source: "labels", message: `labels[${i}] must be an integer in [0, ${classes}), got ${c}` }))
+    if (!Number.isInteger(c) || c < 0 || c >= classes) return Result.fail(new InvalidInput({ source: "labels", message: `labels[${i}] must be an integer in [0, ${classes}), got ${quoteValue(c)}` }))
     data[i * classes + c] = 1
   }
   return Result.succeed(tf.tensor2d(data, [labels.length, classes]))
