@@ -112,10 +112,12 @@ describe("a condition's rules", () => {
     const good = Result.getOrThrow(taskWith([{ name: "a", min: 0, max: 1 }]))
     const handMade: Task = { ...good, name: "hand-made", conditions: [{ name: "a", min: 0, max: 1, training: [] }] }
     const runDir = join(tempDir(), "run")
+    const before = tf.memory().numTensors
     const e = await runProgram(Effect.flip(train({ runDir, config: tinyConfig({ task: "hand-made", shape: [1, 4, 1] }), resume: false }).pipe(Effect.provide(registryLayer({ tasks: [handMade] })))))
     expect(e._tag).toBe("ConditionError")
     expect(e.message).toBe('task "hand-made": condition a: training needs at least one value (or leave it out to train on all of [0, 1]), got []')
     expect(existsSync(runDir)).toBe(false)
+    expect(tf.memory().numTensors).toBe(before)
   })
 })
 
@@ -183,6 +185,7 @@ describe("the INR programs' numeric arguments", () => {
   })
 
   it("the baselines' trainers refuse steps, samples, rates and conditions out of their domain, where they trained before", async () => {
+    const before = tf.memory().numTensors
     const adam = { steps: 2, samples: 4, learningRate: 0.01 }
     const scratch = (over: Partial<typeof adam>, conditions: ReadonlyArray<ReadonlyArray<number>> = [[0.5]]) =>
       runProgram(Effect.flip(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, { ...adam, ...over })))
@@ -196,6 +199,7 @@ describe("the INR programs' numeric arguments", () => {
     expect((await mlp(0, [4], 2)).message).toBe("trainConditionedMlp: n0 must be a positive integer, got 0")
     expect((await mlp(1, [4], 0.5)).message).toBe("trainConditionedMlp: conditionsPerStep must be a positive integer, got 0.5")
     expect((await mlp(1, [-4], 2)).message).toMatch(/^trainConditionedMlp: hidden does not make a network's shape \(invalid shape \[2,-4,1\]: a layer size must be at least 1/)
+    expect(tf.memory().numTensors).toBe(before) // refused before any variable is made
   })
 
   it("inr checks a family built by hand and grids too fine for its domain before writing anything", async () => {
@@ -204,6 +208,7 @@ describe("the INR programs' numeric arguments", () => {
       hypernetwork: inrHypernetworkSpec({ embedding: 2, scale: 10, activation: 4, depth: 2, hidden: [4] })
     }
     const runDir = join(tempDir(), "run")
+    const before = tf.memory().numTensors
     const handMade: InrFamily = { ...heatFamily, task: { ...heatFamily.task, conditions: [{ name: "t", min: 1, max: 2, reference: 40 }] } }
     const e = await runProgram(Effect.flip(inr({ runDir, family: handMade, settings, resume: false })))
     expect([e._tag, e.message]).toEqual(["InrFamilyError", `INR family "heat": task "heat": condition t: reference must lie in the condition's range [1, 2] (a reference outside it is no condition the network was trained near), got 40`])
@@ -214,5 +219,6 @@ describe("the INR programs' numeric arguments", () => {
     const nan = await runProgram(Effect.flip(inr({ runDir, family: heatFamily, settings: { ...settings, learningRate: Number.NaN }, resume: false })))
     expect([nan._tag, nan.message]).toEqual(["InvalidInput", "invalid INR settings: learningRate: learningRate must be positive"])
     expect(existsSync(runDir)).toBe(false)
+    expect(tf.memory().numTensors).toBe(before)
   })
 })
