@@ -15,7 +15,7 @@ export { builtinFamilies, builtinTasks } from "./core/builtinTasks.js"
 // constructions, order parameters, classification
 export { convexity, doubleSided, pudding, type PuddingSign } from "./core/constructions.js"
 export { doubleSidedness, firstLayer, type FirstLayer, matrix, type Matrix, orderParameters, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "./core/orderParameters.js"
-export { Algorithm, classify, classifyFirstLayer, type ClassifierInputs, defaultThresholds, Thresholds } from "./core/classifier.js"
+export { Algorithm, classify, classifyFirstLayer, type ClassifierInputs, classReason, defaultThresholds, Thresholds } from "./core/classifier.js"
 export { forceLayout } from "./core/forceLayout.js"
 export { drawNetworkSvg } from "./core/networkDrawing.js"
 // configuration and results
@@ -115,7 +115,7 @@ export { neuronCount } from "./core/networkDrawing.js"
 export { checkStoredNetwork, loadNetwork, saveNetwork, storedNetworkWeights, toStoredNetwork } from "./programs/loadNetwork.js"
 export { analyze, analyzeNetwork } from "./programs/analyze.js"
 // implicit neural representations (INRs) of task families: the blog post's first use of hypernetworks
-export { betaCondition, Condition, conditionScale, referenceValue } from "./core/condition.js"
+export { betaCondition, checkCondition, checkConditions, Condition, ConditionError, conditionScale, referenceValue } from "./core/condition.js"
 export { heatForecastTimes, heatInterpolationTimes, type HeatSeries, heatScale, heatSeries, heatSolution, heatTarget, heatTask, heatTime, heatTrainingTimes } from "./core/heatEquation.js"
 export { boxCentre, boxExtrapolation, boxHalfWidth, boxInterpolation, boxSdf, boxSdfTarget, boxSdfTask } from "./core/boxSdf.js"
 export {

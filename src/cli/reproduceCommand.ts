@@ -13,6 +13,7 @@ import { RunStore } from "../services/RunStore.js"
 import { decodeSettings, readConfigFile } from "./config.js"
 import { backendFlag, load, programLayer } from "./shared.js"
 import { newRunDir } from "./trainCommand.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -52,7 +53,7 @@ export const reproduceCommand = Command.make("reproduce", {
     trainDefaults = { ...trainDefaults, seed: yield* systemSeed }
   }
   for (const part of ["train", "experiments"]) {
-    if (file[part] !== undefined && !isObject(file[part])) return yield* new RunError({ message: `--config: "${part}" must be an object of settings, not ${JSON.stringify(file[part])}` })
+    if (file[part] !== undefined && !isObject(file[part])) return yield* new RunError({ message: `--config: "${part}" must be an object of settings, not ${quoteValue(file[part])}` })
   }
   const trainFile = isObject(file["train"]) ? file["train"] : {}
   const settings = yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults: trainDefaults, file: trainFile, flags: { ...(Option.isSome(steps) ? { steps: steps.value } : {}), ...(Option.isSome(threads) ? { threads: threads.value } : {}) } },

@@ -32,8 +32,8 @@ export interface AnalyzeOptions {
 }
 
 /**
- * The findings of one network: α1, α2, sign agreement (outgoing strengths: the norms of each
- * first-layer unit's outgoing weights) and class of its first layer, and its loss on the task
+ * The findings of one network: α1, α2, path balance and sign agreement (through the outgoing
+ * strengths: the norms of each first-layer unit's outgoing weights) and class of its first layer, and its loss on the task
  * where the task fits its shape (else `loss: null` and the reason in `lossNote`). Fails with
  * `UnknownComponent` for a task that is not registered.
  */
@@ -137,7 +137,7 @@ export const analyze = (request: AnalyzeRequest): Effect.Effect<
     for (const [k, n] of [net, other].entries()) {
       if (n === undefined) continue
       const f = k === 0 ? findings : otherFindings!
-      const d = yield* drawStored(n.network, `${baseName(n.file)}: ${f.algorithm} (α1 ${f.alpha1.toPrecision(3)}, α2 ${f.alpha2.toPrecision(3)})`, k)
+      const d = yield* drawStored(n.network, `${baseName(n.file)}: ${f.algorithm} (α1 ${f.alpha1.toPrecision(3)}, α2 ${f.alpha2.toPrecision(3)}, path balance ${f.pathBalance.toPrecision(3)})`, k)
       if (typeof d === "string") notes.push(d)
       else drawings.push(d)
     }

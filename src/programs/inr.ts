@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs"
-import { Effect } from "effect"
-import { RunError } from "../core/errors.js"
-import { evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, nearestCondition, relativeL2, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
-import { type InrConditionRow, InrResult, type InrSample, type InrSettings, type InrSummaryRow } from "../core/inrResults.js"
+import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { InvalidInput, RunError } from "../core/errors.js"
+import { defineInrFamily, evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, MAX_GRID_POINTS, nearestCondition, relativeL2, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
+import { type InrConditionRow, InrResult, type InrSample, InrSettings, type InrSummaryRow } from "../core/inrResults.js"
+import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 import { forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { checkTaskShape } from "../core/task.js"
 import { withTensorScope } from "../core/tensorScope.js"
@@ -129,7 +130,10 @@ const generatedPrediction = (model: TrainedModel, randoms: Readonly<Record<strin
  * The networks g_θc a trained hypernetwork generates for `conditions` (`[K][C]`, in the order of its
  * task's conditions) at log10 β `logBeta`, with generation seed `seed` (irrelevant to a spec without
  * random inputs such as {@link inrHypernetworkSpec}): one network per condition, batch `[K]`. The
- * caller owns the tensors (`disposeNetWeights`). Load a model with `modelFromCheckpoint`.
+ * caller owns the tensors (`disposeNetWeights`). Load a model with `modelFromCheckpoint`. Fails
+ * with {@link InrFamilyError} naming the argument: no condition, a condition that is not C finite
+ * numbers, a log β that is not finite, a seed that is not a non-negative integer. (A condition
+ * beyond the training range is allowed: that is extrapolation.)
  *
  * @example
  * const nets = yield* inrNetworks(model, [[0.3], [1.2]], -11)
@@ -140,8 +144,10 @@ export const inrNetworks = (model: TrainedModel, conditions: ReadonlyArray<Reado
     const C = model.run.task.conditions.length
     const bad = conditions.findIndex((c) => c.length !== C || c.some((v) => !Number.isFinite(v)))
     if (conditions.length === 0 || bad >= 0) {
-      return yield* new InrFamilyError({ message: conditions.length === 0 ? "inrNetworks needs at least one condition" : `condition ${bad} must be ${C} finite numbers (${model.run.task.conditions.map((c) => c.name).join(", ")}), got [${conditions[bad]!.join(", ")}]` })
+      return yield* new InrFamilyError({ message: conditions.length === 0 ? "inrNetworks needs at least one condition" : `condition ${bad} must be ${C} finite numbers (${model.run.task.conditions.map((c) => c.name).join(", ")}), got ${Array.isArray(conditions[bad]) ? `[${conditions[bad].join(", ")}]` : quoteValue(conditions[bad])}` })
     }
+    if (typeof logBeta !== "number" || !Number.isFinite(logBeta)) return yield* new InrFamilyError({ message: `inrNetworks: logBeta must be a finite number, got ${quoteValue(logBeta)}` })
+    if (!Number.isSafeInteger(seed) || seed < 0) return yield* new InrFamilyError({ message: `inrNetworks: seed must be a non-negative integer, got ${quoteValue(seed)}` })
     const randoms = yield* seedRandoms(model, seed)
     const net = tf.tidy(() => {
       const k = conditions.length
@@ -190,7 +196,34 @@ const figureConditions = (family: InrFamily, evaluated: ReadonlyArray<{ readonly
 }
 
 /** Everything the INR experiment can fail with. */
-export type InrError = TrainError | InrFamilyError | GenerationError
+export type InrError = TrainError | InrFamilyError | GenerationError | InvalidInput
+
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/**
+ * The family and settings an INR experiment is given, checked again whatever built them (an
+ * `InrFamily` or `InrSettings` is a plain value that code may build without `defineInrFamily` or
+ * the Schema): the family by {@link defineInrFamily}, the settings by their Schema, and the grids
+ * by their size on the family's domain. Returns the checked family and the settings as given.
+ */
+const checkExperiment = (family: InrFamily, settings: InrSettings): Result.Result<{ readonly family: InrFamily; readonly settings: InrSettings }, InrFamilyError | InvalidInput> => {
+  const checkedFamily = defineInrFamily(family)
+  if (Result.isFailure(checkedFamily)) return Result.fail(checkedFamily.failure)
+  const decoded = Schema.decodeUnknownResult(InrSettings)(settings, { errors: "all", onExcessProperty: "error" })
+  if (Result.isFailure(decoded)) {
+    const problems = formatIssues(decoded.failure.issue).issues.map((i) => `${(i.path ?? []).map((k) => cutText(String(k))).join(".")}${i.path !== undefined && i.path.length > 0 ? ": " : ""}${i.message}`)
+    return Result.fail(new InvalidInput({ source: "settings", message: `invalid INR settings: ${cutList(problems, "; ")}` }))
+  }
+  const n = family.domain.length
+  for (const key of ["gridPoints", "figurePoints"] as const) {
+    const points = decoded.success[key]
+    if (points ** n > MAX_GRID_POINTS) {
+      return Result.fail(new InvalidInput({ source: key, message: `${key} ${points} on the ${n}-dimensional domain of ${family.task.name} makes ${points ** n} grid points; at most ${MAX_GRID_POINTS} (${Math.floor(MAX_GRID_POINTS ** (1 / n))} per axis)` }))
+    }
+  }
+  // the settings as given go on (decoding may fill defaults a resumed run's config must not gain)
+  return Result.succeed({ family: checkedFamily.success, settings })
+}
 
 /**
  * The INR experiment (issue 14; the blog post's "hypernetworks as generators of INRs"): train the
@@ -204,11 +237,14 @@ export type InrError = TrainError | InrFamilyError | GenerationError
  * from-scratch INR by its error on its own condition. Writes `inr.json`,
  * figures (`figures/inr-*.svg|png`) and a self-contained `inr-report.html`; returns the results.
  * The family's task is added to the `Registry` for the run. Fails with the training program's
- * errors, {@link InrFamilyError} when the settings do not fit the family, or a {@link RunError}.
+ * errors, {@link InrFamilyError} when the family breaks its rules or the settings do not fit it,
+ * {@link InvalidInput} naming a setting out of its domain (grids too fine for the domain
+ * included), or a {@link RunError}; nothing is written before the family and settings are checked.
  */
 export const inr = (options: InrOptions) =>
   Effect.gen(function* () {
-    const { runDir, family, settings } = options
+    const { runDir } = options
+    const { family, settings } = yield* Effect.fromResult(checkExperiment(options.family, options.settings))
     const store = yield* RunStore
     const progress = yield* Progress
     const rng = yield* Rng

@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs"
-import { Effect } from "effect"
-import { type Condition, conditionScale } from "../core/condition.js"
-import type { NetShape } from "../core/netShape.js"
+import { Effect, Result } from "effect"
+import { checkConditions, type Condition, conditionScale } from "../core/condition.js"
+import { InvalidInput } from "../core/errors.js"
+import { decodeNetShape, type NetShape } from "../core/netShape.js"
+import { quoteValue } from "../core/quoteValue.js"
 import { type Activation, forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { formatNumber } from "../core/table.js"
 import type { Task } from "../core/task.js"
@@ -30,6 +32,29 @@ export interface TrainedWeights {
   /** With a {@link SnapshotSelection}: the step of each network's kept snapshot. */
   readonly selectedSteps?: ReadonlyArray<number>
 }
+
+/** An {@link InvalidInput} naming the argument of a baseline's trainer. */
+const invalid = (fn: string, argument: string, problem: string, value: unknown) =>
+  Effect.fail(new InvalidInput({ source: `${fn}(${argument})`, message: `${fn}: ${argument} ${problem}, got ${quoteValue(value)}` }))
+
+const positiveInteger = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 1
+
+/**
+ * The first bad argument a baseline's trainer is given, as a failed Effect (succeeds when all are
+ * good): Adam's steps and samples positive integers and a finite positive learning rate, a
+ * selection's `every` a positive integer, the task's conditions keeping their rules.
+ */
+const checkTraining = (fn: string, task: Task, settings: AdamSettings, select: SnapshotSelection | undefined) =>
+  Effect.gen(function* () {
+    if (!positiveInteger(settings.steps)) return yield* invalid(fn, "settings.steps", "must be a positive integer", settings.steps)
+    if (!positiveInteger(settings.samples)) return yield* invalid(fn, "settings.samples", "must be a positive integer", settings.samples)
+    if (!(typeof settings.learningRate === "number" && Number.isFinite(settings.learningRate) && settings.learningRate > 0)) {
+      return yield* invalid(fn, "settings.learningRate", "must be a finite number above 0", settings.learningRate)
+    }
+    if (select !== undefined && !positiveInteger(select.every)) return yield* invalid(fn, "select.every", "must be a positive integer", select.every)
+    const conditions = checkConditions(task.conditions, task.name)
+    if (Result.isFailure(conditions)) return yield* Effect.fail(new InvalidInput({ source: `${fn}(task)`, message: `${fn}: ${conditions.failure.message}` }))
+  })
 
 /** Variables of MLPs of `shape` (batch axes `batch`), drawn as {@link initMlpTensors} from `<stream>/init/…`. */
 const initMlp = (stream: string, shape: NetShape, batch: ReadonlyArray<number>) =>
@@ -132,12 +157,22 @@ const adamLoop = (
  * one batched network: their losses are summed, so each one's gradient and Adam update are its own.
  * Streams `<stream>/init/…` and `<stream>/x`.
  *
- * @param conditions `[K][C]`: the conditions, one network each.
+ * @param conditions `[K][C]`: the conditions, one network each (at least one).
  * @param select keep each network's best snapshot by `select.score` (one score per network).
- * @returns the K networks (batch `[K]`): the last step's, or each one's best snapshot.
+ * @returns the K networks (batch `[K]`): the last step's, or each one's best snapshot. Fails with
+ *   {@link InvalidInput} naming the argument: no condition, a condition that is not C finite
+ *   numbers, a shape that is not a network's, steps, samples or learning rate out of their domain.
  */
 export const trainInrsFromScratch = (task: Task, shape: NetShape, activation: Activation, conditions: ReadonlyArray<ReadonlyArray<number>>, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/scratch") =>
   Effect.gen(function* () {
+    const fn = "trainInrsFromScratch"
+    yield* checkTraining(fn, task, settings, select)
+    const shapeOk = decodeNetShape(shape, "shape")
+    if (Result.isFailure(shapeOk)) return yield* invalid(fn, "shape", `is not a network's shape (${shapeOk.failure.message})`, shape)
+    if (conditions.length === 0) return yield* invalid(fn, "conditions", "needs at least one condition (one network is trained per condition)", conditions)
+    const C = task.conditions.length
+    const bad = conditions.findIndex((c) => !Array.isArray(c) || c.length !== C || c.some((v) => typeof v !== "number" || !Number.isFinite(v)))
+    if (bad >= 0) return yield* invalid(fn, `conditions[${bad}]`, `must be ${C} finite number${C === 1 ? "" : "s"} (${task.conditions.map((c) => c.name).join(", ")})`, conditions[bad])
     const rng = yield* Rng
     const K = conditions.length
     const { W, b } = yield* initMlp(stream, shape, [K])
@@ -186,12 +221,20 @@ export const conditionedPrediction = (net: NetWeights, conditions: ReadonlyArray
  * the hyperhypernetwork reads it, trained with Adam on the family: each step draws `conditions`
  * training conditions (as the hypernetwork's training does) and `settings.samples` inputs for each.
  * Streams `<stream>/init/…`, `<stream>/condition/<name>` and `<stream>/x`. With `select`, returns
- * the best snapshot by `select.score` (one score).
+ * the best snapshot by `select.score` (one score). Fails with {@link InvalidInput} naming the
+ * argument: `n0`, a hidden width or `conditionsPerStep` not a positive integer (or a network too
+ * large), steps, samples or learning rate out of their domain, conditions that break their rules.
  */
 export const trainConditionedMlp = (task: Task, n0: number, hidden: ReadonlyArray<number>, activation: Activation, conditionsPerStep: number, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/mlp") =>
   Effect.gen(function* () {
+    const fn = "trainConditionedMlp"
+    yield* checkTraining(fn, task, settings, select)
+    if (!positiveInteger(n0)) return yield* invalid(fn, "n0", "must be a positive integer", n0)
+    if (!positiveInteger(conditionsPerStep)) return yield* invalid(fn, "conditionsPerStep", "must be a positive integer", conditionsPerStep)
+    const shapeOk = decodeNetShape([n0 + task.conditions.length, ...hidden, task.outputs], "shape")
+    if (Result.isFailure(shapeOk)) return yield* invalid(fn, "hidden", `does not make a network's shape (${shapeOk.failure.message})`, hidden)
     const rng = yield* Rng
-    const shape: NetShape = [n0 + task.conditions.length, ...hidden, task.outputs]
+    const shape: NetShape = shapeOk.success
     const { W, b } = yield* initMlp(stream, shape, [])
     try {
       const net = () => netWeightsOrThrow(shape, W, b)

@@ -2,12 +2,13 @@ import * as tf from "@tensorflow/tfjs"
 import { Effect } from "effect"
 import { linearCka } from "../core/cka.js"
 import { permuteHiddenUnits, perturbWeights } from "../core/encoderVariants.js"
-import { RunError } from "../core/errors.js"
+import { InvalidInput, RunError } from "../core/errors.js"
+import { quoteValue } from "../core/quoteValue.js"
 import { argsort, type LabelledData, oneHot } from "../core/labelledData.js"
 import { type NetWeights, disposeNetWeights, netWeightsOrThrow } from "../core/network.js"
 import { spearman } from "../core/rankCorrelation.js"
 import {
-  type DatasetName,
+  DatasetName,
   decodeSimilaritySettings,
   type DatasetSimilarity,
   type RankCorrelations,
@@ -61,9 +62,15 @@ export const rankCorrelations = (rows: ReadonlyArray<SimilarityRow>): RankCorrel
  * The zoo experiment on one data set: train the encoders, build each reference's zoo, pre-train the
  * probe hypernetwork on a separate pool, and measure Δ and CKA of every zoo member against its
  * reference, with their rank correlations with the known ordering. Rng streams `similarity/<name>/…`.
+ * Fails with {@link InvalidInput} for a data set that is not one of {@link DatasetName}'s or
+ * settings out of their domain (checked as {@link similarity} checks them).
  */
-export const similarityDataset = (name: DatasetName, settings: SimilaritySettings) =>
+export const similarityDataset = (name: DatasetName, given: SimilaritySettings) =>
   Effect.gen(function* () {
+    if (!(DatasetName.literals as ReadonlyArray<unknown>).includes(name)) {
+      return yield* new InvalidInput({ source: "name", message: `similarityDataset: the data set must be one of ${DatasetName.literals.join(", ")}, got ${quoteValue(name)}` })
+    }
+    const settings = yield* Effect.fromResult(decodeSimilaritySettings(given))
     const started = performance.now()
     const rng = yield* Rng
     const progress = yield* Progress

@@ -12,6 +12,7 @@ import { shardSizes, WorkerError, type WorkerPool } from "./workerPool.js"
 import { drawConditions, streamDraws } from "../services/inputDraws.js"
 import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 /** The objective became NaN or infinite: training cannot go on from here. */
 export class Diverged extends Data.TaggedError("Diverged")<{ readonly message: string; readonly step: number }> {}
@@ -159,7 +160,7 @@ export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, Che
  */
 export const resumeConflicts = (saved: TrainConfig, next: TrainConfig): ReadonlyArray<string> =>
   ([...new Set([...Object.keys(saved), ...Object.keys(next)])] as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && settingText(saved[k]) !== settingText(next[k]))
-    .map((k) => `${k}: checkpoint ${saved[k] === undefined ? "not set" : JSON.stringify(saved[k])}, requested ${next[k] === undefined ? "not set" : JSON.stringify(next[k])}`)
+    .map((k) => `${k}: checkpoint ${saved[k] === undefined ? "not set" : quoteValue(saved[k], 200)}, requested ${next[k] === undefined ? "not set" : quoteValue(next[k], 200)}`)
 
 /** A setting's canonical text; an optional setting that is absent has none. */
 const settingText = (value: unknown): string | undefined => (value === undefined ? undefined : canonicalJson(value as Canonical))

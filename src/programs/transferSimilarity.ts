@@ -16,6 +16,7 @@ import {
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 /**
  * Functional similarity by hypernetwork transfer (the blog post in `seeds/004`): a hypernetwork H
@@ -76,11 +77,11 @@ export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D)
 
 /** One-hot targets `[N, k]` from class labels, checking each is an integer in [0, k). */
 export const oneHotTargets = (labels: ArrayLike<number>, classes: number): Result.Result<tf.Tensor2D, InvalidInput> => {
-  if (!Number.isInteger(classes) || classes < 2) return Result.fail(new InvalidInput({ source: "classes", message: `classes must be an integer ≥ 2, got ${classes}` }))
+  if (!Number.isInteger(classes) || classes < 2) return Result.fail(new InvalidInput({ source: "classes", message: `classes must be an integer ≥ 2, got ${quoteValue(classes)}` }))
   const data = new Float32Array(labels.length * classes)
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i]!
-    if (!Number.isInteger(c) || c < 0 || c >= classes) return Result.fail(new InvalidInput({ source: "labels", message: `labels[${i}] must be an integer in [0, ${classes}), got ${c}` }))
+    if (!Number.isInteger(c) || c < 0 || c >= classes) return Result.fail(new InvalidInput({ source: "labels", message: `labels[${i}] must be an integer in [0, ${classes}), got ${quoteValue(c)}` }))
     data[i * classes + c] = 1
   }
   return Result.succeed(tf.tensor2d(data, [labels.length, classes]))
@@ -169,12 +170,32 @@ export const pretrainProbeHypernetwork = (
     }
   })
 
+/** Throw an {@link InvalidInput} naming the argument of `fn`. */
+const invalid = (fn: string, argument: string, problem: string): never => {
+  throw new InvalidInput({ source: `${fn}(${argument})`, message: `${fn}: ${argument} ${problem}` })
+}
+
+/** Check that `features: [Z, N, d]` and `targets: [N, k]` fit H (its feature width and classes). */
+const checkProbeData = (fn: string, hyper: ProbeHypernetwork, features: tf.Tensor, targets: tf.Tensor): void => {
+  if (features.rank !== 3 || features.shape[0] < 1 || features.shape[2] !== hyper.spec.features) {
+    invalid(fn, "features", `must be [Z ≥ 1, N, ${hyper.spec.features}] (H's feature width), got [${features.shape.join(", ")}]`)
+  }
+  if (targets.rank !== 2 || targets.shape[0] !== features.shape[1] || targets.shape[1] !== hyper.spec.classes) {
+    invalid(fn, "targets", `must be [${features.shape[1]}, ${hyper.spec.classes}] (one one-hot row per input, H's classes), got [${targets.shape.join(", ")}]`)
+  }
+}
+
 /**
  * Step 2: conditions `[Z, e]` for encoders with features `[Z, N, d]`, each fitted from the pool's
  * mean condition by `conditionSteps` Adam steps on its own probe loss with H frozen. Deterministic:
- * equal features give equal conditions. Returns a new tensor.
+ * equal features give equal conditions. Returns a new tensor. Throws {@link InvalidInput} naming
+ * the argument: features or targets that do not fit H, `conditionSteps` not a non-negative
+ * integer, `conditionLearningRate` not a finite positive number.
  */
 export const fitConditions = (hyper: ProbeHypernetwork, features: tf.Tensor3D, targets: tf.Tensor2D, settings: Pick<ProbeHypernetworkSettings, "conditionSteps" | "conditionLearningRate">): tf.Tensor2D => {
+  checkProbeData("fitConditions", hyper, features, targets)
+  if (!Number.isSafeInteger(settings.conditionSteps) || settings.conditionSteps < 0) invalid("fitConditions", "settings.conditionSteps", `must be a non-negative integer, got ${quoteValue(settings.conditionSteps)}`)
+  if (!Number.isFinite(settings.conditionLearningRate) || settings.conditionLearningRate <= 0) invalid("fitConditions", "settings.conditionLearningRate", `must be a finite number above 0, got ${quoteValue(settings.conditionLearningRate)}`)
   const Z = features.shape[0]
   const start = tf.tidy(() => tf.tile(tf.mean(hyper.poolConditions, 0, true), [Z, 1]))
   if (settings.conditionSteps === 0) return start as tf.Tensor2D
@@ -203,10 +224,20 @@ export interface TransferLosses {
  * Step 3: `steps` plain gradient steps φ ← φ − η ∇_φ ℓ_A on H's parameters, ℓ_A being the loss of
  * encoder `reference` (an index into the Z encoders) under its condition; the losses of all Z
  * encoders (`conditions: [Z, e]`, `features: [Z, N, d]`) before and after. Δ = before − after.
- * Pure: no tensor escapes and H is not changed.
+ * Pure: no tensor escapes and H is not changed. Throws {@link InvalidInput} naming the argument:
+ * `reference` not an index of the Z encoders, conditions, features or targets that do not fit H,
+ * `settings` out of their domain (see {@link TransferSettings}).
  */
-export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D, features: tf.Tensor3D, targets: tf.Tensor2D, reference: number, settings: TransferSettings): TransferLosses =>
-  withTensorScope(() => {
+export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D, features: tf.Tensor3D, targets: tf.Tensor2D, reference: number, settings: TransferSettings): TransferLosses => {
+  checkProbeData("transferLosses", hyper, features, targets)
+  const Z = features.shape[0]
+  if (!Number.isInteger(reference) || reference < 0 || reference >= Z) invalid("transferLosses", "reference", `must be an index of the ${Z} encoders (0…${Z - 1}), got ${quoteValue(reference)}`)
+  if (conditions.rank !== 2 || conditions.shape[0] !== Z || conditions.shape[1] !== hyper.spec.condition) {
+    invalid("transferLosses", "conditions", `must be [${Z}, ${hyper.spec.condition}] (one condition per encoder), got [${conditions.shape.join(", ")}]`)
+  }
+  const checked = Schema.decodeUnknownResult(TransferSettings)(settings)
+  if (Result.isFailure(checked)) invalid("transferLosses", "settings", `${checked.failure.message.split("\n")[0]}, got ${quoteValue(settings)}`)
+  return withTensorScope(() => {
     const L = hyper.H.W.length
     const shape = hyper.H.shape
     const lossesOf = (params: ReadonlyArray<tf.Tensor>) => probeLoss(netWeightsOrThrow(shape, params.slice(0, L), params.slice(L)), hyper.spec, conditions, features, targets)
@@ -222,6 +253,7 @@ export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D
     const after = Array.from(lossesOf(params).dataSync())
     return { before, after }
   })
+}
 
 /**
  * Fail with {@link InvalidInput} naming `transfer.learningRate` when a loss after the transfer
