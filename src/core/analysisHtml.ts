@@ -1,6 +1,7 @@
 import { classReason, type Thresholds } from "./classifier.js"
 import type { NetworkAnalysis, NetworkFindings } from "./networkAnalysis.js"
 import { formatNumber } from "./table.js"
+import { classCss } from "./palette.js"
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 const n = (x: number) => esc(formatNumber(x))
@@ -42,7 +43,7 @@ export const analysisHtml = (a: NetworkAnalysis, drawings: ReadonlyArray<{ reado
 body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 table{border-collapse:collapse;font-size:.9em;margin:1em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f4f4f4;white-space:nowrap}
 figure{margin:1em 0;display:inline-block}figcaption{color:#555;font-size:.9em}
-.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}
+${classCss()}
 </style></head><body>
 <h1>${esc(a.network.file)}</h1>
 ${table(a.network)}
