@@ -8,6 +8,7 @@ import { InvalidInput } from "../core/errors.js"
 import { runStudy } from "../programs/study.js"
 import { studyReport } from "../programs/studyReport.js"
 import { terminalProgressLayer } from "../services/Progress.js"
+import { EXIT_STORAGE_FAULT } from "../services/runnerStop.js"
 import { backendFlag } from "./shared.js"
 
 const databaseFlag = Flag.Redacted("database").pipe(
@@ -57,5 +58,12 @@ export const runnerCommand = Command.make("runner", {
   lease: leaseFlag,
   backend: backendFlag
 }, ({ database, out, lease, backend }) =>
-  runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line })
+  runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line }).pipe(
+    Effect.catchTag("StorageFault", (e) => Effect.sync(() => {
+      // a study that started this runner has the message already, and says it once for all
+      if (typeof process.send !== "function") line(`hyperlayers: ${e.message}`)
+      process.exitCode = EXIT_STORAGE_FAULT
+      if (process.connected) process.disconnect()
+    }))
+  )
 ).pipe(Command.withDescription("Join a study's database (from this or another machine) and take its cells one at a time until Ctrl-C"))
