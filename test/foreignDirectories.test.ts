@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto"
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
-import { Effect, Result } from "effect"
+import { Effect, Layer, Option, Result } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import type { CellResult } from "../src/core/cellResult.js"
 import { withoutTiming } from "../src/core/metricsLog.js"
-import { readPlan, saveCellOnce } from "../src/programs/study.js"
+import { readPlan, runStudy, saveCellOnce } from "../src/programs/study.js"
+import { silentProgressLayer } from "../src/services/Progress.js"
 import { train } from "../src/programs/train.js"
 import { RunStore } from "../src/services/RunStore.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
@@ -130,5 +131,20 @@ describe("no write through a symbolic link", () => {
     const viaFile = await failureOf(save())
     expect(viaFile.message).toBe(`refusing to save cell ${cell.id}: ${file} is a symbolic link, and a study writes only its own files, never through a link: remove the link`)
     expect(readFileSync(outside, "utf8")).toBe("precious\n")
+  })
+
+  it("a study refuses a cells/, runs/ or .postgres/ folder that is a link to outside its directory, before it writes anything", async () => {
+    for (const folder of ["cells", "runs", ".postgres"]) {
+      const dir = studyDir(`linked-${folder.replace(".", "")}`)
+      const outside = tempDir("hyperlayers-outside-")
+      symlinkSync(outside, join(dir, folder))
+      const r = await Effect.runPromise(Effect.result(runStudy({
+        planPath: join(dir, "plan.json"), studyDir: dir, database: Option.none(), runners: 0, retries: 0, log: () => {}
+      }).pipe(Effect.provide(Layer.mergeAll(services, silentProgressLayer)))))
+      const e = await failureOf(Promise.resolve(r))
+      expect(e.message, folder).toBe(`refusing to use ${join(dir, folder)}: it is a symbolic link (to ${outside}) inside ${dir}, and a study writes only inside its own directory: remove the link, or pass --out to put the whole study elsewhere`)
+      expect(readdirSync(outside), folder).toEqual([])
+      expect(readdirSync(dir).sort(), folder).toEqual([folder, "plan.json"].sort())
+    }
   })
 })

@@ -23,15 +23,16 @@ export const plan = {
 }
 
 /**
- * A study directory holding the plan, under `parent` (a fresh temporary directory by default);
- * enterable by others, for the server that runs as nobody under root.
+ * A study directory holding the plan (with `seeds`, the plan's three by default), under `parent` (a
+ * fresh temporary directory by default); enterable by others, for the server that runs as nobody
+ * under root.
  */
-export const studyDir = (name: string, parent?: string) => {
+export const studyDir = (name: string, parent?: string, seeds: ReadonlyArray<number> = plan.seeds) => {
   const root = parent ?? tempDir("hyperlayers-study-")
   chmodSync(root, 0o755)
   const dir = join(root, name)
   mkdirSync(dir)
-  writeFileSync(join(dir, "plan.json"), JSON.stringify(plan, null, 2))
+  writeFileSync(join(dir, "plan.json"), JSON.stringify({ ...plan, seeds }, null, 2))
   return dir
 }
 

@@ -122,6 +122,20 @@ export const saveCellOnce = (studyDir: string, result: CellResult): Effect.Effec
 const isLink = (p: string) => Effect.flatMap(FileSystem.FileSystem, (fs) => fs.lstat(p).pipe(Effect.map((s) => s.type === "SymbolicLink"), Effect.orElseSucceed(() => false)))
 
 /**
+ * Refuse a study folder (`cells/`, `runs/`, `.postgres/`) that is a symbolic link: a study writes
+ * only inside its own directory, and a link there would take its files elsewhere.
+ */
+const ownFolder = (studyDir: string, dir: string) => Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  if (!(yield* isLink(dir))) return
+  const to = yield* fs.readLink(dir).pipe(Effect.orElseSucceed(() => "?"))
+  return yield* new StoreError({
+    path: dir, problem: "SymbolicLink",
+    message: `refusing to use ${dir}: it is a symbolic link (to ${to}) inside ${studyDir}, and a study writes only inside its own directory: remove the link, or pass --out to put the whole study elsewhere`
+  })
+})
+
+/**
  * Keep a directory's contents out of git (the study's database, run directories, cell files): its
  * `.gitignore` is written when it has none, and one that is there (yours) is left as it is.
  */
@@ -192,7 +206,8 @@ const asStorageFault = <E>(e: E): E | StorageFault => {
  * the database. Progress (cells done, running, failed, ETA) goes to the Progress service.
  *
  * One study per directory: the study holds `<studyDir>/study.lock` while it runs (`StudyLocked`
- * for a second one, which touches nothing). It stops cleanly (runners and database stopped, nothing
+ * for a second one, which touches nothing), and refuses a `cells/`, `runs/` or `.postgres/` that is
+ * a symbolic link. It stops cleanly (runners and database stopped, nothing
  * recorded as a cell's failure) with a {@link StorageFault} when its disk fills (less than 64 MB
  * free, or a write of its own or of a runner's failing for space, quota or a read-only disk), with
  * the StoreError of a cell file it could not save, or with a DatabaseError when its own database
@@ -218,6 +233,7 @@ const studyLocked = (options: StudyOptions, plan: StudyPlan, cells: ReadonlyArra
     const mine = [...results.values()].filter((r) => inPlan.has(r.id))
     return { done: mine.filter((r) => r.status === "done").length, failed: mine.filter((r) => r.status === "failed").length }
   }
+  for (const dir of [files.cells, files.runs, files.postgres]) yield* ownFolder(options.studyDir, dir)
   yield* ignoredDir(files.cells).pipe(Effect.mapError(asStorageFault))
   yield* ignoredDir(files.runs).pipe(Effect.mapError(asStorageFault))
   yield* writeResults
@@ -292,12 +308,23 @@ const studyLocked = (options: StudyOptions, plan: StudyPlan, cells: ReadonlyArra
         if (pending.size > 0) yield* Effect.sleep("1 second")
       }
     })
+    // cells saved after the last poll (a cell finishing as the study stops) go into results.json too
+    const collectSaved = Effect.gen(function* () {
+      let added = 0
+      for (const [id, r] of yield* existingResults(options.studyDir)) {
+        if (!inPlan.has(id) || results.has(id)) continue
+        results.set(id, r)
+        added++
+      }
+      if (added > 0) yield* writeResults
+    }).pipe(Effect.ignore)
     yield* Effect.raceFirst(work, stopped).pipe(
       Effect.scoped,
       Effect.provide(cellWorkflowLayer(save).pipe(
         Layer.provideMerge(engineLayer(true, timing)),
         Layer.provideMerge(databaseLayer(url))
-      ))
+      )),
+      Effect.ensuring(collectSaved)
     )
   }
   const { done, failed } = counts()
