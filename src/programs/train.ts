@@ -9,6 +9,7 @@ import { Backend } from "../services/Backend.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { type MetricsMismatch, type RunLocked, RunStore, type StoreError } from "../services/RunStore.js"
+import { checkNewRunDirectory } from "./runDirectory.js"
 import { runEnvironment } from "./runEnvironment.js"
 import { startWorkerPool, type WorkerError } from "./workerPool.js"
 import { type Diverged, disposeTrainer, initTrainer, resumeConflicts, runPlanOf, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
@@ -54,15 +55,21 @@ export type TrainError = RunError | StoreError | CheckpointError | MetricsMismat
  * against the run, and `metrics.jsonl` against the checkpoint: the resumed run's files equal an
  * uninterrupted run's, timings aside.
  *
- * The run directory is locked for the duration (one writer per run: `RunLocked` otherwise). An
+ * A new run goes only into a new or empty directory, or one holding a run of this tool (`RunError`
+ * naming what is there otherwise: nothing of anyone else's is overwritten). The run directory is
+ * locked for the duration (one writer per run: `RunLocked` otherwise). An
  * interruption (Ctrl-C, SIGTERM) lands between two steps, within one step: the state is saved as a
  * checkpoint unless the last one already holds it, and a log line says what was saved, or why
  * nothing could be. A failure (a full disk, say) logs which step the run can resume from.
  */
 export const train = (options: TrainOptions): Effect.Effect<TrainResult, TrainError, Rng | RunStore | Progress | Backend> =>
   Effect.gen(function* () {
-    // the hypernetwork, the task and the shape must fit before anything is written, the lock included
-    if (!options.resume) yield* runPlanOf(options.config)
+    // the hypernetwork, the task and the shape must fit, and the directory must be new, empty or a
+    // run's, before anything is written, the lock included
+    if (!options.resume) {
+      yield* runPlanOf(options.config)
+      yield* checkNewRunDirectory(options.runDir)
+    }
     const store = yield* RunStore
     return yield* store.withRunLock(options.runDir)(Effect.scoped(trainLocked(options)))
   })
@@ -103,6 +110,7 @@ const trainLocked = (options: TrainOptions) =>
         }
         // the hypernetwork, the task and the shape must fit before anything is written
         yield* runPlanOf(config)
+        yield* checkNewRunDirectory(runDir)
         if (existing.length > 0) {
           return yield* new RunError({
             message: `${runDir} already holds a run (checkpoints up to step ${existing[existing.length - 1]!.step}): continue it with --resume or choose another --out`
