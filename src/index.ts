@@ -65,6 +65,7 @@ export { type ObjectiveContext, paretoObjective, type ParetoTerms } from "./laye
 export { hiddenEdgePermutation } from "./layers/symmetry.js"
 // services
 export { Backend, backendLayer, BackendUnavailable, type BackendRequest } from "./services/Backend.js"
+export { onCpu, readback } from "./core/readback.js"
 export { makeSeededRng, Rng, RngState, RngStateError, RootSeed, seededRngLayer, systemRngLayer } from "./services/Rng.js"
 export { fixedDraws, streamDraws } from "./services/inputDraws.js"
 export { Registry, registryLayer } from "./services/Registry.js"

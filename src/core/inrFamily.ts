@@ -120,11 +120,21 @@ export const gridTensor = (domain: ReadonlyArray<Interval>, points: number): tf.
 /**
  * The relative L2 error ‖g − f‖₂ / ‖f‖₂ of each network over grid points: `prediction` and
  * `truth` `[K, G, outputs]` → K numbers. On a uniform grid this approximates the ratio of L2 norms
- * over the domain. A zero target gives Infinity (or 0 for a zero error): never NaN.
+ * over the domain. A zero target gives Infinity (or 0 for a zero error): never NaN. cpu-only (it
+ * reads synchronously): on any backend, read {@link relativeL2Parts} and pass the values to
+ * {@link relativeL2FromParts}.
  */
 export const relativeL2 = (prediction: tf.Tensor, truth: tf.Tensor): ReadonlyArray<number> => {
-  const [num, den] = tf.tidy(() => [tf.sum(tf.square(tf.sub(prediction, truth)), [1, 2]), tf.sum(tf.square(truth), [1, 2])])
+  const [num, den] = relativeL2Parts(prediction, truth)
   const [n, d] = [num.dataSync(), den.dataSync()]
   tf.dispose([num, den])
-  return Array.from(n as Float32Array, (e, k) => (e === 0 ? 0 : Math.sqrt(e / d[k]!)))
+  return relativeL2FromParts(n, d)
 }
+
+/** The squared norms of {@link relativeL2}, per network: ‖g − f‖₂² and ‖f‖₂² `[K]` (new tensors). */
+export const relativeL2Parts = (prediction: tf.Tensor, truth: tf.Tensor): [tf.Tensor, tf.Tensor] =>
+  tf.tidy((): [tf.Tensor, tf.Tensor] => [tf.sum(tf.square(tf.sub(prediction, truth)), [1, 2]), tf.sum(tf.square(truth), [1, 2])])
+
+/** {@link relativeL2} from the values of its parts. */
+export const relativeL2FromParts = (num: ArrayLike<number>, den: ArrayLike<number>): ReadonlyArray<number> =>
+  Array.from(num, (e, k) => (e === 0 ? 0 : Math.sqrt(e / den[k]!)))
