@@ -64,7 +64,8 @@ export { hyperhypernetwork, hyperhypernetworkFor, hyperhypernetworkShapes, hyper
 export { type ObjectiveContext, paretoObjective, type ParetoTerms } from "./layers/paretoObjective.js"
 export { hiddenEdgePermutation } from "./layers/symmetry.js"
 // services
-export { Backend, backendLayer, BackendUnavailable, type BackendRequest } from "./services/Backend.js"
+export { Backend, backendLayer, BackendUnavailable, type BackendRequest, describeAdapter, type GpuAdapter } from "./services/Backend.js"
+export { onCpu, readback } from "./core/readback.js"
 export { makeSeededRng, Rng, RngState, RngStateError, RootSeed, seededRngLayer, systemRngLayer } from "./services/Rng.js"
 export { fixedDraws, streamDraws } from "./services/inputDraws.js"
 export { Registry, registryLayer } from "./services/Registry.js"

@@ -353,7 +353,7 @@ describe("snapshot selection of the baselines", () => {
     // scores by call (every 2 steps: steps 2, 4, 6): network 0 is best at step 2, network 1 at step 6
     let call = 0
     const script = [[0, 5], [1, 4], [2, 3]]
-    const select = { every: 2, score: () => script[call++]! }
+    const select = { every: 2, score: () => Effect.sync(() => script[call++]!) }
     const picked = await runProgram(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, settings, select), 9)
     expect(picked.selectedSteps).toEqual([2, 6])
     const at2 = await runProgram(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, { ...settings, steps: 2 }), 9)

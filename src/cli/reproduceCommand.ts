@@ -93,11 +93,11 @@ export const stillDeveloping = (lowBetaLoss: number, preset: string, runDir: str
 export const replayCommand = Command.make("replay", {
   run: Argument.Directory("run", { mustExist: true }).pipe(Argument.withDescription("the run to replay")),
   out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("where to put the replay (default <run>/replay)")),
-  backend: Flag.Literals("backend", ["wasm", "cpu", "tensorflow"]).pipe(Flag.optional, Flag.withDescription("backend (default: the run's; results are bit-identical only on the same backend)"))
+  backend: Flag.Literals("backend", ["wasm", "cpu", "tensorflow", "webgpu"]).pipe(Flag.optional, Flag.withDescription("backend (default: the run's; results are bit-identical only on the same backend)"))
 }, ({ run, out, backend }) => Effect.gen(function* () {
   const store = yield* RunStore
   const manifest = yield* store.readJson(store.join(run, "manifest.json"), RunManifest)
-  const chosen = Option.getOrElse(backend, () => manifest.backend as "wasm" | "cpu" | "tensorflow")
+  const chosen = Option.getOrElse(backend, () => manifest.backend as "wasm" | "cpu" | "tensorflow" | "webgpu")
   if (chosen !== manifest.backend) yield* Console.error(`note: the run used ${manifest.backend}; on ${chosen} the results are not expected to be bit-identical`)
   const replayDir = store.resolve(Option.getOrElse(out, () => store.join(run, "replay")))
   if ((yield* store.listCheckpoints(replayDir)).length > 0) return yield* new RunError({ message: `${replayDir} already holds a replay: remove it or pass --out` })

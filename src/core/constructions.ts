@@ -157,7 +157,8 @@ export const pudding = (n: number, h: number, sign: PuddingSign = "negative", op
  * inputs `x: [S, n]`, so this is the best network of this form for that W; approximate, not exact.
  * Fails with ConstructionError unless W is a finite `[n, h]` with `[n, h, 1]` a valid NetShape and
  * the calibration inputs a finite `[S ≥ 2, n]`. With W drawn from U(−1, 1) it classifies as
- * convexity at every size (α2 < 1).
+ * convexity at every size (α2 < 1). cpu-only: it reads W, the inputs and its fit synchronously (on
+ * webgpu, call it inside `onCpu`).
  */
 export const convexity = (W: tf.Tensor2D, calibration: tf.Tensor2D, options: { readonly activation?: Activation } = {}): Result.Result<NetWeights, ConstructionError> => {
   const fail = (message: string) => Result.fail(new ConstructionError({ message: `convexity: ${message}` }))

@@ -191,15 +191,26 @@ export const gridTensor = (domain: ReadonlyArray<Interval>, points: number): tf.
  * The relative L2 error ‖g − f‖₂ / ‖f‖₂ of each network over grid points: `prediction` and
  * `truth` `[K, G, outputs]` → K numbers. On a uniform grid this approximates the ratio of L2 norms
  * over the domain. A zero target gives Infinity (or 0 for a zero error): NaN only where the
- * prediction or the truth holds NaN. Throws {@link InvalidInput} when the two are not of one
- * shape `[K, G, outputs]` (broadcasting would give a plausible wrong number).
+ * prediction or the truth holds NaN. cpu-only (it reads synchronously): on any backend, read
+ * {@link relativeL2Parts} and pass the values to {@link relativeL2FromParts}. Throws
+ * {@link InvalidInput} when the two are not of one shape `[K, G, outputs]` (broadcasting would give
+ * a plausible wrong number).
  */
 export const relativeL2 = (prediction: tf.Tensor, truth: tf.Tensor): ReadonlyArray<number> => {
+  const [num, den] = relativeL2Parts(prediction, truth)
+  const [n, d] = [num.dataSync(), den.dataSync()]
+  tf.dispose([num, den])
+  return relativeL2FromParts(n, d)
+}
+
+/** The squared norms of {@link relativeL2}, per network: ‖g − f‖₂² and ‖f‖₂² `[K]` (new tensors). */
+export const relativeL2Parts = (prediction: tf.Tensor, truth: tf.Tensor): [tf.Tensor, tf.Tensor] => {
   if (prediction.rank !== 3 || truth.rank !== 3 || prediction.shape.some((d, k) => d !== truth.shape[k])) {
     invalid("relativeL2", "prediction", `and truth must both be [K, G, outputs] of one shape, got [${prediction.shape.join(", ")}] and [${truth.shape.join(", ")}]`)
   }
-  const [num, den] = tf.tidy(() => [tf.sum(tf.square(tf.sub(prediction, truth)), [1, 2]), tf.sum(tf.square(truth), [1, 2])])
-  const [n, d] = [num.dataSync(), den.dataSync()]
-  tf.dispose([num, den])
-  return Array.from(n as Float32Array, (e, k) => (e === 0 ? 0 : Math.sqrt(e / d[k]!)))
+  return tf.tidy((): [tf.Tensor, tf.Tensor] => [tf.sum(tf.square(tf.sub(prediction, truth)), [1, 2]), tf.sum(tf.square(truth), [1, 2])])
 }
+
+/** {@link relativeL2} from the values of its parts. */
+export const relativeL2FromParts = (num: ArrayLike<number>, den: ArrayLike<number>): ReadonlyArray<number> =>
+  Array.from(num, (e, k) => (e === 0 ? 0 : Math.sqrt(e / den[k]!)))

@@ -1,12 +1,12 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result, Schema, SchemaIssue } from "effect"
 import { InvalidInput, RunError } from "../core/errors.js"
-import { defineInrFamily, evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, MAX_GRID_POINTS, nearestCondition, relativeL2, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
+import { defineInrFamily, evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, MAX_GRID_POINTS, nearestCondition, relativeL2FromParts, relativeL2Parts, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
 import { type InrConditionRow, InrResult, type InrSample, InrSettings, type InrSummaryRow } from "../core/inrResults.js"
 import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 import { forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { checkTaskShape } from "../core/task.js"
-import { withTensorScope } from "../core/tensorScope.js"
+import { readback } from "../core/readback.js"
 import { formatNumber } from "../core/table.js"
 import type { TrainConfig } from "../core/trainConfig.js"
 import { generateUnchecked, type GenerationError } from "../layers/hypernetwork.js"
@@ -71,37 +71,33 @@ const CHUNK = 8
 const evaluateMethod = (
   family: InrFamily, settings: InrSettings, conditions: ReadonlyArray<ReadonlyArray<number>>, figureIndex: ReadonlyArray<number>,
   predict: (x: tf.Tensor, condition: tf.Tensor, rows: ReadonlyArray<number>) => tf.Tensor
-): Evaluated => {
+): Effect.Effect<Evaluated> => {
   const C = family.task.conditions.length
   const errors: Array<number> = []
   const figure: Array<Float32Array> = []
   const grids = [gridTensor(family.domain, settings.gridPoints), gridTensor(family.domain, settings.figurePoints)] as const
-  try {
+  return Effect.gen(function* () {
     for (let at = 0; at < conditions.length; at += CHUNK) {
       const rows = conditions.slice(at, at + CHUNK).map((_, k) => at + k)
-      const condition = tf.tensor2d(rows.map((r) => [...conditions[r]!]), [rows.length, C])
       const tile = (grid: tf.Tensor, k: number) => tf.tile(tf.expandDims(grid, 0), [k, 1, 1])
-      errors.push(...withTensorScope(() => {
+      const [num, den] = yield* readback(tf.tidy(() => {
+        const condition = tf.tensor2d(rows.map((r) => [...conditions[r]!]), [rows.length, C])
         const x = tile(grids[0], rows.length)
-        return relativeL2(predict(x, condition, rows), family.task.target(x, condition))
+        return relativeL2Parts(predict(x, condition, rows), family.task.target(x, condition))
       }))
+      errors.push(...relativeL2FromParts(num, den))
       const wanted = rows.filter((r) => figureIndex.includes(r))
       if (wanted.length > 0) {
-        const values = tf.tidy(() => {
+        const [v] = yield* readback([tf.tidy(() => {
           const pick = tf.tensor2d(wanted.map((r) => [...conditions[r]!]), [wanted.length, C])
           return predict(tile(grids[1], wanted.length), pick, wanted)
-        })
-        const v = values.dataSync() as Float32Array
+        })])
         const per = v.length / wanted.length
-        wanted.forEach((_, k) => figure.push(Float32Array.from(v.subarray(k * per, (k + 1) * per))))
-        values.dispose()
+        wanted.forEach((_, k) => figure.push(v.slice(k * per, (k + 1) * per)))
       }
-      condition.dispose()
     }
-  } finally {
-    tf.dispose([...grids])
-  }
-  return { errors, figure }
+    return { errors, figure }
+  }).pipe(Effect.ensuring(Effect.sync(() => tf.dispose([...grids]))))
 }
 
 /** The generation randoms of seed `g` for k networks: the same draws for every condition (common random numbers). */
@@ -269,7 +265,7 @@ export const inr = (options: InrOptions) =>
     const conditions = evaluated.map((e) => e.condition)
     const logBeta = (settings.logBetaMin + settings.logBetaMax) / 2
     /** Mean relative L2 error over the training conditions: the selection score of every method. */
-    const trainingScore = (predict: Parameters<typeof evaluateMethod>[4]) => mean(evaluateMethod(family, settings, training, [], predict).errors)
+    const trainingScore = (predict: Parameters<typeof evaluateMethod>[4]) => Effect.map(evaluateMethod(family, settings, training, [], predict), (e) => mean(e.errors))
 
     // the checkpoint to evaluate: the one with the lowest error on the training conditions (seed 0)
     const checkpoints = yield* store.listCheckpoints(runDir)
@@ -280,8 +276,8 @@ export const inr = (options: InrOptions) =>
       for (const c of checkpoints) {
         const candidate = yield* modelFromCheckpoint(yield* store.readCheckpoint(c.path)).pipe(Effect.provideService(Registry, withFamily))
         const randoms = yield* seedRandoms(candidate, 0)
-        const error = trainingScore(generatedPrediction(candidate, randoms, logBeta, (r) => training[r]!))
-        tf.dispose(Object.values(randoms))
+        const error = yield* trainingScore(generatedPrediction(candidate, randoms, logBeta, (r) => training[r]!)).pipe(
+          Effect.ensuring(Effect.sync(() => tf.dispose(Object.values(randoms)))))
         scores.push({ step: c.step, error })
         if (chosen === undefined || error < scores.find((s) => s.step === chosen!.step)!.error) {
           if (chosen !== undefined) disposeModel(chosen.model)
@@ -299,14 +295,14 @@ export const inr = (options: InrOptions) =>
       t0 = clock()
       const mlp = yield* trainConditionedMlp(task, settings.shape[0]!, settings.mlpHidden, settings.activation, settings.conditionsPerStep, adam, {
         every: settings.checkpointEvery,
-        score: (net) => [trainingScore((x, c) => conditionedPrediction(net, task.conditions, x, c, settings.activation))]
+        score: (net) => Effect.map(trainingScore((x, c) => conditionedPrediction(net, task.conditions, x, c, settings.activation)), (s) => [s])
       })
       const mlpSeconds = clock() - t0
       t0 = clock()
       // each from-scratch INR is scored on its own condition, its training data
       const scratch: TrainedWeights = yield* trainInrsFromScratch(task, settings.shape, settings.activation, conditions, adam, {
         every: settings.checkpointEvery,
-        score: (net) => evaluateMethod(family, settings, conditions, [], (x, _c, rows) => forward(pickNetworks(net, rows), x, settings.activation)).errors
+        score: (net) => Effect.map(evaluateMethod(family, settings, conditions, [], (x, _c, rows) => forward(pickNetworks(net, rows), x, settings.activation)), (e) => e.errors)
       })
       const scratchSeconds = clock() - t0
 
@@ -319,27 +315,19 @@ export const inr = (options: InrOptions) =>
       let nearestEval: Evaluated | undefined
       for (let s = 0; s < seeds; s++) {
         const randoms = yield* seedRandoms(model, s)
-        try {
-          perSeed.push(evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => conditions[r]!)))
-          if (s === 0) nearestEval = evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => nearest[r]!))
-        } finally {
-          tf.dispose(Object.values(randoms))
-        }
+        yield* Effect.gen(function* () {
+          perSeed.push(yield* evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => conditions[r]!)))
+          if (s === 0) nearestEval = yield* evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => nearest[r]!))
+        }).pipe(Effect.ensuring(Effect.sync(() => tf.dispose(Object.values(randoms)))))
         yield* progress.update("inr evaluation", { done: s + 1, total: seeds, detail: `generation seed ${s}` })
       }
       const mlpNet = weightsToNet(mlp)
       const scratchNet = weightsToNet(scratch)
-      const [mlpEval, scratchEval] = (() => {
-        try {
-          return [
-            evaluateMethod(family, settings, conditions, figureIndex, (x, c) => conditionedPrediction(mlpNet, task.conditions, x, c, settings.activation)),
-            evaluateMethod(family, settings, conditions, figureIndex, (x, _c, rows) => forward(pickNetworks(scratchNet, rows), x, settings.activation))
-          ] as const
-        } finally {
-          tf.dispose([...mlpNet.W, ...mlpNet.b, ...scratchNet.W, ...scratchNet.b])
-        }
-      })()
-      const truth = evaluateMethod(family, settings, conditions, figureIndex, (x, c) => task.target(x, c))
+      const [mlpEval, scratchEval] = yield* Effect.all([
+        evaluateMethod(family, settings, conditions, figureIndex, (x, c) => conditionedPrediction(mlpNet, task.conditions, x, c, settings.activation)),
+        evaluateMethod(family, settings, conditions, figureIndex, (x, _c, rows) => forward(pickNetworks(scratchNet, rows), x, settings.activation))
+      ]).pipe(Effect.ensuring(Effect.sync(() => tf.dispose([...mlpNet.W, ...mlpNet.b, ...scratchNet.W, ...scratchNet.b]))))
+      const truth = yield* evaluateMethod(family, settings, conditions, figureIndex, (x, c) => task.target(x, c))
       const evaluationSeconds = clock() - t0
 
       const rows: Array<InrConditionRow> = evaluated.map((e, k) => {

@@ -11,6 +11,7 @@ import { drawConditions, streamDraws } from "../services/inputDraws.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { initMlpTensors } from "./encoders.js"
+import { readback } from "../core/readback.js"
 
 /** How a baseline is trained: Adam steps, samples per condition and step, learning rate. */
 export interface AdamSettings {
@@ -65,12 +66,16 @@ const initMlp = (stream: string, shape: NetShape, batch: ReadonlyArray<number>) 
   })
 
 /** The weights to return: each network's best snapshot if there was a selection, else the last. */
-const snapshot = (shape: NetShape, batch: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>, finalLoss: number, best?: Best): TrainedWeights => ({
-  shape, batch, finalLoss,
-  W: best?.W ?? W.map((w) => Float32Array.from(w.dataSync())),
-  b: best?.b ?? b.map((v) => Float32Array.from(v.dataSync())),
-  ...(best === undefined ? {} : { selectedSteps: best.steps })
-})
+const snapshot = (shape: NetShape, batch: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>, finalLoss: number, best?: Best): Effect.Effect<TrainedWeights> =>
+  Effect.gen(function* () {
+    const last = best === undefined ? yield* readback([...W, ...b], { keep: true }) : []
+    return {
+      shape, batch, finalLoss,
+      W: best?.W ?? last.slice(0, W.length),
+      b: best?.b ?? last.slice(W.length),
+      ...(best === undefined ? {} : { selectedSteps: best.steps })
+    }
+  })
 
 /** The weights as tensors (the caller disposes them). */
 export const weightsToNet = (t: TrainedWeights) =>
@@ -86,7 +91,7 @@ export const weightsToNet = (t: TrainedWeights) =>
  */
 export interface SnapshotSelection {
   readonly every: number
-  readonly score: (net: NetWeights) => ReadonlyArray<number>
+  readonly score: (net: NetWeights) => Effect.Effect<ReadonlyArray<number>>
 }
 
 /** The best snapshot of each network of a batch: its step and its weights. */
@@ -98,12 +103,12 @@ interface Best {
 }
 
 /** Keep, per network of the batch (`K` of them), the snapshot with the lowest score. */
-const keepBest = (best: Best | undefined, K: number, step: number, scores: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>): Best => {
-  const read = (ts: ReadonlyArray<tf.Tensor>) => ts.map((t) => Float32Array.from(t.dataSync()))
-  if (best === undefined) return { steps: scores.map(() => step), scores: [...scores], W: read(W), b: read(b) }
+const keepBest = (best: Best | undefined, K: number, step: number, scores: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>): Effect.Effect<Best> => Effect.gen(function* () {
+  const read = (ts: ReadonlyArray<tf.Tensor>) => Effect.map(readback(ts, { keep: true }), (values) => [...values])
+  if (best === undefined) return { steps: scores.map(() => step), scores: [...scores], W: yield* read(W), b: yield* read(b) }
   const improved = scores.flatMap((s, k) => (s < best.scores[k]! ? [k] : []))
   if (improved.length === 0) return best
-  const [nowW, nowB] = [read(W), read(b)]
+  const [nowW, nowB] = [yield* read(W), yield* read(b)]
   const copy = (into: Array<Float32Array>, from: ReadonlyArray<Float32Array>) => into.forEach((dst, l) => {
     const per = dst.length / K
     for (const k of improved) dst.set(from[l]!.subarray(k * per, (k + 1) * per), k * per)
@@ -115,7 +120,7 @@ const keepBest = (best: Best | undefined, K: number, step: number, scores: Reado
     best.scores[k] = scores[k]!
   }
   return best
-}
+})
 
 /**
  * Adam on `loss()` for `steps` steps, reporting progress as `task`; `loss` draws its own batch from
@@ -137,11 +142,10 @@ const adamLoop = (
       for (let step = 1; step <= settings.steps; step++) {
         const batch = yield* loss()
         const cost = optimizer.minimize(batch.objective, true, [...W, ...b])!
-        last = cost.dataSync()[0]!
-        if (step > settings.steps - tail) sum += last
-        tf.dispose(cost)
         batch.dispose()
-        if (select !== undefined && (step % select.every === 0 || step === settings.steps)) best = keepBest(best, K, step, select.score(net()), W, b)
+        last = (yield* readback([cost]))[0][0]!
+        if (step > settings.steps - tail) sum += last
+        if (select !== undefined && (step % select.every === 0 || step === settings.steps)) best = yield* keepBest(best, K, step, yield* select.score(net()), W, b)
         if (step % 50 === 0 || step === settings.steps) yield* progress.update(task, { done: step, total: settings.steps, detail: `loss ${formatNumber(last)}` })
       }
     } finally {
@@ -184,7 +188,7 @@ export const trainInrsFromScratch = (task: Task, shape: NetShape, activation: Ac
           objective: () => tf.sum(task.loss(forward(net(), x, activation), x, condition)) as tf.Scalar,
           dispose: () => x.dispose()
         })), select)
-      return snapshot(shape, [K], W, b, finalLoss / K, best)
+      return yield* snapshot(shape, [K], W, b, finalLoss / K, best)
     } finally {
       tf.dispose([...W, ...b, condition])
     }
@@ -247,7 +251,7 @@ export const trainConditionedMlp = (task: Task, n0: number, hidden: ReadonlyArra
             dispose: () => tf.dispose([x, condition])
           }
         }), select)
-      return snapshot(shape, [], W, b, finalLoss, best)
+      return yield* snapshot(shape, [], W, b, finalLoss, best)
     } finally {
       tf.dispose([...W, ...b])
     }

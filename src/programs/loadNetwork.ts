@@ -106,7 +106,8 @@ export const storedNetworkWeights = (net: StoredNetwork): Result.Result<NetWeigh
 
 /**
  * A single (unbatched) network's tensors as plain numbers, e.g. to save a construction with
- * {@link saveNetwork}. Fails with `InvalidInput` for a batch of networks.
+ * {@link saveNetwork}. Fails with `InvalidInput` for a batch of networks. cpu-only: it reads the
+ * tensors synchronously (on webgpu, make them inside `onCpu`, or read them with `readback`).
  */
 export const toStoredNetwork = (net: NetWeights): Result.Result<StoredNetwork, InvalidInput> =>
   net.batch.length > 0

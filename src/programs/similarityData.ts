@@ -9,6 +9,7 @@ import { SyntheticSettings } from "../core/similaritySettings.js"
 import { quoteValue } from "../core/quoteValue.js"
 import { Rng } from "../services/Rng.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { readback } from "../core/readback.js"
 
 /**
  * The file of the penguins table inside the installed `vega-datasets` package. The package's
@@ -53,18 +54,17 @@ export const syntheticData = (settings: SyntheticSettings, stream = "similarity/
     const teacher = (name: string) => Effect.gen(function* () {
       const w1 = yield* rng.normal(`${stream}/${name}/W1`, [m, h])
       const w2 = yield* rng.normal(`${stream}/${name}/W2`, [h, k])
-      const scores = tf.tidy(() => {
+      const [scores] = yield* readback([tf.tidy(() => {
         const net = netWeightsOrThrow([m, h, k], [tf.mul(w1, 3 / Math.sqrt(m)), tf.mul(w2, 1 / Math.sqrt(h))], [tf.zeros([h]), tf.zeros([k])])
-        return forward(net, x).dataSync()
-      })
+        return forward(net, x)
+      })])
       tf.dispose([w1, w2])
       const classes = Array.from({ length: k }, (_, c) => `class ${c}`)
       return { name, classes, labels: argmaxRows(scores, samples, k) }
     })
     const task = yield* teacher("teacher")
     const otherTask = yield* teacher("other-teacher")
-    const data = x.dataSync().slice()
-    x.dispose()
+    const [data] = yield* readback([x])
     return {
       name: "synthetic",
       description: `synthetic: ${samples} Gaussian inputs in R^${m}, ${k} classes from the argmax of a random teacher MLP [${m}, ${h}, ${k}]; other task a second teacher`,
@@ -88,8 +88,7 @@ export const splitData = (data: LabelledData, probeFraction: number, stream: str
     }
     const probeRows = Math.round(N * probeFraction)
     if (probeRows < 2 || N - probeRows < 2) return yield* new InvalidInput({ source: "probeFraction", message: `${data.name} has ${N} rows: a probe share of ${probeFraction} leaves fewer than 2 on a side` })
-    const u = yield* (yield* Rng).uniform(stream, [N])
-    const order = argsort(u.dataSync())
-    u.dispose()
+    const [u] = yield* readback([yield* (yield* Rng).uniform(stream, [N])])
+    const order = argsort(u)
     return { probe: selectRows(data, order.slice(0, probeRows), `${data.name} (probe)`), train: selectRows(data, order.slice(probeRows), `${data.name} (train)`) }
   })

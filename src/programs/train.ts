@@ -151,7 +151,9 @@ const trainLocked = (options: TrainOptions) =>
     const isRowStep = (s: number) => (schedule === undefined ? s % config.logEvery === 0 || s === config.steps : schedule.rows.has(s))
     const isCheckpointStep = (s: number) => (schedule === undefined ? s % config.checkpointEvery === 0 || s === config.steps : schedule.checkpoints.has(s))
 
-    const pool = config.threads > 1 ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
+    // worker threads are CPU engines of their own; on webgpu the whole β batch goes to the one device
+    if (config.threads > 1 && backend.name === "webgpu") yield* Effect.logWarning(`threads: ${config.threads} shards a step over CPU threads; on webgpu every step runs whole on the GPU (one thread)`)
+    const pool = config.threads > 1 && backend.name !== "webgpu" ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
     let last: MetricsRow | undefined
     let windowStart = performance.now()
     let timedSteps = 0

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result, Schema } from "effect"
-import { linearCka } from "../core/cka.js"
+import { linearCkaOfMatrices } from "../core/cka.js"
 import { InvalidInput } from "../core/errors.js"
 import { type NetWeights, netWeightsOrThrow } from "../core/network.js"
-import { withTensorScope } from "../core/tensorScope.js"
+import { readback } from "../core/readback.js"
 import { ProbeHypernetworkSettings, TransferSettings } from "../core/similaritySettings.js"
 import type { Encoder } from "../layers/encoder.js"
 import {
@@ -43,12 +43,12 @@ import { quoteValue } from "../core/quoteValue.js"
  * naming the encoder whose features are not `[N, d]` (d shared by all), are not finite, or whose
  * `encode` throws.
  */
-export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D): Result.Result<tf.Tensor3D, InvalidInput> => {
-  if (encoders.length === 0) return Result.fail(new InvalidInput({ source: "encoders", message: "at least one encoder is needed" }))
+export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D): Effect.Effect<tf.Tensor3D, InvalidInput> => Effect.gen(function* () {
+  if (encoders.length === 0) return yield* new InvalidInput({ source: "encoders", message: "at least one encoder is needed" })
   const outs: Array<tf.Tensor> = []
   const fail = (e: InvalidInput) => {
     tf.dispose(outs)
-    return Result.fail(e)
+    return Effect.fail(e)
   }
   for (const enc of encoders) {
     let f: tf.Tensor
@@ -56,24 +56,22 @@ export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D)
       // a copy, so that an encoder returning its input (or any tensor it keeps) is never disposed here
       f = tf.tidy(() => tf.clone(enc.encode(inputs)))
     } catch (e) {
-      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} failed on inputs [${inputs.shape.join(", ")}]: ${errorMessage(e)}` }))
+      return yield* fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} failed on inputs [${inputs.shape.join(", ")}]: ${errorMessage(e)}` }))
     }
     outs.push(f)
     const d = outs[0]!.shape[1]
     if (f.rank !== 2 || f.shape[0] !== inputs.shape[0] || f.shape[1] !== d) {
-      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} must map inputs [${inputs.shape.join(", ")}] to features [${inputs.shape[0]}, ${d ?? "d"}], got [${f.shape.join(", ")}]` }))
+      return yield* fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} must map inputs [${inputs.shape.join(", ")}] to features [${inputs.shape[0]}, ${d ?? "d"}], got [${f.shape.join(", ")}]` }))
     }
-    const finite = tf.tidy(() => tf.all(tf.isFinite(f)))
-    const allFinite = finite.dataSync()[0] === 1
-    finite.dispose()
-    if (!allFinite) {
-      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} gives non-finite features` }))
+    const [finite] = yield* readback([tf.tidy(() => tf.all(tf.isFinite(f)))])
+    if (finite[0] !== 1) {
+      return yield* fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} gives non-finite features` }))
     }
   }
   const stacked = tf.stack(outs) as tf.Tensor3D
   tf.dispose(outs)
-  return Result.succeed(stacked)
-}
+  return stacked
+})
 
 /** One-hot targets `[N, k]` from class labels, checking each is an integer in [0, k). */
 export const oneHotTargets = (labels: ArrayLike<number>, classes: number): Result.Result<tf.Tensor2D, InvalidInput> => {
@@ -147,17 +145,16 @@ export const pretrainProbeHypernetwork = (
         const record = step % every === 0 || step === s.steps
         const cost = optimizer.minimize(() => tf.mean(probeLoss(H(), spec, conditions, poolFeatures, targets)) as tf.Scalar, record, params)
         if (cost !== null) {
-          const loss = cost.dataSync()[0]!
-          cost.dispose()
+          const loss = (yield* readback([cost]))[0][0]!
           if (!Number.isFinite(loss)) return yield* new InvalidInput({ source: "hypernetwork.learningRate", message: `pre-training diverged at step ${step} (loss ${loss}): lower hypernetwork.learningRate` })
           curve.push({ step, loss })
           yield* progress.update(task, { done: step, total: s.steps, detail: `pool loss ${loss.toFixed(3)}` })
         }
       }
-      const [poolLoss, poolAccuracy] = tf.tidy(() => [
-        tf.mean(probeLoss(H(), spec, conditions, poolFeatures, targets)).dataSync()[0]!,
-        tf.mean(probeAccuracy(H(), spec, conditions, poolFeatures, targets)).dataSync()[0]!
-      ])
+      const [poolLoss, poolAccuracy] = (yield* readback(tf.tidy(() => [
+        tf.mean(probeLoss(H(), spec, conditions, poolFeatures, targets)),
+        tf.mean(probeAccuracy(H(), spec, conditions, poolFeatures, targets))
+      ]))).map((v) => v[0]!)
       return {
         spec,
         H: netWeightsOrThrow(init.shape, params.slice(0, L).map((p) => tf.clone(p)), params.slice(L, 2 * L).map((p) => tf.clone(p))),
@@ -228,7 +225,7 @@ export interface TransferLosses {
  * `reference` not an index of the Z encoders, conditions, features or targets that do not fit H,
  * `settings` out of their domain (see {@link TransferSettings}).
  */
-export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D, features: tf.Tensor3D, targets: tf.Tensor2D, reference: number, settings: TransferSettings): TransferLosses => {
+export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D, features: tf.Tensor3D, targets: tf.Tensor2D, reference: number, settings: TransferSettings): Effect.Effect<TransferLosses> => {
   checkProbeData("transferLosses", hyper, features, targets)
   const Z = features.shape[0]
   if (!Number.isInteger(reference) || reference < 0 || reference >= Z) invalid("transferLosses", "reference", `must be an index of the ${Z} encoders (0…${Z - 1}), got ${quoteValue(reference)}`)
@@ -237,7 +234,7 @@ export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D
   }
   const checked = Schema.decodeUnknownResult(TransferSettings)(settings)
   if (Result.isFailure(checked)) invalid("transferLosses", "settings", `${checked.failure.message.split("\n")[0]}, got ${quoteValue(settings)}`)
-  return withTensorScope(() => {
+  const [before, after] = tf.tidy(() => {
     const L = hyper.H.W.length
     const shape = hyper.H.shape
     const lossesOf = (params: ReadonlyArray<tf.Tensor>) => probeLoss(netWeightsOrThrow(shape, params.slice(0, L), params.slice(L)), hyper.spec, conditions, features, targets)
@@ -245,14 +242,14 @@ export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D
     const fA = tf.slice(features, [reference, 0, 0], [1, -1, -1])
     const lossA = (...params: Array<tf.Tensor>) => tf.sum(probeLoss(netWeightsOrThrow(shape, params.slice(0, L), params.slice(L)), hyper.spec, cA, fA, targets))
     let params: Array<tf.Tensor> = [...hyper.H.W, ...hyper.H.b]
-    const before = Array.from(lossesOf(params).dataSync())
+    const lossesBefore = lossesOf(params)
     for (let step = 0; step < settings.steps; step++) {
       const grads = tf.grads(lossA)(params)
       params = params.map((p, k) => tf.sub(p, tf.mul(grads[k]!, settings.learningRate)))
     }
-    const after = Array.from(lossesOf(params).dataSync())
-    return { before, after }
+    return [lossesBefore, lossesOf(params)]
   })
+  return Effect.map(readback([before, after]), ([b, a]) => ({ before: Array.from(b), after: Array.from(a) }))
 }
 
 /**
@@ -318,19 +315,18 @@ export const functionalSimilarity = (args: {
           return t
         }
         const targets = keep(yield* Effect.fromResult(oneHotTargets(args.labels, args.classes)))
-        const poolFeatures = keep(yield* Effect.fromResult(encodeAll(args.pool, args.inputs)))
-        const features = keep(yield* Effect.fromResult(encodeAll([args.reference, ...args.candidates], args.inputs)))
+        const poolFeatures = keep(yield* encodeAll(args.pool, args.inputs))
+        const features = keep(yield* encodeAll([args.reference, ...args.candidates], args.inputs))
         if (poolFeatures.shape[2] !== features.shape[2]) {
           return yield* new InvalidInput({ source: "pool", message: `pool encoders give ${poolFeatures.shape[2]} features, the compared ones ${features.shape[2]}: H serves one feature width` })
         }
         const hyper = yield* pretrainProbeHypernetwork(poolFeatures, targets, args.hypernetwork, args.stream ?? "similarity/H")
         held.hyper = hyper
         const conditions = keep(fitConditions(hyper, features, targets, args.hypernetwork))
-        const { before, after } = yield* checkTransferFinite(transferLosses(hyper, conditions, features, targets, 0, transfer))
-        const cka = withTensorScope(() => {
-          const all = tf.unstack(features)
-          return all.slice(1).map((f) => linearCka(all[0]!, f))
-        })
+        const { before, after } = yield* Effect.flatMap(transferLosses(hyper, conditions, features, targets, 0, transfer), checkTransferFinite)
+        const all = yield* readback(tf.unstack(features))
+        const matrix = (k: number) => ({ rows: features.shape[1], cols: features.shape[2], data: all[k]! })
+        const cka = all.slice(1).map((_, k) => linearCkaOfMatrices(matrix(0), matrix(k + 1)))
         const candidates: Array<CandidateSimilarity> = []
         for (const [k, enc] of args.candidates.entries()) {
           const c = yield* Effect.fromResult(cka[k]!).pipe(Effect.mapError((e) => new InvalidInput({ source: `encoder ${e.source === "x" ? args.reference.name : enc.name}`, message: `CKA of ${args.reference.name} and ${enc.name}: ${e.message}` })))
