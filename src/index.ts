@@ -15,7 +15,7 @@ export { builtinFamilies, builtinTasks } from "./core/builtinTasks.js"
 // constructions, order parameters, classification
 export { convexity, doubleSided, pudding, type PuddingSign } from "./core/constructions.js"
 export { doubleSidedness, firstLayer, type FirstLayer, matrix, type Matrix, orderParameters, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "./core/orderParameters.js"
-export { Algorithm, classify, classifyFirstLayer, type ClassifierInputs, defaultThresholds, Thresholds } from "./core/classifier.js"
+export { Algorithm, classify, classifyFirstLayer, type ClassifierInputs, classReason, defaultThresholds, Thresholds } from "./core/classifier.js"
 export { forceLayout } from "./core/forceLayout.js"
 export { drawNetworkSvg } from "./core/networkDrawing.js"
 // configuration and results
@@ -64,14 +64,17 @@ export { hyperhypernetwork, hyperhypernetworkFor, hyperhypernetworkShapes, hyper
 export { type ObjectiveContext, paretoObjective, type ParetoTerms } from "./layers/paretoObjective.js"
 export { hiddenEdgePermutation } from "./layers/symmetry.js"
 // services
-export { Backend, backendLayer, BackendUnavailable, type BackendRequest } from "./services/Backend.js"
+export { Backend, backendLayer, BackendUnavailable, type BackendRequest, describeAdapter, type GpuAdapter } from "./services/Backend.js"
+export { onCpu, readback } from "./core/readback.js"
 export { makeSeededRng, Rng, RngState, RngStateError, RootSeed, seededRngLayer, systemRngLayer } from "./services/Rng.js"
 export { fixedDraws, streamDraws } from "./services/inputDraws.js"
 export { Registry, registryLayer } from "./services/Registry.js"
 export { Progress, silentProgressLayer, terminalProgressLayer } from "./services/Progress.js"
 export { type CheckpointFile, MetricsMismatch, RunLocked, RunStore, runStoreLayer, StoreError } from "./services/RunStore.js"
 export type { FileProblem } from "./services/fileErrors.js"
-export { DatabaseError, EmbeddedPostgres, embeddedPostgresLayer, startEmbeddedPostgres } from "./services/EmbeddedPostgres.js"
+export { DatabaseError, EmbeddedPostgres, type EmbeddedPostgresOptions, embeddedPostgresLayer, startEmbeddedPostgres } from "./services/EmbeddedPostgres.js"
+export { StorageFault } from "./services/storageFault.js"
+export { StudyLocked, withStudyLock } from "./services/StudyLock.js"
 // programs
 export { constructionsTable } from "./programs/constructionsTable.js"
 export { train, type TrainError, type TrainOptions, type TrainResult } from "./programs/train.js"
@@ -115,7 +118,7 @@ export { neuronCount } from "./core/networkDrawing.js"
 export { checkStoredNetwork, loadNetwork, saveNetwork, storedNetworkWeights, toStoredNetwork } from "./programs/loadNetwork.js"
 export { analyze, analyzeNetwork } from "./programs/analyze.js"
 // implicit neural representations (INRs) of task families: the blog post's first use of hypernetworks
-export { betaCondition, Condition, conditionScale, referenceValue } from "./core/condition.js"
+export { betaCondition, checkCondition, checkConditions, Condition, ConditionError, conditionScale, referenceValue } from "./core/condition.js"
 export { heatForecastTimes, heatInterpolationTimes, type HeatSeries, heatScale, heatSeries, heatSolution, heatTarget, heatTask, heatTime, heatTrainingTimes } from "./core/heatEquation.js"
 export { boxCentre, boxExtrapolation, boxHalfWidth, boxInterpolation, boxSdf, boxSdfTarget, boxSdfTask } from "./core/boxSdf.js"
 export {

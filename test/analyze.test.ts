@@ -8,7 +8,7 @@ import { doubleSided, pudding } from "../src/core/constructions.js"
 import { disposeNetWeights } from "../src/core/network.js"
 import { NetworkAnalysis } from "../src/core/networkAnalysis.js"
 import { encodeNetworkFile } from "../src/core/networkFile.js"
-import { doubleSidedness, seedDependence, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
+import { doubleSidedness, pathBalance, seedDependence, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
 import type { StoredNetwork } from "../src/core/results.js"
 import { encodeSafetensors } from "../src/core/safetensors.js"
 import { analyze } from "../src/programs/analyze.js"
@@ -43,7 +43,7 @@ describe("analyze", () => {
     const V = { rows: 16, cols: 48, data: d.W[0]! }
     const n = analysis.network
     expect([n.format, n.layout, n.layoutFrom, n.shape]).toEqual(["safetensors", "torch", "names", [16, 48, 1]])
-    expect([n.alpha1, n.alpha2, n.algorithm]).toEqual([doubleSidedness(W), strongestConnection(W), "pudding"])
+    expect([n.alpha1, n.alpha2, n.pathBalance, n.algorithm]).toEqual([doubleSidedness(W), strongestConnection(W), pathBalance(W, Float64Array.from({ length: 48 }, (_, j) => Math.abs(p.W[1]![j]!))), "pudding"])
     expect(n.signAgreement).toBe(signAgreement(W, Float64Array.from({ length: 48 }, (_, j) => Math.abs(p.W[1]![j]!))))
     expect(n.signAgreement).toBe(1)
     expect(n.loss!.task).toBe("l1")
@@ -57,7 +57,11 @@ describe("analyze", () => {
     expect(svg).toContain('stroke="#2b6cb0"') // the pudding's strong negative weights blue
     expect(readFileSync(join(out, "figures", "drawing.png")).subarray(1, 4).toString()).toBe("PNG")
     const page = readFileSync(join(out, "report.html"), "utf8")
-    expect(page).toContain('<span class="c-pudding">pudding</span>')
+    expect(page).toContain('<span class="c-pudding">pudding</span>: α2 4.00 ≥ 2.00, α1 1.00 ≤ 10.0, path balance 0.00 ≤ 0.750')
+    expect(page).toContain("<tr><th>path balance</th><td>0.00</td></tr>")
+    // the double-sided construction: α1 says 1, the path balance decides, and the page says so
+    expect(analysis.compare!.network.pathBalance).toBe(1)
+    expect(page).toContain('<span class="c-double-sided">double-sided</span>: α2 4.00 ≥ 2.00, path balance 1.00 &gt; 0.750')
     expect(page).toMatch(/α3 = 1\.\d\d/)
   })
 

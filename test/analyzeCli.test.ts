@@ -19,9 +19,16 @@ describe("hyperlayers analyze", () => {
     expect(r.code).toBe(0)
     expect(r.out).toMatch(/format\s+safetensors, PyTorch layout \[out, in\] \(from the tensor names\)/)
     expect(r.out).toMatch(/shape\s+\[3, 5, 4, 1\]/)
-    expect(r.out).toMatch(/class\s+(convexity|pudding|double-sided)\n/)
+    // every quantity the classifier read, next to the class and the comparisons that gave it
+    const value = (label: string) => Number(new RegExp(`\\n${label.replace(/[()]/g, "\\$&")}\\s+(-?[\\d.e+-]+)`).exec(r.out)![1])
+    const [a1, a2, balance] = [value("α1 (double sidedness)"), value("α2 (strongest connection)"), value("path balance")]
+    expect(r.out).toMatch(/\nα2 \(strongest connection\)\s+\S+ \(an absolute weight scale, the largest \|W\^\(1\)_ij\|: a network trained at another scale reads differently\)\n/)
+    expect(r.out).toMatch(/\nsign agreement\s+\S+\n/)
+    const klass = /\nclass\s+(convexity|pudding|double-sided): (.*)\n/.exec(r.out)!
+    expect(klass[2]).toEqual(a2 < 0.5 ? `α2 ${a2.toPrecision(3)} < 0.500`
+      : a1 > 10 || balance > 0.75 ? expect.stringMatching(/^α2 .* ≥ 0\.500, /) : `α2 ${a2.toPrecision(3)} ≥ 0.500, α1 ${a1.toPrecision(3)} ≤ 10.0, path balance ${balance.toPrecision(3)} ≤ 0.750`)
     expect(r.out).toMatch(/loss\s+\d\.\d+ on task l1 \(swish hidden units, 256 inputs\)/)
-    expect(r.out).toContain("classes: convexity when α2 < 0.500, else double-sided when α1 > 10.0, else pudding")
+    expect(r.out).toContain("classes: convexity when α2 < 0.500, else double-sided when α1 > 10.0 or path balance > 0.750, else pudding (α1 and path balance are scale-free; α2 is an absolute weight scale, the largest |W^(1)_ij|: a network trained at another scale reads differently)")
     expect(readdirSync(join(out, "figures")).sort()).toEqual(["drawing.png", "drawing.svg"])
     expect(existsSync(join(out, "analysis.json"))).toBe(true)
   })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import { closure, importGraph } from "./importGraph.js"
 
 /** Packages that take seconds to load: a command loads them when it runs, never to print its help. */
-const HEAVY = ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "vega", "vega-lite", "@effect/sql-pg", "wabt", "@resvg/resvg-js", "fflate", "d3-contour", "@effect/platform-node/NodeCrypto"]
+const HEAVY = ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-backend-webgpu", "webgpu", "vega", "vega-lite", "@effect/sql-pg", "wabt", "@resvg/resvg-js", "fflate", "d3-contour", "@effect/platform-node/NodeCrypto"]
 
 describe("the command line answers at once", () => {
   it("loads none of the heavy packages before it has read its arguments (they load when a command runs)", () => {

@@ -154,7 +154,7 @@ describe("INR families", () => {
       const r = defineInrFamily(d)
       return Result.isFailure(r) ? r.failure.message : "accepted"
     }
-    const ok = { task: heatTask, domain: [{ min: 0, max: 1 }], shape: [1, 8, 1], interpolation: [[0.5]], extrapolation: [[2]] }
+    const ok = { task: heatTask, domain: [{ min: 0, max: 1 }], shape: [1, 8, 1], interpolation: [[0.55]], extrapolation: [[2]] }
     expect(why(ok)).toBe("accepted")
     const plain = Result.getOrThrow(defineTask({ name: "plain", description: "", outputs: 1, normalisation: "none", target: (x) => x }))
     expect(why({ ...ok, task: plain })).toMatch(/its task has no conditions/)
@@ -282,12 +282,16 @@ describe("the INR experiment", () => {
       })
       disposeNetWeights(nets)
       const bad = yield* Effect.flip(inrNetworks(model, [[0.75, 1]], -11))
+      const badBeta = yield* Effect.flip(inrNetworks(model, [[0.75]], Number.NaN))
+      const badSeed = yield* Effect.flip(inrNetworks(model, [[0.75]], -11, -1))
       disposeModel(model)
-      return { errors, bad: bad.message }
+      return { errors, bad: bad.message, badBeta: badBeta.message, badSeed: badSeed.message }
     }), 2)
     expect(again.errors[0]).toBeCloseTo(result.rows[2]!.hypernetwork, 5)
     expect(again.errors[1]).toBeCloseTo(result.rows[3]!.hypernetwork, 5)
     expect(again.bad).toMatch(/condition 0 must be 1 finite numbers \(a\), got \[0.75, 1\]/)
+    expect(again.badBeta).toBe("inrNetworks: logBeta must be a finite number, got NaN")
+    expect(again.badSeed).toBe("inrNetworks: seed must be a non-negative integer, got -1")
     const manifest = await runProgram(Effect.flatMap(RunStore, (s) => s.readText(join(runDir, "manifest.json"))))
     expect(JSON.parse(manifest).config.task).toBe("parabola")
   })
@@ -349,7 +353,7 @@ describe("snapshot selection of the baselines", () => {
     // scores by call (every 2 steps: steps 2, 4, 6): network 0 is best at step 2, network 1 at step 6
     let call = 0
     const script = [[0, 5], [1, 4], [2, 3]]
-    const select = { every: 2, score: () => script[call++]! }
+    const select = { every: 2, score: () => Effect.sync(() => script[call++]!) }
     const picked = await runProgram(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, settings, select), 9)
     expect(picked.selectedSteps).toEqual([2, 6])
     const at2 = await runProgram(trainInrsFromScratch(heatTask, [1, 4, 1], "swish", conditions, { ...settings, steps: 2 }), 9)

@@ -60,6 +60,50 @@ describe("forceLayout", () => {
     expect(failure(forceLayout(2, [{ from: 0, to: 1, weight: 1 }], [0, 0, 0, 0], { iterations: 5 }))).toMatchObject({ message: "forceLayout: initial must hold 4 numbers per neuron (8), got 4" })
   })
 
+  /** The smallest plane distance between two neurons of a layout, pairs of pinned neurons (both at the origin) left out. */
+  const closest = (xy: Float64Array, pinned: ReadonlyArray<number>) => {
+    let min = Infinity
+    for (let i = 0; i < xy.length / 2; i++) {
+      for (let j = i + 1; j < xy.length / 2; j++) {
+        if (pinned.includes(i) && pinned.includes(j)) continue
+        min = Math.min(min, Math.hypot(xy[2 * i]! - xy[2 * j]!, xy[2 * i + 1]! - xy[2 * j + 1]!))
+      }
+    }
+    return min
+  }
+
+  it("separates neurons that start at one point: three at the origin end apart, not at distance 0", () => {
+    const xy = Result.getOrThrow(forceLayout(3, [], new Array<number>(12).fill(0), { iterations: 200 }))
+    expect(closest(xy, [])).toBeGreaterThan(0.1)
+    // with edges, a pinned neuron on the shared point, and every neuron at a point of the plane whose extra dimensions differ
+    const edges = [{ from: 0, to: 1, weight: 1 }, { from: 1, to: 2, weight: 1 }, { from: 0, to: 2, weight: 1 }, { from: 3, to: 0, weight: 2 }]
+    const lifted = [0, 0, 1, 0, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 0, 0]
+    const pinned = Result.getOrThrow(forceLayout(4, edges, lifted, { iterations: 200, pinned: [3] }))
+    expect(closest(pinned, [3])).toBeGreaterThan(0.1)
+  })
+
+  it("no two neurons end at one point, whatever points they start on (property)", () => {
+    const sites = fc.array(fc.tuple(position, position), { minLength: 1, maxLength: 3 })
+    const tied = fc.integer({ min: 2, max: 8 }).chain((count) => fc.record({
+      count: fc.constant(count),
+      sites,
+      at: fc.array(fc.nat(), { minLength: count, maxLength: count }),
+      lift: fc.array(position, { minLength: 2 * count, maxLength: 2 * count }),
+      edges: fc.array(fc.record({ from: fc.nat({ max: count - 1 }), to: fc.nat({ max: count - 1 }), weight: anyWeight }), { maxLength: 12 }),
+      pinned: fc.option(fc.nat({ max: count - 1 }), { nil: undefined }),
+      iterations: fc.integer({ min: 200, max: 400 })
+    }))
+    fc.assert(fc.property(tied, (c) => {
+      const initial = Array.from({ length: c.count }, (_, i) => {
+        const [x, y] = c.sites[c.at[i]! % c.sites.length]!
+        return [x, y, c.lift[2 * i]!, c.lift[2 * i + 1]!]
+      }).flat()
+      const pinned = c.pinned === undefined ? [] : [c.pinned]
+      const xy = Result.getOrThrow(forceLayout(c.count, c.edges, initial, { iterations: c.iterations, pinned }))
+      expect(closest(xy, pinned)).toBeGreaterThan(1e-2)
+    }), { numRuns: 100 })
+  })
+
   it("fails rather than overflow when the start is too far out", () => {
     expect(failure(forceLayout(2, [], [1e305, 1e305, 1e305, 1e305, -1e305, 0, 1e305, 1e305], { iterations: 10 }))).toMatchObject({ source: "forceLayout(initial)" })
   })

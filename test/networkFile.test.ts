@@ -8,10 +8,11 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { classifyFirstLayer } from "../src/core/classifier.js"
 import { doubleSided, pudding } from "../src/core/constructions.js"
 import { disposeNetWeights } from "../src/core/network.js"
-import { decodeNetworkFile, decodeNpyFolder, encodeNetworkFile, type LoadedNetwork } from "../src/core/networkFile.js"
+import { decodeNetworkFile, decodeNpyFolder, encodeNetworkFile, type LoadedNetwork, networkTensors } from "../src/core/networkFile.js"
 import type { LoadNetworkError } from "../src/core/networkFileErrors.js"
 import type { LayoutOption } from "../src/core/networkFromTensors.js"
 import { encodeNpy } from "../src/core/npy.js"
+import { encodeNpz } from "../src/core/npz.js"
 import { doubleSidedness, firstLayer, strongestConnection } from "../src/core/orderParameters.js"
 import { halfToNumber } from "../src/core/rawTensor.js"
 import type { StoredNetwork } from "../src/core/results.js"
@@ -49,6 +50,16 @@ const rawSafetensors = (header: object, data: Uint8Array): Uint8Array => {
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true)
   out.set(json, 8)
   out.set(data, 8 + json.length)
+  return out
+}
+
+/** A safetensors file from the header's JSON text as written (so a key may come twice). */
+const rawSafetensorsText = (json: string, data: Uint8Array): Uint8Array => {
+  const text = new TextEncoder().encode(json)
+  const out = new Uint8Array(8 + text.length + data.length)
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true)
+  out.set(text, 8)
+  out.set(data, 8 + text.length)
   return out
 }
 
@@ -155,6 +166,56 @@ describe("the library's writers", () => {
   })
 })
 
+describe("a state dict saved with np.savez, its dots replaced by underscores", () => {
+  const weight = fc.float({ min: -8, max: 8, noNaN: true, noDefaultInfinity: true }).map(Math.fround)
+  const networkArb: fc.Arbitrary<StoredNetwork> = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 2, maxLength: 5 }).chain((shape) =>
+    fc.record({
+      shape: fc.constant(shape),
+      W: fc.tuple(...shape.slice(1).map((n, l) => fc.array(weight, { minLength: shape[l]! * n, maxLength: shape[l]! * n }))),
+      b: fc.tuple(...shape.slice(1).map((n) => fc.array(weight, { minLength: n, maxLength: n })))
+    }))
+  /** PyTorch's names with a prefix, the dots replaced: `0.weight` → `0_weight`, `net.0.weight` → `net_0_weight`. */
+  const underscored = (net: StoredNetwork, prefix: string) =>
+    networkTensors(net, "torch").map((t) => ({ ...t, name: `${prefix}${t.name}`.replaceAll(".", "_") }))
+
+  it("reads as the same network as PyTorch's own names, [out, in] from the names, at any depth and prefix", () => {
+    fc.assert(fc.property(networkArb, fc.constantFrom("", "net.", "model.layers."), fc.constantFrom("npz" as const, "safetensors" as const), (net, prefix, format) => {
+      const tensors = underscored(net, prefix)
+      const bytes = format === "npz" ? encodeNpz(tensors) : encodeSafetensors(tensors)
+      const back = ok(read(bytes, `m.${format}`))
+      expectSameNetwork(back.network, net)
+      expect([back.layout, back.layoutFrom]).toEqual(["torch", "names"])
+      expect(back.layers.map((l) => [l.weight, l.bias])).toEqual(net.W.map((_, k) => [`${prefix}${2 * k}.weight`, `${prefix}${2 * k}.bias`].map((n) => n.replaceAll(".", "_"))))
+    }), { numRuns: 40 })
+  })
+
+  it("orders named layers naturally (fc1 … fc10, layers_2 before layers_10) and reads Flax's <layer>_kernel as [in, out]", () => {
+    const shape = [2, 3, 3, 1]
+    const named = (names: ReadonlyArray<string>, part: (k: number) => [string, string], layout: "torch" | "in-out") =>
+      names.flatMap((n, k) => {
+        const [nIn, nOut] = [shape[k]!, shape[k + 1]!]
+        return [{ name: `${n}${part(k)[0]}`, shape: layout === "torch" ? [nOut, nIn] : [nIn, nOut], values: Array.from({ length: nIn * nOut }, (_, e) => 10 * k + e) }, { name: `${n}${part(k)[1]}`, shape: [nOut], values: new Array<number>(nOut).fill(k) }]
+      })
+    const fc3 = ok(read(encodeNpz(named(["fc1", "fc2", "fc10"], () => ["_weight", "_bias"], "torch").reverse()), "fc.npz"))
+    expect([fc3.network.shape, fc3.layers.map((l) => l.weight)]).toEqual([shape, ["fc1_weight", "fc2_weight", "fc10_weight"]])
+    const layers = ok(read(encodeNpz(named(["layers_2_", "layers_10_", "layers_11_"], () => ["weight", "bias"], "torch")), "l.npz"))
+    expect(layers.layers.map((l) => l.bias)).toEqual(["layers_2_bias", "layers_10_bias", "layers_11_bias"])
+    const flax = ok(read(encodeNpz(named(["Dense_0", "Dense_1", "Dense_2"], () => ["_kernel", "_bias"], "in-out")), "f.npz"))
+    expect([flax.layout, flax.network.W[0]]).toEqual(["in-out", [0, 1, 2, 3, 4, 5]])
+  })
+
+  it("pairs a weight with the bias of its own separator, and says which bias it expected", () => {
+    const mixed = encodeNpz([{ name: "0_weight", shape: [1, 1], values: [1] }, { name: "0.bias", shape: [1], values: [0] }])
+    const e = failure(read(mixed, "mixed.npz"))
+    expect([e._tag, e.tensor]).toEqual(["NetworkLayoutError", "0.bias"])
+    expect(failure(read(encodeNpz([{ name: "0_weight", shape: [1, 1], values: [1] }]), "w.npz")).message)
+      .toBe("w.npz: weight 0_weight has no bias (expected a tensor 0_bias); every layer of a hyperlayers network has a bias: for nn.Linear(bias=False), save zeros")
+    // names that merely end in "weight" without a separator are still no layer's
+    expect(failure(read(encodeNpz([{ name: "0weight", shape: [1, 1], values: [1] }, { name: "0bias", shape: [1], values: [0] }]), "n.npz")).message)
+      .toMatch(/tensors 0weight, 0bias are not part of an MLP hyperlayers can read; it reads .*0_weight, 0_bias, fc1_weight/)
+  })
+})
+
 describe("bad files are typed errors naming the tensor and the problem", () => {
   const good = encodeSafetensors(torchTensors())
   const cases: ReadonlyArray<readonly [string, () => Result.Result<LoadedNetwork, LoadNetworkError>, string, string | undefined, RegExp]> = [
@@ -162,6 +223,14 @@ describe("bad files are typed errors naming the tensor and the problem", () => {
     ["a header longer than the file", () => read(good.subarray(0, 40), "t.safetensors"), "WeightFileError/truncated", undefined, /the header length field says \d+ bytes, but only 32 follow it/],
     ["a header that lies about a size", () => read(rawSafetensors({ "0.weight": { dtype: "F32", shape: [3, 2], data_offsets: [0, 20] }, "0.bias": { dtype: "F32", shape: [3], data_offsets: [20, 32] } }, new Uint8Array(32)), "l.safetensors"), "WeightFileError/header", "0.weight", /the header lies about tensor 0\.weight: F32 \[3, 2\] takes 24 bytes, but its data_offsets \[0, 20\] span 20/],
     ["a hole in the data", () => read(rawSafetensors({ "0.weight": { dtype: "F32", shape: [1, 1], data_offsets: [4, 8] }, "0.bias": { dtype: "F32", shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12)), "h.safetensors"), "WeightFileError/header", "0.weight", /bytes 0–4 of the data belong to no tensor/],
+    ["a tensor named twice in the header", () => read(rawSafetensorsText('{"W1": {"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]}, "b1": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "W1": {"dtype": "F32", "shape": [1, 1], "data_offsets": [8, 12]}}', new Uint8Array(12)), "twice.safetensors"), "WeightFileError/header", "W1", /^twice\.safetensors: the header names tensor "W1" twice; a safetensors header lists each tensor once \(a JSON reader would silently keep the last\)$/],
+    ["the same entry written twice", () => read(rawSafetensorsText('{"W1": {"dtype": "F32", "shape": [1, 1], "data_offsets": [0, 4]}, "b1": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "b1": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}', new Uint8Array(8)), "same.safetensors"), "WeightFileError/header", "b1", /the header names tensor "b1" twice/],
+    ["__metadata__ twice", () => read(rawSafetensorsText('{"__metadata__": {"a": "1"}, "__metadata__": {"a": "2"}}', new Uint8Array(0)), "m.safetensors"), "WeightFileError/header", undefined, /the header names __metadata__ twice/],
+    ["two tensors on the same bytes", () => read(rawSafetensors({ W1: { dtype: "F32", shape: [1, 1], data_offsets: [0, 4] }, W2: { dtype: "F32", shape: [1, 1], data_offsets: [0, 4] }, b1: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), "o.safetensors"), "WeightFileError/header", "W2", /^o\.safetensors: tensors W1 \(bytes 0–4\) and W2 \(bytes 0–4\) are the same bytes; each tensor must have bytes of its own$/],
+    ["two tensors that overlap in part", () => read(rawSafetensors({ W1: { dtype: "F32", shape: [1, 2], data_offsets: [0, 8] }, b1: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), "p.safetensors"), "WeightFileError/header", "b1", /^p\.safetensors: tensors W1 \(bytes 0–8\) and b1 \(bytes 4–12\) overlap at bytes 4–8; each tensor must have bytes of its own$/],
+    ["a dtype that is a property of every object", () => read(rawSafetensors({ W1: { dtype: "constructor", shape: [1, 1], data_offsets: [0, 4] } }, new Uint8Array(4)), "c.safetensors"), "WeightFileError/dtype", "W1", /tensor W1 has dtype "constructor", which is not a safetensors dtype/],
+    ["a tensor name of a megabyte", () => read(rawSafetensors({ ["w".repeat(1_000_000)]: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)), "n.safetensors"), "WeightFileError/format", `${"w".repeat(80)}… (1000000 characters)`, /^n\.safetensors: a tensor name of 1000000 characters \(w{40}… \(1000000 characters\)\); names are at most 256 characters$/],
+    ["a JSON state dict naming a tensor twice", () => read(new TextEncoder().encode('{"0.weight": [[1]], "0.bias": [0], "0.weight": [[2]]}'), "t.json"), "WeightFileError/format", "0.weight", /^t\.json: the object names "0\.weight" twice \(a JSON reader would silently keep the last\); name each tensor once$/],
     ["an integer dtype", () => read(rawSafetensors({ "0.weight": { dtype: "I64", shape: [1, 1], data_offsets: [0, 8] }, "0.bias": { dtype: "F32", shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12)), "i.safetensors"), "WeightFileError/dtype", "0.weight", /tensor 0\.weight has dtype I64; hyperlayers reads weights stored as F32, F64, F16 or BF16/],
     ["not JSON in the header", () => read(rawSafetensors({}, new Uint8Array(0)).map((b, k) => (k === 9 ? 0x21 : b)), "j.safetensors"), "WeightFileError/header", undefined, /the header is not valid JSON/],
     ["a missing bias", () => read(encodeSafetensors(torchTensors().filter((t) => t.name !== "2.bias")), "b.safetensors"), "NetworkLayoutError/missing-bias", "2.weight", /weight 2\.weight has no bias \(expected a tensor 2\.bias\)/],

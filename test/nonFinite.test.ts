@@ -15,6 +15,7 @@ import { train } from "../src/programs/train.js"
 import { RunStore } from "../src/services/RunStore.js"
 import { useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
+import { classColours } from "../src/core/palette.js"
 
 beforeAll(() => useBackend("cpu"))
 
@@ -89,7 +90,7 @@ describe("the unclassifiable class in result files, figures and the report", () 
     for (const spec of [phaseDiagramSpec(back), orderParametersOverTrainingSpec(back)]) {
       const scale = JSON.stringify(spec).match(/"scale":\{"domain":(\[[^\]]*\]),"range":(\[[^\]]*\])/)!
       const [domain, range] = [JSON.parse(scale[1]!) as Array<string>, JSON.parse(scale[2]!) as Array<string>]
-      expect(range[domain.indexOf("unclassifiable")]).toBe("#9e9e9e")
+      expect(range[domain.indexOf("unclassifiable")]).toBe(classColours.unclassifiable)
       expect(domain).toEqual([...Algorithm.literals])
     }
     const ablation: AblationResult = { step: 10, seeds: 2, rows: [{ logBeta: -12, lossEncoder: 0.3, lossDecoderOnly: 0.3, kl: 0, algorithmEncoder: "unclassifiable", algorithmDecoderOnly: "pudding" }] }
@@ -102,6 +103,6 @@ describe("the unclassifiable class in result files, figures and the report", () 
     const html = reportHtml({ manifest, summary, results, missing: [], figures: [], drawings: [] })
     expect(html).toContain(`<span class="c-unclassifiable">unclassifiable</span>`)
     expect(html).toContain("Last checkpoint (step 10): unclassifiable at 100% of β.")
-    expect(html).toMatch(/\.c-unclassifiable\{color:#9e9e9e/)
+    expect(html).toContain(`.c-unclassifiable{color:${classColours.unclassifiable}`)
   })
 })

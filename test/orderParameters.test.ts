@@ -1,7 +1,7 @@
 import { fc } from "@fast-check/vitest"
 import { Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { classify, classifyFirstLayer, defaultThresholds, Thresholds } from "../src/core/classifier.js"
+import { classify, type ClassifierInputs, classifyFirstLayer, classReason, defaultThresholds, Thresholds } from "../src/core/classifier.js"
 import { InvalidInput } from "../src/core/errors.js"
 import { doubleSidedness, firstLayer, matrix as makeMatrix, type Matrix, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
 
@@ -256,5 +256,30 @@ describe("classifier", () => {
       expect(() => classify(p, { ...defaultThresholds, ...bad })).toThrow(InvalidInput)
     }
     expect(Schema.decodeUnknownSync(Thresholds)({ convexityMaxAlpha2: 2, doubleSidedMinAlpha1: 10 })).toEqual(defaultThresholds)
+  })
+
+  it("from plain JavaScript, refuses a missing or mistyped input with InvalidInput naming it, never \"unclassifiable\"", () => {
+    const thrown = (p: unknown) => {
+      try {
+        return `returned ${classify(p as ClassifierInputs)}`
+      } catch (e) {
+        return e instanceof InvalidInput ? `${e.source}: ${e.message}` : `threw ${String(e)}`
+      }
+    }
+    expect(thrown({ alpha1: 12, alpha2: 3 })).toBe("classify(p.pathBalance): classify: p.pathBalance is missing; classify reads alpha1, alpha2 and pathBalance (classifyFirstLayer computes all three from a first layer)")
+    expect(thrown({ alpha2: 3, pathBalance: 0 })).toMatch(/^classify\(p\.alpha1\): classify: p\.alpha1 is missing/)
+    expect(thrown({ alpha1: 12, alpha2: "3", pathBalance: 0 })).toBe('classify(p.alpha2): classify: p.alpha2 must be a number, got "3"')
+    expect(thrown(null)).toBe("classify(p): classify: p must be an object { alpha1, alpha2, pathBalance }, got null")
+    fc.assert(fc.property(finite, fc.constantFrom("alpha1" as const, "alpha2" as const, "pathBalance" as const), fc.constantFrom(undefined, null, "1", true, {}), (p, field, bad) => {
+      expect(thrown({ ...p, [field]: bad })).toMatch(new RegExp(`^classify\\(p\\.${field}\\): `))
+    }))
+  })
+
+  it("explains its class by the comparisons that decided it", () => {
+    expect(classReason({ alpha1: 5.62, alpha2: 1.2, pathBalance: 0 })).toBe("α2 1.20 < 2.00")
+    expect(classReason({ alpha1: 5.62, alpha2: 3.74, pathBalance: 0 })).toBe("α2 3.74 ≥ 2.00, α1 5.62 ≤ 10.0, path balance 0.00 ≤ 0.750")
+    expect(classReason({ alpha1: 1, alpha2: 4, pathBalance: 1 })).toBe("α2 4.00 ≥ 2.00, path balance 1.00 > 0.750")
+    expect(classReason({ alpha1: 25, alpha2: 4, pathBalance: 1 })).toBe("α2 4.00 ≥ 2.00, α1 25.0 > 10.0 and path balance 1.00 > 0.750")
+    expect(classReason({ alpha1: NaN, alpha2: 4, pathBalance: 1 })).toBe("an order parameter is not a finite number (α1 NaN, α2 4.00, path balance 1.00)")
   })
 })

@@ -51,6 +51,14 @@ describe("checkpoint format 2", () => {
     expect(Array.from(back.tensors[0]!.values)).toEqual([1, 2, 3, 4])
   })
 
+  it("refuses a header, sealed by a forger, that gives two tensors the same floats (each would be copied again)", () => {
+    const bytes = encodeCheckpoint(sample())
+    const forged = reseal(editHeader(bytes, '"shape":[0],"offset":4', '"shape":[4],"offset":0'))
+    expect(why(forged)).toBe("step-00000006.ckpt is not a usable checkpoint: tensors param/W1 (floats 0–4) and adam/m/W1 (floats 0–4) overlap; each tensor has floats of its own")
+    const part = reseal(editHeader(bytes, '"shape":[0],"offset":4', '"shape":[2],"offset":3'))
+    expect(why(part)).toMatch(/tensors param\/W1 \(floats 0–4\) and adam\/m\/W1 \(floats 3–5\) overlap/)
+  })
+
   it("detects a change to any single byte, header or data", () => {
     const bytes = encodeCheckpoint(sample())
     fc.assert(fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, flip) => {

@@ -12,9 +12,10 @@ import { fractionalRanks, spearman } from "../src/core/rankCorrelation.js"
 import { decodeSimilaritySettings, SimilarityManifest, SimilarityResult, type SimilaritySettings, similarityPresets } from "../src/core/similaritySettings.js"
 import { mlpEncoder } from "../src/layers/encoder.js"
 import { initMlp } from "../src/programs/encoders.js"
-import { similarity } from "../src/programs/similarity.js"
-import { loadPenguins, syntheticData } from "../src/programs/similarityData.js"
-import { functionalSimilarity } from "../src/programs/transferSimilarity.js"
+import { similarity, similarityDataset } from "../src/programs/similarity.js"
+import { loadPenguins, splitData, syntheticData } from "../src/programs/similarityData.js"
+import { fitConditions, functionalSimilarity, pretrainProbeHypernetwork, transferLosses } from "../src/programs/transferSimilarity.js"
+import type { DatasetName } from "../src/core/similaritySettings.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 import { runProgram, tempDir } from "./programs.js"
 
@@ -220,6 +221,45 @@ const tiny: SimilaritySettings = {
   transfer: { steps: 2, learningRate: 0.05 },
   synthetic: { inputs: 3, classes: 2, samples: 40, teacherHidden: 4 }
 }
+
+describe("degenerate numbers given to the similarity programs", () => {
+  it("are typed errors naming the argument and its value, never a plausible result or a crash", () => runProgram(Effect.gen(function* () {
+    const data = yield* syntheticData({ inputs: 3, classes: 2, samples: 20, teacherHidden: 4 })
+    for (const share of [Number.NaN, 0, 1, 1.5, -0.2]) {
+      const e = yield* Effect.flip(splitData(data, share, "s"))
+      expect([e.source, e.message]).toEqual(["probeFraction", `probeFraction must be a number strictly between 0 and 1, got ${share}`])
+    }
+    expect((yield* Effect.flip(syntheticData({ inputs: 0, classes: 2, samples: 20, teacherHidden: 4 }))).message).toBe('invalid synthetic settings {"inputs":0,"classes":2,"samples":20,"teacherHidden":4}: synthetic.inputs must be at least 1')
+    expect((yield* Effect.flip(syntheticData({ inputs: 3, classes: 2, samples: 1e12, teacherHidden: 4 }))).message).toContain("synthetic.samples must be at most 1000000")
+    expect((yield* Effect.flip(similarityDataset("iris" as DatasetName, similarityPresets.quick))).message).toBe('similarityDataset: the data set must be one of penguins, synthetic, got "iris"')
+    expect((yield* Effect.flip(similarityDataset("synthetic", { ...similarityPresets.quick, probeFraction: Number.NaN }))).message).toBe("invalid similarity settings: probeFraction: probeFraction must be in [0.1, 0.9]")
+
+    // a probe hypernetwork to hand bad arguments to
+    const inputs = tf.tensor2d(Float32Array.from(data.inputs.data), [20, 3])
+    const pool = yield* initMlp([3, 4, 2], "d/pool")
+    const targets = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(data.task.labels), "int32"), 2).toFloat()) as tf.Tensor2D
+    const features = tf.tidy(() => tf.stack([forward(pool, inputs)])) as tf.Tensor3D
+    const hyper = yield* pretrainProbeHypernetwork(features, targets, { ...hypernetwork, steps: 2 })
+    const conditions = fitConditions(hyper, features, targets, { conditionSteps: 0, conditionLearningRate: 0.1 })
+    const thrown = (f: () => unknown) => {
+      try {
+        f()
+        return "no error"
+      } catch (e) {
+        return `${(e as { _tag?: string })._tag}: ${(e as Error).message}`
+      }
+    }
+    const wrongTargets = tf.zeros([20, 3]) as tf.Tensor2D
+    const before = tf.memory().numTensors
+    expect(thrown(() => fitConditions(hyper, features, targets, { conditionSteps: -1, conditionLearningRate: 0.1 }))).toBe("InvalidInput: fitConditions: settings.conditionSteps must be a non-negative integer, got -1")
+    expect(thrown(() => fitConditions(hyper, features, targets, { conditionSteps: 2, conditionLearningRate: Number.NaN }))).toBe("InvalidInput: fitConditions: settings.conditionLearningRate must be a finite number above 0, got NaN")
+    expect(thrown(() => transferLosses(hyper, conditions, features, targets, 1, transfer))).toBe("InvalidInput: transferLosses: reference must be an index of the 1 encoders (0…0), got 1")
+    expect(thrown(() => transferLosses(hyper, conditions, features, targets, 0, { steps: Number.NaN, learningRate: 0.1 }))).toMatch(/^InvalidInput: transferLosses: settings transfer\.steps must be an integer, got \{"steps":NaN,"learningRate":0\.1\}$/)
+    expect(thrown(() => transferLosses(hyper, conditions, features, wrongTargets, 0, transfer))).toBe("InvalidInput: transferLosses: targets must be [20, 2] (one one-hot row per input, H's classes), got [20, 3]")
+    expect(tf.memory().numTensors).toBe(before) // the refusals make no tensor
+    tf.dispose([inputs, targets, wrongTargets, features, conditions, hyper.H.W, hyper.H.b, hyper.poolConditions, pool.W, pool.b].flat())
+  })))
+})
 
 describe("the similarity program", () => {
   it("runs end to end into a run directory (manifest, JSON, figures, self-contained report), leaking no tensor, and refuses to overwrite", async () => {

@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { NodeServices } from "@effect/platform-node"
 import { Effect, Layer, Option, Redacted, Result, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type CellResult, withoutExecution } from "../src/core/cellResult.js"
@@ -11,117 +9,21 @@ import { studyCellRunner } from "../src/programs/cellAdapter.js"
 import { decodeStudyResults, readPlan, runStudy } from "../src/programs/study.js"
 import { startEmbeddedPostgres } from "../src/services/EmbeddedPostgres.js"
 import { silentProgressLayer } from "../src/services/Progress.js"
-import { runStoreLayer } from "../src/services/RunStore.js"
 import { noLeakAsync, useBackend } from "./helpers.js"
-import { tempDir } from "./programs.js"
+import { cli, filesUnder, plan, readResults, services, studyDir } from "./studyCli.js"
 
 /**
  * Studies end to end on loopback: a real PostgreSQL started by the project's own code, the study
  * and its runners as separate processes of the (built) command line.
  */
 
-const services = Layer.provideMerge(runStoreLayer, NodeServices.layer)
 const SECRET = "pwS3cretForTheStudy"
-
-const plan = {
-  name: "loopback",
-  arms: [{
-    name: "tiny", base: "quick",
-    overrides: { shape: [3, 4, 1], steps: 40, betasPerStep: 2, samplesPerBeta: 32, checkpointEvery: 20, logEvery: 10, hypernetwork: { paper: { activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3 } } }
-  }],
-  seeds: [11, 12, 13],
-  experiments: { sweep: { betas: 3, seeds: 2, samples: 64 } }
-}
-
-/** A study directory holding the plan; enterable by others, for the server that runs as nobody under root. */
-const studyDir = (name: string) => {
-  const root = tempDir("hyperlayers-study-")
-  chmodSync(root, 0o755)
-  const dir = join(root, name)
-  mkdirSync(dir)
-  writeFileSync(join(dir, "plan.json"), JSON.stringify(plan, null, 2))
-  return dir
-}
-
-interface Cli {
-  readonly child: ChildProcess
-  readonly lines: Array<string>
-  readonly exit: Promise<number | null>
-  /** Resolves with the first line matching `pattern`. */
-  readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>
-}
-
-/** Every `.ts` file under a directory. */
-const sources = (dir: string): Array<string> => readdirSync(dir).flatMap((name) => {
-  const p = join(dir, name)
-  return statSync(p).isDirectory() ? sources(p) : p.endsWith(".ts") ? [p] : []
-})
-
-/**
- * The built command line, as a user runs it (`npm ci` builds it), rebuilt first when a source file
- * is newer than its build: the study and its runners start several processes, and compiled
- * JavaScript starts in half the time TypeScript through tsx does.
- */
-const builtCli = (): string => {
-  const stale = sources("src").some((ts) => {
-    const js = join("dist", ts.replace(/\.ts$/, ".js"))
-    return !existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs
-  })
-  if (stale) {
-    const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { encoding: "utf8" })
-    if (r.status !== 0) throw new Error(`the build failed: ${r.stdout}${r.stderr}`)
-  }
-  return join("dist", "src", "bin", "hyperlayers.js")
-}
-let bin = ""
-
-/** `hyperlayers study …` as a child process, its output collected line by line. */
-const cli = (args: ReadonlyArray<string>): Cli => {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-  const lines: Array<string> = []
-  const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = []
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let buffer = ""
-    stream.setEncoding("utf8")
-    stream.on("data", (chunk: string) => {
-      buffer += chunk
-      const parts = buffer.split("\n")
-      buffer = parts.pop() ?? ""
-      for (const line of parts) {
-        lines.push(line)
-        for (const w of [...waiters]) {
-          const m = line.match(w.pattern)
-          if (m !== null) {
-            waiters.splice(waiters.indexOf(w), 1)
-            w.resolve(m)
-          }
-        }
-      }
-    })
-  }
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  const waitFor = (pattern: RegExp) => {
-    const seen = lines.map((l) => l.match(pattern)).find((m) => m !== null)
-    return seen != null ? Promise.resolve(seen) : new Promise<RegExpMatchArray>((resolve) => waiters.push({ pattern, resolve }))
-  }
-  return { child, lines, exit, waitFor }
-}
-
-const readResults = (dir: string) => Result.getOrThrow(decodeStudyResults(readFileSync(join(dir, "results.json"), "utf8")))
-
-/** Every file under a directory (the database's own files excepted: they hold the data, not settings). */
-const filesUnder = (dir: string): Array<string> => readdirSync(dir).flatMap((name) => {
-  const p = join(dir, name)
-  if (name === "data") return []
-  return statSync(p).isDirectory() ? filesUnder(p) : [p]
-})
 
 let cells: ReadonlyArray<StudyCell> = []
 /** Each cell run alone, in this process: what the study must reproduce. */
 const alone = new Map<string, CellResult>()
 
 beforeAll(async () => {
-  bin = builtCli()
   const dir = studyDir("alone")
   cells = (await Effect.runPromise(readPlan(join(dir, "plan.json")).pipe(Effect.provide(services)))).cells
   await useBackend("cpu")

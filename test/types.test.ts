@@ -17,8 +17,8 @@ type ErrorOf<F extends (...args: never) => Effect.Effect<unknown, unknown, unkno
 describe("error channels", () => {
   it("are typed unions of tagged errors, never unknown", () => {
     expectTypeOf<ErrorOf<typeof train>>().not.toBeUnknown()
-    expectTypeOf<ErrorOf<typeof train>["_tag"]>().toEqualTypeOf<"RunError" | "StoreError" | "CheckpointError" | "MetricsMismatch" | "RunLocked" | "HypernetworkSpecError" | "UnknownComponent" | "TaskShapeError" | "GenerationError" | "Diverged" | "WorkerError">()
-    expectTypeOf<ErrorOf<typeof initTrainer>["_tag"]>().toEqualTypeOf<"HypernetworkSpecError" | "UnknownComponent" | "TaskShapeError" | "GenerationError">()
+    expectTypeOf<ErrorOf<typeof train>["_tag"]>().toEqualTypeOf<"RunError" | "StoreError" | "CheckpointError" | "MetricsMismatch" | "RunLocked" | "HypernetworkSpecError" | "UnknownComponent" | "TaskShapeError" | "ConditionError" | "GenerationError" | "Diverged" | "WorkerError">()
+    expectTypeOf<ErrorOf<typeof initTrainer>["_tag"]>().toEqualTypeOf<"HypernetworkSpecError" | "UnknownComponent" | "TaskShapeError" | "ConditionError" | "GenerationError">()
     expectTypeOf<ErrorOf<typeof trainStep>["_tag"]>().toEqualTypeOf<"Diverged" | "WorkerError">()
     expectTypeOf<ErrorOf<typeof sweep>["_tag"]>().toBeString()
     expectTypeOf<ErrorOf<typeof ablation>["_tag"]>().toBeString()

@@ -1,7 +1,7 @@
 import { Console, Effect, Option, Result, Schema, SchemaIssue } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { findingsRows, thresholdsText } from "../core/analysisHtml.js"
-import { defaultThresholds, Thresholds } from "../core/classifier.js"
+import { classReason, defaultThresholds, Thresholds } from "../core/classifier.js"
 import { InvalidInput } from "../core/errors.js"
 import { LayoutOption } from "../core/networkFromTensors.js"
 import { formatNumber } from "../core/table.js"
@@ -54,16 +54,16 @@ export const analyzeCommand = Command.make("analyze", {
       file: a.file, ...(Option.isSome(compare) ? { compare: compare.value } : {}), layout: a.layout, task: a.task, activation: a.activation,
       samples: a.samples, thresholds, out, html: a.html
     }).pipe(programLayer(a.backend, Option.some(a.seed)))
-    const rows = [...findingsRows(analysis.network)]
+    const rows = [...findingsRows(analysis.network, analysis.thresholds)]
     if (analysis.compare !== undefined) rows.push([`α3 vs ${analysis.compare.network.file}`, formatNumber(analysis.compare.alpha3)])
     const width = Math.max(...rows.map(([k]) => k.length))
     yield* Console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n"))
     if (analysis.compare !== undefined) {
       const c = analysis.compare.network
-      yield* Console.log(`\n${c.file}: [${c.shape.join(", ")}], α1 ${formatNumber(c.alpha1)}, α2 ${formatNumber(c.alpha2)}, sign agreement ${formatNumber(c.signAgreement)}, class ${c.algorithm}${c.loss === null ? "" : `, loss ${formatNumber(c.loss.value, 4)}`}`)
+      yield* Console.log(`\n${c.file}: [${c.shape.join(", ")}], α1 ${formatNumber(c.alpha1)}, α2 ${formatNumber(c.alpha2)}, path balance ${formatNumber(c.pathBalance)}, sign agreement ${formatNumber(c.signAgreement)}, class ${c.algorithm} (${classReason(c, analysis.thresholds)})${c.loss === null ? "" : `, loss ${formatNumber(c.loss.value, 4)}`}`)
     }
     yield* Console.log(`\n${thresholdsText(analysis)}`)
     if (analysis.drawing.note !== undefined) yield* Console.log(analysis.drawing.note)
     yield* Console.log(`wrote ${files.join(", ")}`)
   })
-).pipe(Command.withDescription("Analyse a network trained elsewhere (PyTorch/JAX safetensors, NumPy .npz or .npy folder, JSON): shape, α1, α2, sign agreement, class, loss on a task, α3 against a second network; writes analysis.json and a drawing"))
+).pipe(Command.withDescription("Analyse a network trained elsewhere (PyTorch/JAX safetensors, NumPy .npz or .npy folder, JSON): shape, α1, α2, path balance, sign agreement, class and why, loss on a task, α3 against a second network; writes analysis.json and a drawing"))

@@ -2,6 +2,7 @@ import { Effect, Option, Result, Schema, SchemaIssue } from "effect"
 import { InvalidInput } from "../core/errors.js"
 import { RunStore } from "../services/RunStore.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 
 /**
  * A command's settings come from three places, later ones winning: the defaults, an optional JSON
@@ -54,7 +55,8 @@ export const decodeSettings = <A, I>(
 ): Result.Result<A, InvalidInput> => {
   const unknownKeys = Object.keys(sources.file).filter((k) => !known.includes(k))
   if (unknownKeys.length > 0) {
-    return Result.fail(new InvalidInput({ source: "config", message: `unknown setting${unknownKeys.length > 1 ? "s" : ""} in the config file: ${unknownKeys.map((k) => prefix + k).join(", ")} (known: ${known.join(", ")})` }))
+    const listed = cutList(unknownKeys.map((k) => cutText(prefix + k)), ", ", 5)
+    return Result.fail(new InvalidInput({ source: "config", message: `unknown setting${unknownKeys.length > 1 ? "s" : ""} in the config file: ${listed} (known: ${known.join(", ")})` }))
   }
   const merged = { ...sources.defaults, ...sources.file, ...sources.flags }
   const r = Schema.decodeUnknownResult(schema)(merged, { errors: "all", onExcessProperty: "error" })
@@ -62,7 +64,7 @@ export const decodeSettings = <A, I>(
   const problems = formatIssues(r.failure.issue).issues.map((i) => {
     const path = (i.path ?? []).map((p): PropertyKey => (typeof p === "object" ? p.key : p))
     const key = String(path[0] ?? "")
-    const where = key === "" ? "" : `${prefix}${key}${flagNames[key] === undefined ? "" : ` (${flagNames[key]})`}${path.length > 1 ? `[${path.slice(1).join("].[")}]` : ""}: `
+    const where = key === "" ? "" : `${prefix}${cutText(key)}${flagNames[key] === undefined ? "" : ` (${flagNames[key]})`}${path.length > 1 ? `[${path.slice(1).map((p) => cutText(String(p))).join("].[")}]` : ""}: `
     if (i.message === "Expected no excess property") {
       const siblings = at(sources.defaults, path.slice(0, -1))
       const knownHere = typeof siblings === "object" && siblings !== null && !Array.isArray(siblings) ? ` (known: ${Object.keys(siblings).join(", ")})` : ""
@@ -72,13 +74,13 @@ export const decodeSettings = <A, I>(
     const value = at(merged, path)
     const fromFile = !(key in sources.flags) && key in sources.file ? " in the config file" : ""
     const message = i.message.startsWith("Expected array") && typeof value === "string"
-      ? (key in sources.flags ? `expected a comma-separated list of numbers${key === "shape" ? " (e.g. 16,48,1)" : ""}, got ${JSON.stringify(value)}` : `expected an array of numbers${key === "shape" ? " (e.g. [16, 48, 1])" : ""}, got ${JSON.stringify(value)}${fromFile}`)
+      ? (key in sources.flags ? `expected a comma-separated list of numbers${key === "shape" ? " (e.g. 16,48,1)" : ""}, got ${quoteValue(value)}` : `expected an array of numbers${key === "shape" ? " (e.g. [16, 48, 1])" : ""}, got ${quoteValue(value)}${fromFile}`)
       // a value of the wrong type: say what it was and where it came from
-      : i.message.startsWith("Expected ") && value !== undefined ? `${i.message.replace(/^Expected/, "expected")}, got ${JSON.stringify(value)}${fromFile}`
+      : i.message.startsWith("Expected ") && value !== undefined ? `${i.message.replace(/^Expected/, "expected")}, got ${quoteValue(value)}${fromFile}`
       : i.message
     return `${where}${message}`
   })
-  return Result.fail(new InvalidInput({ source: "settings", message: `invalid settings: ${problems.join("; ")}` }))
+  return Result.fail(new InvalidInput({ source: "settings", message: `invalid settings: ${cutList(problems, "; ")}` }))
 }
 
 const NUMBER = String.raw`[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?Infinity`

@@ -13,6 +13,7 @@ import { RunStore } from "../services/RunStore.js"
 import { decodeSettings, readConfigFile } from "./config.js"
 import { backendFlag, load, programLayer } from "./shared.js"
 import { newRunDir } from "./trainCommand.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -52,7 +53,7 @@ export const reproduceCommand = Command.make("reproduce", {
     trainDefaults = { ...trainDefaults, seed: yield* systemSeed }
   }
   for (const part of ["train", "experiments"]) {
-    if (file[part] !== undefined && !isObject(file[part])) return yield* new RunError({ message: `--config: "${part}" must be an object of settings, not ${JSON.stringify(file[part])}` })
+    if (file[part] !== undefined && !isObject(file[part])) return yield* new RunError({ message: `--config: "${part}" must be an object of settings, not ${quoteValue(file[part])}` })
   }
   const trainFile = isObject(file["train"]) ? file["train"] : {}
   const settings = yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults: trainDefaults, file: trainFile, flags: { ...(Option.isSome(steps) ? { steps: steps.value } : {}), ...(Option.isSome(threads) ? { threads: threads.value } : {}) } },
@@ -92,11 +93,11 @@ export const stillDeveloping = (lowBetaLoss: number, preset: string, runDir: str
 export const replayCommand = Command.make("replay", {
   run: Argument.Directory("run", { mustExist: true }).pipe(Argument.withDescription("the run to replay")),
   out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("where to put the replay (default <run>/replay)")),
-  backend: Flag.Literals("backend", ["wasm", "cpu", "tensorflow"]).pipe(Flag.optional, Flag.withDescription("backend (default: the run's; results are bit-identical only on the same backend)"))
+  backend: Flag.Literals("backend", ["wasm", "cpu", "tensorflow", "webgpu"]).pipe(Flag.optional, Flag.withDescription("backend (default: the run's; results are bit-identical only on the same backend)"))
 }, ({ run, out, backend }) => Effect.gen(function* () {
   const store = yield* RunStore
   const manifest = yield* store.readJson(store.join(run, "manifest.json"), RunManifest)
-  const chosen = Option.getOrElse(backend, () => manifest.backend as "wasm" | "cpu" | "tensorflow")
+  const chosen = Option.getOrElse(backend, () => manifest.backend as "wasm" | "cpu" | "tensorflow" | "webgpu")
   if (chosen !== manifest.backend) yield* Console.error(`note: the run used ${manifest.backend}; on ${chosen} the results are not expected to be bit-identical`)
   const replayDir = store.resolve(Option.getOrElse(out, () => store.join(run, "replay")))
   if ((yield* store.listCheckpoints(replayDir)).length > 0) return yield* new RunError({ message: `${replayDir} already holds a replay: remove it or pass --out` })

@@ -21,7 +21,7 @@ export const load = <M>(module: () => Promise<M>): Effect.Effect<M> => Effect.pr
 /** `--backend`: which TensorFlow.js backend runs the tensors. */
 export const backendFlag = Flag.Literals("backend", BackendRequest.literals).pipe(
   Flag.withDefault("auto" as const),
-  Flag.withDescription("TensorFlow.js backend: auto picks tensorflow (if installed), else wasm, else cpu (default auto)")
+  Flag.withDescription("TensorFlow.js backend: auto picks tensorflow (if installed), else webgpu on a GPU, else wasm, else cpu; webgpu by name also runs on a software adapter (default auto)")
 )
 
 /** `--seed`: the root seed of the Rng; drawn from the system (and printed) when absent. */

@@ -6,6 +6,7 @@ import { systemSeed } from "../services/rootSeed.js"
 import { RunStore } from "../services/RunStore.js"
 import { backendFlag, load, programLayer } from "./shared.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -18,10 +19,10 @@ export const deepMerge = (a: Json, b: Json): Json =>
 /** `"0.1,0.5"` → `[0.1, 0.5]`; `"penguins,synthetic"` → `["penguins", "synthetic"]`. */
 const splitList = (text: string, numeric: boolean, flag: string): Effect.Effect<ReadonlyArray<unknown>, InvalidInput> => {
   const parts = text.split(",").map((s) => s.trim()).filter((s) => s !== "")
-  if (parts.length === 0) return Effect.fail(new InvalidInput({ source: flag, message: `${flag} needs a comma-separated list, got ${JSON.stringify(text)}` }))
+  if (parts.length === 0) return Effect.fail(new InvalidInput({ source: flag, message: `${flag} needs a comma-separated list, got ${quoteValue(text)}` }))
   if (!numeric) return Effect.succeed(parts)
   const bad = parts.find((p) => !Number.isFinite(Number(p)))
-  return bad === undefined ? Effect.succeed(parts.map(Number)) : Effect.fail(new InvalidInput({ source: flag, message: `${flag} expects numbers (e.g. 0.1,0.25,0.5), got ${JSON.stringify(bad)}` }))
+  return bad === undefined ? Effect.succeed(parts.map(Number)) : Effect.fail(new InvalidInput({ source: flag, message: `${flag} expects numbers (e.g. 0.1,0.25,0.5), got ${quoteValue(bad)}` }))
 }
 
 const readJsonFile = (path: string) => Effect.gen(function* () {

@@ -9,6 +9,7 @@ import { backendFlag, load, programLayer } from "./shared.js"
 import type { CellResult } from "../core/cellResult.js"
 import { errorMessage } from "../core/errorMessage.js"
 import { presets } from "../core/presets.js"
+import { EXIT_STORAGE_FAULT } from "../services/runnerStop.js"
 
 const databaseFlag = Flag.Redacted("database").pipe(
   Flag.withFallbackConfig(Config.Redacted(DATABASE_URL_ENV)),
@@ -67,5 +68,12 @@ export const runnerCommand = Command.make("runner", {
   lease: leaseFlag,
   backend: backendFlag
 }, ({ database, out, lease, backend }) =>
-  Effect.flatMap(load(() => import("../programs/runner.js")), ({ runRunner }) => runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line }))
+  Effect.flatMap(load(() => import("../programs/runner.js")), ({ runRunner }) => runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line })).pipe(
+    Effect.catchTag("StorageFault", (e) => Effect.sync(() => {
+      // a study that started this runner has the message already, and says it once for all
+      if (typeof process.send !== "function") line(`hyperlayers: ${e.message}`)
+      process.exitCode = EXIT_STORAGE_FAULT
+      if (process.connected) process.disconnect()
+    }))
+  )
 ).pipe(Command.withDescription("Join a study's database (from this or another machine) and take its cells one at a time until Ctrl-C"))

@@ -10,6 +10,7 @@ import { RunStore } from "../services/RunStore.js"
 import { RunError } from "../core/errors.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
 import { backendFlag, load, programLayer } from "./shared.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 const int = (name: string, description: string) => Flag.Int(name).pipe(Flag.optional, Flag.withDescription(description))
 const num = (name: string, description: string) => Flag.Finite(name).pipe(Flag.optional, Flag.withDescription(description))
@@ -67,7 +68,7 @@ export const applySpecFlags = (spec: unknown, fromFile: boolean, flags: { readon
     if (Option.isSome(flags.perEdgeInit)) {
       const text = String(flags.perEdgeInit.value)
       const m = PER_EDGE_INIT.exec(text)
-      if (m === null) return yield* new InvalidInput({ source: "--per-edge-init", message: `--per-edge-init: expected <uniform|normal>:<std>, e.g. normal:1, got ${JSON.stringify(quoteCut(text))}` })
+      if (m === null) return yield* new InvalidInput({ source: "--per-edge-init", message: `--per-edge-init: expected <uniform|normal>:<std>, e.g. normal:1, got ${quoteValue(text)}` })
       hyperhypernetwork["perEdgeInit"] = { distribution: m[1], std: Number(m[2]) }
     }
     if (Object.keys(hyperhypernetwork).length === 0) return next
@@ -76,9 +77,6 @@ export const applySpecFlags = (spec: unknown, fromFile: boolean, flags: { readon
     const current = typeof base["hyperhypernetwork"] === "object" && base["hyperhypernetwork"] !== null ? base["hyperhypernetwork"] as Record<string, unknown> : {}
     return { ...base, hyperhypernetwork: { ...current, ...hyperhypernetwork } }
   })
-
-/** A value quoted in a message, cut to a readable length. */
-const quoteCut = (text: string, max = 80): string => (text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`)
 
 /**
  * The settings of a training run from defaults, `--config` and flags. A resumed run's defaults

@@ -4,6 +4,7 @@ import { firstNonFinite } from "./finite.js"
 import { MetricsLogState } from "./metricsLog.js"
 import { TrainConfig } from "./trainConfig.js"
 import { errorMessage } from "./errorMessage.js"
+import { cutText } from "./quoteValue.js"
 
 /**
  * The checkpoint file format: everything needed to evaluate a run at a step or to resume it
@@ -170,6 +171,14 @@ export const decodeCheckpoint = (bytes: Uint8Array, source: string): Result.Resu
   const copy = new Uint8Array(dataBytes.length)
   copy.set(dataBytes)
   const data = new Float32Array(copy.buffer)
+  // each tensor has floats of its own: a forged header listing one range many times would make
+  // as many copies of it (the checksum proves only that the file is as its writer made it)
+  const extents = header.tensors.map((t) => ({ name: t.name, begin: t.offset, end: t.offset + t.shape.reduce((a, b) => a * b, 1) }))
+    .filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin || a.end - b.end)
+  for (let k = 1; k < extents.length; k++) {
+    const [a, b] = [extents[k - 1]!, extents[k]!]
+    if (b.begin < a.end) return fail(`tensors ${cutText(a.name)} (floats ${a.begin}–${a.end}) and ${cutText(b.name)} (floats ${b.begin}–${b.end}) overlap; each tensor has floats of its own`, "tensors")
+  }
   const tensors: Array<NamedArray> = []
   for (const t of header.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1)

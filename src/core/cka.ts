@@ -86,7 +86,7 @@ export const linearCkaOfMatrices = (x: FeatureMatrix, y: FeatureMatrix): Result.
   return Result.succeed(Math.min(1, Math.max(0, xy / (xx * yy))))
 }
 
-/** A 2-D tensor's values as a {@link FeatureMatrix} (reads it; does not dispose it). */
+/** A 2-D tensor's values as a {@link FeatureMatrix} (reads it, synchronously: cpu-only; does not dispose it). */
 export const featureMatrix = (t: tf.Tensor, name: string): Result.Result<FeatureMatrix, InvalidInput> =>
   t.rank !== 2
     ? Result.fail(new InvalidInput({ source: name, message: `${name} must be a 2-D tensor [inputs, features], got shape [${t.shape.join(", ")}]` }))
@@ -95,6 +95,8 @@ export const featureMatrix = (t: tf.Tensor, name: string): Result.Result<Feature
 /**
  * Linear CKA of two feature tensors `x: [N, d_x]` and `y: [N, d_y]` (see
  * {@link linearCkaOfMatrices}); the tensors are read, not disposed. Fails with {@link InvalidInput}.
+ * cpu-only (it reads synchronously): on any backend, read the features and call
+ * {@link linearCkaOfMatrices}.
  */
 export const linearCka = (x: tf.Tensor, y: tf.Tensor): Result.Result<number, InvalidInput> =>
   Result.flatMap(featureMatrix(x, "x"), (a) => Result.flatMap(featureMatrix(y, "y"), (b) => linearCkaOfMatrices(a, b)))

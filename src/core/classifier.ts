@@ -1,6 +1,8 @@
 import { Effect, Schema } from "effect"
 import { InvalidInput } from "./errors.js"
 import { doubleSidedness, type FirstLayer, pathBalance, strongestConnection } from "./orderParameters.js"
+import { quoteValue } from "./quoteValue.js"
+import { formatNumber } from "./table.js"
 
 /**
  * The three algorithms the paper's hypernetworks produce for the L1 norm, and "unclassifiable":
@@ -47,6 +49,26 @@ export interface ClassifierInputs {
 
 const isThresholds = Schema.is(Thresholds)
 
+const INPUTS = ["alpha1", "alpha2", "pathBalance"] as const
+
+/**
+ * Check what {@link classify} is handed, from TypeScript or plain JavaScript: an object with the
+ * three order parameters as numbers (NaN and ±∞ are numbers: they classify as unclassifiable).
+ * Throws InvalidInput naming the missing or mistyped field.
+ */
+const checkInputs = (p: unknown): void => {
+  if (typeof p !== "object" || p === null) {
+    throw new InvalidInput({ source: "classify(p)", message: `classify: p must be an object { alpha1, alpha2, pathBalance }, got ${quoteValue(p)}` })
+  }
+  for (const field of INPUTS) {
+    const v = (p as Record<string, unknown>)[field]
+    if (v === undefined) {
+      throw new InvalidInput({ source: `classify(p.${field})`, message: `classify: p.${field} is missing; classify reads alpha1, alpha2 and pathBalance (classifyFirstLayer computes all three from a first layer)` })
+    }
+    if (typeof v !== "number") throw new InvalidInput({ source: `classify(p.${field})`, message: `classify: p.${field} must be a number, got ${quoteValue(v)}` })
+  }
+}
+
 /**
  * The algorithm of a network from its order parameters (paper §2.2, Figure 3):
  *
@@ -66,13 +88,39 @@ const isThresholds = Schema.is(Thresholds)
  * scales κ ≥ `convexityMaxAlpha2`; below, α2 calls it convexity). It never overrides the paper's
  * rule for a network whose hidden units each have two or more nonzero inputs (ρ = 0 there), which
  * is every trained network measured.
- * Throws InvalidInput when `thresholds` is not a valid {@link Thresholds}.
+ * Throws InvalidInput when `thresholds` is not a valid {@link Thresholds}, or when `p` lacks one
+ * of the three inputs or holds something other than a number there (from plain JavaScript: a
+ * missing `pathBalance` is an error naming it, not "unclassifiable").
  */
 export const classify = (p: ClassifierInputs, thresholds: Thresholds = defaultThresholds): Algorithm => {
-  if (!isThresholds(thresholds)) throw new InvalidInput({ source: "classify(thresholds)", message: `classify: invalid thresholds ${JSON.stringify(thresholds)}` })
+  checkInputs(p)
+  if (!isThresholds(thresholds)) throw new InvalidInput({ source: "classify(thresholds)", message: `classify: invalid thresholds ${quoteValue(thresholds)}` })
   if (!Number.isFinite(p.alpha1) || !Number.isFinite(p.alpha2) || !Number.isFinite(p.pathBalance)) return "unclassifiable"
   if (p.alpha2 < thresholds.convexityMaxAlpha2) return "convexity"
   return p.alpha1 > thresholds.doubleSidedMinAlpha1 || p.pathBalance > thresholds.doubleSidedMinPathBalance ? "double-sided" : "pudding"
+}
+
+/**
+ * Why {@link classify} gives `p` its class, in its own comparisons, each with the value read and
+ * the threshold: `α2 1.20 < 2.00`; `α2 3.74 ≥ 2.00, α1 5.62 ≤ 10.0, path balance 0.00 ≤ 0.750`;
+ * `α2 4.00 ≥ 2.00, path balance 1.00 > 0.750`. Throws as `classify` does.
+ */
+export const classReason = (p: ClassifierInputs, thresholds: Thresholds = defaultThresholds): string => {
+  const algorithm = classify(p, thresholds)
+  const f = formatNumber
+  const { convexityMaxAlpha2: a2, doubleSidedMinAlpha1: a1, doubleSidedMinPathBalance: pb } = thresholds
+  switch (algorithm) {
+    case "unclassifiable":
+      return `an order parameter is not a finite number (α1 ${f(p.alpha1)}, α2 ${f(p.alpha2)}, path balance ${f(p.pathBalance)})`
+    case "convexity":
+      return `α2 ${f(p.alpha2)} < ${f(a2)}`
+    case "double-sided": {
+      const why = [p.alpha1 > a1 ? `α1 ${f(p.alpha1)} > ${f(a1)}` : "", p.pathBalance > pb ? `path balance ${f(p.pathBalance)} > ${f(pb)}` : ""].filter((x) => x !== "")
+      return `α2 ${f(p.alpha2)} ≥ ${f(a2)}, ${why.join(" and ")}`
+    }
+    case "pudding":
+      return `α2 ${f(p.alpha2)} ≥ ${f(a2)}, α1 ${f(p.alpha1)} ≤ ${f(a1)}, path balance ${f(p.pathBalance)} ≤ ${f(pb)}`
+  }
 }
 
 /** α1, α2 and path balance of a first layer, and the class they give. */

@@ -5,6 +5,7 @@ import { firstNonFinite } from "./finite.js"
 import { l1Mean, l1Std, l1Target } from "./l1Task.js"
 import { decodeNetShape } from "./netShape.js"
 import { activate, type Activation, type NetWeights, netWeightsOrThrow } from "./network.js"
+import { quoteValue } from "./quoteValue.js"
 
 /**
  * Hand-built networks `[n, h, 1]` for the normalised L1 task (DESIGN §3). With ReLU hidden units
@@ -90,7 +91,7 @@ const checkOptions = (name: string, options: ConstructionOptions & PuddingOption
   const scale = options.scale ?? DEFAULT_SCALE
   if (!(Number.isFinite(scale) && scale > 0)) return fail(`scale must be a positive number, got ${scale}`)
   if (scale < MIN_SCALE || scale > MAX_SCALE) return fail(`scale must be in [${MIN_SCALE}, ${MAX_SCALE}], got ${scale}`)
-  if (options.activation !== undefined && options.activation !== "swish" && options.activation !== "relu") return fail(`activation must be "swish" or "relu", got ${JSON.stringify(options.activation)}`)
+  if (options.activation !== undefined && options.activation !== "swish" && options.activation !== "relu") return fail(`activation must be "swish" or "relu", got ${quoteValue(options.activation)}`)
   if (options.offset !== undefined && !(Number.isFinite(options.offset) && options.offset >= 0 && options.offset <= MAX_OFFSET)) return fail(`offset must be a number in [0, ${MAX_OFFSET}], got ${options.offset}`)
   return Result.succeed(undefined)
 }
@@ -129,7 +130,7 @@ export const doubleSided = (n: number, h: number, options: ConstructionOptions =
 export const pudding = (n: number, h: number, sign: PuddingSign = "negative", options: PuddingOptions = {}): Result.Result<NetWeights, ConstructionError> => {
   const k = options.scale ?? DEFAULT_SCALE
   const c = options.offset ?? 8 * Math.sqrt(n)
-  if (sign !== "negative" && sign !== "positive") return Result.fail(new ConstructionError({ message: `pudding: sign must be "negative" or "positive", got ${JSON.stringify(sign)}` }))
+  if (sign !== "negative" && sign !== "positive") return Result.fail(new ConstructionError({ message: `pudding: sign must be "negative" or "positive", got ${quoteValue(sign)}` }))
   return Result.andThen(Result.andThen(checkSize(`${sign} pudding`, n, h, n + 1), () => checkOptions("pudding", options)), () => {
     const s = sign === "negative" ? 1 : -1
     const d = zeros(n, h)
@@ -156,7 +157,8 @@ export const pudding = (n: number, h: number, sign: PuddingSign = "negative", op
  * inputs `x: [S, n]`, so this is the best network of this form for that W; approximate, not exact.
  * Fails with ConstructionError unless W is a finite `[n, h]` with `[n, h, 1]` a valid NetShape and
  * the calibration inputs a finite `[S ≥ 2, n]`. With W drawn from U(−1, 1) it classifies as
- * convexity at every size (α2 < 1).
+ * convexity at every size (α2 < 1). cpu-only: it reads W, the inputs and its fit synchronously (on
+ * webgpu, call it inside `onCpu`).
  */
 export const convexity = (W: tf.Tensor2D, calibration: tf.Tensor2D, options: { readonly activation?: Activation } = {}): Result.Result<NetWeights, ConstructionError> => {
   const fail = (message: string) => Result.fail(new ConstructionError({ message: `convexity: ${message}` }))
@@ -167,7 +169,7 @@ export const convexity = (W: tf.Tensor2D, calibration: tf.Tensor2D, options: { r
   if (calibration.rank !== 2 || calibration.shape[1] !== n || calibration.shape[0] < 2) {
     return fail(`calibration inputs must have shape [S ≥ 2, ${n}], got [${calibration.shape.join(", ")}]`)
   }
-  if (options.activation !== undefined && options.activation !== "swish" && options.activation !== "relu") return fail(`activation must be "swish" or "relu", got ${JSON.stringify(options.activation)}`)
+  if (options.activation !== undefined && options.activation !== "swish" && options.activation !== "relu") return fail(`activation must be "swish" or "relu", got ${quoteValue(options.activation)}`)
   for (const [name, t] of [["W", W], ["calibration", calibration]] as const) {
     const values = t.dataSync()
     const k = firstNonFinite(values)

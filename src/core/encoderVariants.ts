@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Result } from "effect"
 import { InvalidInput } from "./errors.js"
 import { type NetWeights, netWeightsOrThrow } from "./network.js"
+import { quoteValue } from "./quoteValue.js"
 
 /**
  * Variants of an encoder network whose functional similarity to it is known by construction, for
@@ -63,7 +64,7 @@ export const permuteHiddenUnits = (net: NetWeights, perms: ReadonlyArray<Readonl
  * naming `sigma` (negative or not finite) or `noise` (shapes differ).
  */
 export const perturbWeights = (net: NetWeights, sigma: number, noise: NetWeights): Result.Result<NetWeights, InvalidInput> => {
-  if (!Number.isFinite(sigma) || sigma < 0) return Result.fail(new InvalidInput({ source: "sigma", message: `sigma must be a finite number ≥ 0, got ${sigma}` }))
+  if (!Number.isFinite(sigma) || sigma < 0) return Result.fail(new InvalidInput({ source: "sigma", message: `sigma must be a finite number ≥ 0, got ${quoteValue(sigma)}` }))
   const same = (a: tf.Tensor, c: tf.Tensor) => a.shape.length === c.shape.length && a.shape.every((s, k) => s === c.shape[k])
   if (noise.W.length !== net.W.length || !net.W.every((w, l) => same(w, noise.W[l]!) && same(net.b[l]!, noise.b[l]!))) {
     return Result.fail(new InvalidInput({ source: "noise", message: `noise must have the network's shapes [${net.shape.join(", ")}]` }))

@@ -7,6 +7,12 @@
  * where k is an edge's |weight| (relative to the mean |weight|, so networks of any scale compare)
  * and λ grows over the iterations until the extra two dimensions vanish, leaving a plane drawing.
  * Four dimensions let tangled modules slide past each other before the layout flattens.
+ *
+ * Neurons that start at one point of the plane feel no force apart (the repulsion between them has
+ * no direction) and would stay together for ever; the layout moves each such neuron (and one
+ * within 1e-6 of another), after the first at that point, by {@link TIE_OFFSET} in a direction of
+ * its own (the golden angle times its index), deterministically, before the first step. Other
+ * starts are laid out exactly as given.
  */
 import { Result } from "effect"
 import { InvalidInput } from "./errors.js"
@@ -26,6 +32,39 @@ export interface LayoutOptions {
 }
 
 const DIMS = 4
+
+/** How far a neuron that starts on another's point of the plane is moved off it (the layout's lengths are of order 1). */
+export const TIE_OFFSET = 1e-3
+const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5))
+
+/**
+ * Move every unpinned neuron whose plane position (the first two of its four coordinates) lies
+ * within `TIE_OFFSET / 1000` of a pinned neuron's or an earlier neuron's (relative to the
+ * position's magnitude beyond 1) along its own angle, `index × golden angle`, by
+ * {@link TIE_OFFSET} (or a multiple, until it is clear), so that no two start on one point: three
+ * neurons at one point go three different ways. Neurons further apart already push each other
+ * apart within a step; ones this close (or equal: no direction at all) would take tens of steps,
+ * or for ever.
+ */
+const breakTies = (p: Float64Array, count: number, pinned: ReadonlySet<number>): void => {
+  const placed: Array<number> = [...pinned]
+  const clash = (i: number) => {
+    const [x, y] = [p[i * DIMS]!, p[i * DIMS + 1]!]
+    const radius = (TIE_OFFSET / 1000) * Math.max(1, Math.abs(x), Math.abs(y))
+    return placed.some((j) => Math.abs(p[j * DIMS]! - x) < radius && Math.abs(p[j * DIMS + 1]! - y) < radius)
+  }
+  for (let i = 0; i < count; i++) {
+    if (pinned.has(i)) continue
+    const [x, y] = [p[i * DIMS]!, p[i * DIMS + 1]!]
+    // relative to the position far from the origin, where 1e-3 would be lost in rounding
+    const step = TIE_OFFSET * Math.max(1, Math.abs(x), Math.abs(y))
+    for (let m = 1; m <= count && clash(i); m++) {
+      p[i * DIMS] = x + m * step * Math.cos(i * GOLDEN_ANGLE)
+      p[i * DIMS + 1] = y + m * step * Math.sin(i * GOLDEN_ANGLE)
+    }
+    placed.push(i)
+  }
+}
 
 const fail = (argument: string, problem: string): Result.Result<never, InvalidInput> =>
   Result.fail(new InvalidInput({ source: `forceLayout(${argument})`, message: `forceLayout: ${argument} ${problem}` }))
@@ -49,8 +88,9 @@ const checkArguments = (count: number, edges: ReadonlyArray<LayoutEdge>, initial
 /**
  * Lay out `count` neurons from `initial` positions (`count × 4` finite numbers, e.g. normal draws)
  * joined by `edges` (endpoints in `0 … count − 1`, finite weights of any scale). Returns
- * `count × 2` plane positions, finite. Pure: the same inputs give the same layout. Fails with
- * InvalidInput naming the argument when a size, an index or a number is out of its domain.
+ * `count × 2` plane positions, finite. Pure: the same inputs give the same layout. Neurons that
+ * start at one point are moved apart first (see above), so they do not end at one point. Fails
+ * with InvalidInput naming the argument when a size, an index or a number is out of its domain.
  */
 export const forceLayout = (count: number, edges: ReadonlyArray<LayoutEdge>, initial: ArrayLike<number>, options: LayoutOptions): Result.Result<Float64Array, InvalidInput> =>
   Result.flatMap(checkArguments(count, edges, initial, options), () => {
@@ -63,6 +103,7 @@ const layout = (count: number, edges: ReadonlyArray<LayoutEdge>, initial: ArrayL
   const p = Float64Array.from(initial)
   const pinned = new Set(options.pinned ?? [])
   for (const k of pinned) p.fill(0, k * DIMS, (k + 1) * DIMS)
+  breakTies(p, count, pinned)
   // strengths relative to the mean |weight|; where the sum overflows, through the largest weight
   const sum = edges.reduce((a, e) => a + Math.abs(e.weight), 0)
   const top = edges.reduce((a, e) => Math.max(a, Math.abs(e.weight)), 0)

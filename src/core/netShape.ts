@@ -1,5 +1,6 @@
 import { Result, Schema, SchemaIssue } from "effect"
 import { InvalidInput } from "./errors.js"
+import { quoteValue } from "./quoteValue.js"
 
 /** Largest width of any layer: a typo such as 48000 must not exhaust memory. */
 export const MAX_LAYER_SIZE = 4096
@@ -36,7 +37,7 @@ export const decodeNetShape = (input: unknown, source = "shape"): Result.Result<
   const r = Schema.decodeUnknownResult(NetShape)(input, { errors: "all" })
   return Result.isSuccess(r)
     ? Result.succeed(r.success)
-    : Result.fail(new InvalidInput({ source, message: `invalid ${source} ${JSON.stringify(input)}: ${formatIssue(r.failure.issue)}` }))
+    : Result.fail(new InvalidInput({ source, message: `invalid ${source} ${quoteValue(input)}: ${formatIssue(r.failure.issue)}` }))
 }
 
 /** Number of weight layers N. */

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Result } from "effect"
 import { InvalidInput, WeightShapeError } from "./errors.js"
 import { decodeNetShape, depth, type NetShape } from "./netShape.js"
+import { quoteValue } from "./quoteValue.js"
 
 /** Hidden-layer activation of the target network; the output layer is always the identity. */
 export type Activation = "swish" | "relu"
@@ -87,7 +88,7 @@ const broadcastable = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): bool
 }
 
 const checkForward = (net: NetWeights, x: tf.Tensor, activation: Activation): void => {
-  const problem = activation !== "swish" && activation !== "relu" ? `activation must be "swish" or "relu", got ${JSON.stringify(activation)}`
+  const problem = activation !== "swish" && activation !== "relu" ? `activation must be "swish" or "relu", got ${quoteValue(activation)}`
     : x.dtype !== "float32" ? `x must be a float32 tensor, got ${x.dtype}`
     : x.rank < 2 || x.shape[x.rank - 1] !== net.shape[0]
     ? `x must have shape [${[...net.batch, "S", net.shape[0]].join(", ")}] (batch axes may be 1 or left out), got [${x.shape.join(", ")}]`

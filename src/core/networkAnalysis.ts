@@ -8,8 +8,9 @@ import type { StoredNetwork } from "./results.js"
 
 /**
  * What `hyperlayers analyze` finds in a network trained elsewhere (written as `analysis.json`):
- * where it came from, its shape, the paper's order parameters of its first layer (§2.2), the sign
- * agreement, its class, its loss on a task where the shapes fit, and α3 against a second network.
+ * where it came from, its shape, the paper's order parameters of its first layer (§2.2), the path
+ * balance, the sign agreement, its class, its loss on a task where the shapes fit, and α3 against a
+ * second network.
  */
 
 /** The hidden activation the loss is measured with (a weight file does not say which it was trained with). */
@@ -36,8 +37,10 @@ export const NetworkFindings = Schema.Struct({
   layers: Schema.Array(Schema.Struct({ weight: Schema.String, bias: Schema.String, dtype: Schema.String })),
   /** Double sidedness of `W^(1)`. */
   alpha1: Schema.Number,
-  /** Strongest connection of `W^(1)`. */
+  /** Strongest connection of `W^(1)`: the largest |weight|, an absolute scale (not scale-free as α1 is). */
   alpha2: Schema.Number,
+  /** Path balance of the first layer through its outgoing strengths (`pathBalance`; the classifier reads it). */
+  pathBalance: Schema.Number,
   /** Sign agreement of each input's strongest path, weighted by the outgoing strengths. */
   signAgreement: Schema.Number,
   algorithm: Algorithm,
@@ -76,13 +79,17 @@ export const outgoingStrengths = (net: StoredNetwork): Float64Array => {
   })
 }
 
-/** α1, α2, the sign agreement and the class of a network's first layer (paper §2.2; the class also reads the path balance, see `classify`). */
+/**
+ * α1, α2, the path balance, the sign agreement and the class of a network's first layer (paper
+ * §2.2; the class reads α1, α2 and the path balance, see `classify`).
+ */
 export const firstLayerFindings = (net: StoredNetwork, thresholds: Thresholds) => {
   const W = firstLayer(net)
   const alpha1 = doubleSidedness(W)
   const alpha2 = strongestConnection(W)
   const out = outgoingStrengths(net)
-  return { alpha1, alpha2, signAgreement: signAgreement(W, out), algorithm: classify({ alpha1, alpha2, pathBalance: pathBalance(W, out) }, thresholds) }
+  const balance = pathBalance(W, out)
+  return { alpha1, alpha2, pathBalance: balance, signAgreement: signAgreement(W, out), algorithm: classify({ alpha1, alpha2, pathBalance: balance }, thresholds) }
 }
 
 /** Whether two networks' first layers can be compared by α3 (the same `[n_0, n_1]`). */

@@ -7,6 +7,7 @@ import { decodeNpz, encodeNpz } from "./npz.js"
 import type { RawTensor } from "./rawTensor.js"
 import type { StoredNetwork } from "./results.js"
 import { decodeSafetensors, encodeSafetensors, type TensorToWrite } from "./safetensors.js"
+import { checkFileSize, MAX_JSON_BYTES, MAX_WEIGHT_BYTES } from "./weightFileLimits.js"
 
 /**
  * The weight-file formats hyperlayers reads: `safetensors` (PyTorch's and JAX's standard), `npz`
@@ -49,11 +50,15 @@ const assemble = (tensors: ReadonlyArray<RawTensor>, file: string, format: Netwo
 /**
  * Read a network from a weight file's bytes (any format but a folder). `layout` (default `auto`)
  * says how its matrices are stored; `auto` decides from the names (PyTorch's `<k>.weight` are
- * `[out, in]`; `W1`, `<k>.kernel` are `[in, out]`). Fails with a {@link LoadNetworkError} naming
- * the tensor and the problem.
+ * `[out, in]`; `W1`, `<k>.kernel` are `[in, out]`). A file of more than `MAX_WEIGHT_BYTES`
+ * (`MAX_JSON_BYTES` for JSON), or an `.npz` whose members declare more, is refused before it is
+ * decoded (`WeightFileError` `too-large`). Fails with a {@link LoadNetworkError} naming the tensor
+ * and the problem.
  */
 export const decodeNetworkFile = (bytes: Uint8Array, file: string, layout: LayoutOption = "auto"): Result.Result<LoadedNetwork, LoadNetworkError> => {
   const format = detectFormat(file, bytes)
+  const size = checkFileSize(file, bytes.length, format === "json" ? MAX_JSON_BYTES : MAX_WEIGHT_BYTES)
+  if (Result.isFailure(size)) return Result.fail(size.failure)
   switch (format) {
     case "safetensors":
       return Result.flatMap(decodeSafetensors(bytes, file), (f) => assemble(f.tensors, file, "safetensors", layout))
@@ -79,16 +84,19 @@ export const decodeNetworkFile = (bytes: Uint8Array, file: string, layout: Layou
 
 /**
  * Read a network from a folder of `.npy` files, one per tensor, each named for its tensor
- * (`W1.npy`, `0.weight.npy`); other files are ignored. Errors as {@link decodeNetworkFile}.
+ * (`W1.npy`, `0.weight.npy`); other files are ignored. The `.npy` files may hold
+ * `MAX_WEIGHT_BYTES` in all. Errors as {@link decodeNetworkFile}.
  */
 export const decodeNpyFolder = (
   files: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>,
   folder: string,
   layout: LayoutOption = "auto"
 ): Result.Result<LoadedNetwork, LoadNetworkError> => {
+  const npy = files.filter((f) => f.name.endsWith(".npy"))
+  const size = checkFileSize(folder, npy.reduce((total, f) => total + f.bytes.length, 0))
+  if (Result.isFailure(size)) return Result.fail(size.failure)
   const tensors: Array<RawTensor> = []
-  for (const f of files) {
-    if (!f.name.endsWith(".npy")) continue
+  for (const f of npy) {
     const t = decodeNpy(f.bytes, `${folder}/${f.name}`, f.name.slice(0, -4))
     if (Result.isFailure(t)) return Result.fail(t.failure)
     tensors.push(t.success)

@@ -1,15 +1,17 @@
 import { Data } from "effect"
 
 /**
- * A weight file cannot be read as its format: it is missing or unreadable, not of the format, cut
- * short, its header disagrees with its data, or it holds a dtype hyperlayers does not read.
- * `tensor` names the tensor concerned where there is one.
+ * A weight file cannot be read as its format: it is missing or unreadable (`unreadable`), not of
+ * the format (`format`), cut short (`truncated`), its header disagrees with its data or an
+ * archive's sizes lie (`header`), it holds a dtype hyperlayers does not read (`dtype`), or it holds
+ * or unpacks to more than a weight file may (`too-large`, see `weightFileLimits.ts`). `tensor`
+ * names the tensor (or archive member) concerned where there is one.
  */
 export class WeightFileError extends Data.TaggedError("WeightFileError")<{
   readonly message: string
   readonly file: string
   readonly tensor?: string
-  readonly problem: "unreadable" | "format" | "truncated" | "header" | "dtype"
+  readonly problem: "unreadable" | "format" | "truncated" | "header" | "dtype" | "too-large"
 }> {}
 
 /**

@@ -24,25 +24,35 @@ const CONVENTION_LAYOUT: Readonly<Record<Convention, WeightLayout>> = { torch: "
 /** The naming rules, for messages and docs. */
 export const NAMING_RULES =
   "PyTorch's <layer>.weight / <layer>.bias (an nn.Sequential's state_dict: 0.weight, 0.bias, 2.weight, …; [out, in]), " +
-  "hyperlayers' W1 / b1, W2 / b2, … ([in, out]), or JAX/Flax's <layer>.kernel / <layer>.bias ([in, out])"
+  "the same with the dots replaced by underscores (0_weight, 0_bias, fc1_weight, layers_0_weight: a state_dict saved with np.savez), " +
+  "hyperlayers' W1 / b1, W2 / b2, … ([in, out]), or JAX/Flax's <layer>.kernel / <layer>.bias ([in, out]; also <layer>/kernel, <layer>_kernel)"
 
 interface NamePart {
   readonly convention: Convention | "bias"
+  /** The layer's name: what comes before `.weight` (`0`, `net.0`, `fc1`, `layers_0`). */
   readonly stem: string
+  /** What joins the stem to `weight`/`bias`/`kernel` (`.`, `/`, `_`), `""` for W1 / b1. */
+  readonly separator: string
   readonly part: "weight" | "bias"
 }
 
+/**
+ * A tensor's name read by {@link NAMING_RULES}. A weight and a bias go together when they have the
+ * same stem and separator: `0.weight` with `0.bias`, `0_weight` with `0_bias` (a state_dict whose
+ * dots were replaced, as `np.savez(**{k.replace(".", "_"): v …})` needs: NumPy keys are Python
+ * identifiers), `net.0.weight` with `net.0.bias`.
+ */
 const parseName = (name: string): NamePart | undefined => {
   let m = /^W(\d+)$/.exec(name)
-  if (m !== null) return { convention: "hyperlayers", stem: m[1]!, part: "weight" }
+  if (m !== null) return { convention: "hyperlayers", stem: m[1]!, separator: "", part: "weight" }
   m = /^b(\d+)$/.exec(name)
-  if (m !== null) return { convention: "hyperlayers", stem: m[1]!, part: "bias" }
-  m = /^(.+)\.weight$/.exec(name)
-  if (m !== null) return { convention: "torch", stem: m[1]!, part: "weight" }
-  m = /^(.+)[./]kernel$/.exec(name)
-  if (m !== null) return { convention: "flax", stem: m[1]!, part: "weight" }
-  m = /^(.+)[./]bias$/.exec(name)
-  if (m !== null) return { convention: "bias", stem: m[1]!, part: "bias" }
+  if (m !== null) return { convention: "hyperlayers", stem: m[1]!, separator: "", part: "bias" }
+  m = /^(.+)([._])weight$/.exec(name)
+  if (m !== null) return { convention: "torch", stem: m[1]!, separator: m[2]!, part: "weight" }
+  m = /^(.+)([./_])kernel$/.exec(name)
+  if (m !== null) return { convention: "flax", stem: m[1]!, separator: m[2]!, part: "weight" }
+  m = /^(.+)([./_])bias$/.exec(name)
+  if (m !== null) return { convention: "bias", stem: m[1]!, separator: m[2]!, part: "bias" }
   return undefined
 }
 
@@ -130,22 +140,24 @@ export const networkFromTensors = (
     return fail("unrecognised-name", `tensor ${odd} does not belong with W1, b1, …; it reads ${NAMING_RULES}`, odd)
   }
   const chosen: WeightLayout = layout === "auto" ? CONVENTION_LAYOUT[convention] : layout
-  const stems = new Map<string, { weight?: RawTensor; bias?: RawTensor }>()
+  // a layer is a stem and its separator: 0_weight goes with 0_bias, not with 0.bias
+  const stems = new Map<string, { stem: string; separator: string; weight?: RawTensor; bias?: RawTensor }>()
   for (const p of parsed) {
-    const entry = stems.get(p.name!.stem) ?? {}
+    const key = `${p.name!.stem}\u0000${p.name!.separator}`
+    const entry = stems.get(key) ?? { stem: p.name!.stem, separator: p.name!.separator }
     entry[p.name!.part] = p.t
-    stems.set(p.name!.stem, entry)
+    stems.set(key, entry)
   }
-  const biasName = (stem: string) => (convention === "hyperlayers" ? `b${stem}` : `${stem}.bias`)
-  const ordered = [...stems.entries()].sort(([a], [b]) => naturalCompare(a, b))
+  const biasName = (stem: string, separator: string) => (convention === "hyperlayers" ? `b${stem}` : `${stem}${separator}bias`)
+  const ordered = [...stems.values()].sort((a, b) => naturalCompare(a.stem, b.stem) || naturalCompare(a.separator, b.separator))
   const W: Array<Float32Array> = []
   const b: Array<Float32Array> = []
   const layers: Array<SourceLayer> = []
   const shape: Array<number> = []
-  for (const [stem, { weight, bias }] of ordered) {
+  for (const { stem, separator, weight, bias } of ordered) {
     if (weight === undefined) return fail("missing-weight", `bias ${bias!.name} has no weight tensor to go with it`, bias!.name)
     if (bias === undefined) {
-      return fail("missing-bias", `weight ${weight.name} has no bias (expected a tensor ${biasName(stem)}); every layer of a hyperlayers network has a bias: for nn.Linear(bias=False), save zeros`, weight.name)
+      return fail("missing-bias", `weight ${weight.name} has no bias (expected a tensor ${biasName(stem, separator)}); every layer of a hyperlayers network has a bias: for nn.Linear(bias=False), save zeros`, weight.name)
     }
     if (weight.shape.length !== 2) return fail("rank", `weight ${weight.name} has shape ${shapeText(weight.shape)}; a weight matrix has two axes`, weight.name)
     if (bias.shape.length !== 1) return fail("rank", `bias ${bias.name} has shape ${shapeText(bias.shape)}; a bias has one axis`, bias.name)

@@ -4,6 +4,9 @@ import type { WeightLayout } from "./networkFromTensors.js"
 import type { RawTensor } from "./rawTensor.js"
 import type { StoredNetwork } from "./results.js"
 import { errorMessage } from "./errorMessage.js"
+import { firstRepeatedKey, topLevelKeys } from "./jsonKeys.js"
+import { cutText, quoteValue } from "./quoteValue.js"
+import { checkTensorName } from "./weightFileLimits.js"
 
 /**
  * A network as JSON. Three layouts are read:
@@ -45,7 +48,7 @@ const tensorOf = (value: unknown, name: string, where: string): Result.Result<Ra
     shape.push(probe.length)
     probe = probe[0]
   }
-  if (shape.length === 0) return Result.fail(`${where} is ${JSON.stringify(value)?.slice(0, 40)}, not a list of numbers`)
+  if (shape.length === 0) return Result.fail(`${where} is ${quoteValue(value, 40)}, not a list of numbers`)
   const values: Array<number> = []
   const walk = (v: unknown, depth: number, path: string): string | undefined => {
     if (depth === shape.length) {
@@ -53,9 +56,9 @@ const tensorOf = (value: unknown, name: string, where: string): Result.Result<Ra
         values.push(v)
         return undefined
       }
-      return `${path} is ${JSON.stringify(v)}, not a number${v === null ? " (JSON has no NaN or ∞: are the weights non-finite?)" : ""}`
+      return `${path} is ${quoteValue(v, 40)}, not a number${v === null ? " (JSON has no NaN or ∞: are the weights non-finite?)" : ""}`
     }
-    if (!Array.isArray(v)) return `${path} is ${JSON.stringify(v)?.slice(0, 40)}, not a list`
+    if (!Array.isArray(v)) return `${path} is ${quoteValue(v, 40)}, not a list`
     if (v.length !== shape[depth]) return `${path} has ${v.length} entries but its siblings have ${shape[depth]}: the array is not rectangular`
     for (let k = 0; k < v.length; k++) {
       const e = walk(v[k], depth + 1, `${path}[${k}]`)
@@ -82,10 +85,14 @@ export const decodeNetworkJson = (text: string, file: string): Result.Result<Net
     return fail(`not valid JSON: ${errorMessage(e)}${hint}`)
   }
   if (!isRecord(raw)) return fail("a network's JSON is an object (see the documented layouts)")
+  const repeated = firstRepeatedKey(topLevelKeys(text))
+  if (repeated !== undefined) return fail(`the object names ${quoteValue(repeated)} twice (a JSON reader would silently keep the last); name each tensor once`, cutText(repeated))
   const own = isRecord(raw["network"]) && "W" in raw["network"] ? raw["network"] : "W" in raw ? raw : undefined
   if (own === undefined) {
     const tensors: Array<RawTensor> = []
     for (const [name, value] of Object.entries(raw)) {
+      const named = checkTensorName(file, name)
+      if (Result.isFailure(named)) return Result.fail(named.failure)
       const t = tensorOf(value, name, name)
       if (Result.isFailure(t)) return fail(t.failure, name)
       tensors.push(t.success)
@@ -93,13 +100,13 @@ export const decodeNetworkJson = (text: string, file: string): Result.Result<Net
     return Result.succeed({ tensors })
   }
   const layout = own["layout"]
-  if (layout !== undefined && layout !== "in-out" && layout !== "torch") return fail(`layout must be "in-out" or "torch", got ${JSON.stringify(layout)}`)
+  if (layout !== undefined && layout !== "in-out" && layout !== "torch") return fail(`layout must be "in-out" or "torch", got ${quoteValue(layout)}`)
   const shape = own["shape"]
-  if (shape !== undefined && !(Array.isArray(shape) && shape.every((n) => Number.isInteger(n) && n >= 1))) return fail(`shape must be a list of layer sizes, got ${JSON.stringify(shape)}`)
+  if (shape !== undefined && !(Array.isArray(shape) && shape.every((n) => Number.isInteger(n) && n >= 1))) return fail(`shape must be a list of layer sizes, got ${quoteValue(shape)}`)
   const W = own["W"]
   const b = own["b"]
-  if (!Array.isArray(W)) return fail(`W must be a list of weight matrices, got ${JSON.stringify(W)?.slice(0, 40)}`)
-  if (!Array.isArray(b)) return fail(`b must be a list of bias vectors (one per weight matrix), got ${JSON.stringify(b)?.slice(0, 40)}`)
+  if (!Array.isArray(W)) return fail(`W must be a list of weight matrices, got ${quoteValue(W, 40)}`)
+  if (!Array.isArray(b)) return fail(`b must be a list of bias vectors (one per weight matrix), got ${quoteValue(b, 40)}`)
   const tensors: Array<RawTensor> = []
   for (const [l, w] of W.entries()) {
     const t = tensorOf(w, `W${l + 1}`, `W[${l}]`)
@@ -108,7 +115,7 @@ export const decodeNetworkJson = (text: string, file: string): Result.Result<Net
     if (tensor.shape.length === 1) {
       if (shape === undefined || shape.length !== W.length + 1) return fail(`W[${l}] is a flat list: give "shape" (${W.length + 1} layer sizes) to say its rows and columns`, `W${l + 1}`)
       const [nIn, nOut] = [shape[l] as number, shape[l + 1] as number]
-      if (tensor.values.length !== nIn * nOut) return fail(`W[${l}] has ${tensor.values.length} entries but shape ${JSON.stringify(shape)} needs ${nIn}·${nOut} = ${nIn * nOut}`, `W${l + 1}`)
+      if (tensor.values.length !== nIn * nOut) return fail(`W[${l}] has ${tensor.values.length} entries but shape ${quoteValue(shape)} needs ${nIn}·${nOut} = ${nIn * nOut}`, `W${l + 1}`)
       tensor = { ...tensor, shape: layout === "torch" ? [nOut, nIn] : [nIn, nOut] }
     }
     tensors.push(tensor)

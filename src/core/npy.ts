@@ -1,6 +1,7 @@
 import { Result } from "effect"
 import { WeightFileError } from "./networkFileErrors.js"
 import { decodeFloats, float32Bytes, type FloatEncoding, itemSize, type RawTensor, shapeText, sizeOf } from "./rawTensor.js"
+import { quoteValue } from "./quoteValue.js"
 
 /**
  * NumPy's `.npy` format (numpy.lib.format, versions 1.0–3.0), read and written by hand: the
@@ -65,8 +66,8 @@ export const decodeNpy = (bytes: Uint8Array, file: string, name: string): Result
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)
-  if (dict === null || fortran === null || shapeMatch === null) return fail("format", `the header is not NumPy's {'descr': …, 'fortran_order': …, 'shape': (…)} (got ${JSON.stringify(header.slice(0, 120))})`)
-  if (descr === null) return fail("dtype", `its dtype is a structured or object type (${JSON.stringify(header.slice(0, 120))}); hyperlayers reads float16, float32 and float64 arrays`)
+  if (dict === null || fortran === null || shapeMatch === null) return fail("format", `the header is not NumPy's {'descr': …, 'fortran_order': …, 'shape': (…)} (got ${quoteValue(header, 120)})`)
+  if (descr === null) return fail("dtype", `its dtype is a structured or object type (${quoteValue(header, 120)}); hyperlayers reads float16, float32 and float64 arrays`)
   const dims = shapeMatch[1]!.split(",").map((s) => s.trim()).filter((s) => s !== "")
   if (!dims.every((d) => /^\d+$/.test(d))) return fail("format", `the header's shape (${shapeMatch[1]}) is not a tuple of sizes`)
   const shape = dims.map(Number)

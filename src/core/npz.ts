@@ -1,40 +1,53 @@
 import { Result } from "effect"
-import { unzipSync, zipSync } from "fflate"
+import { zipSync } from "fflate"
 import { WeightFileError } from "./networkFileErrors.js"
 import { decodeNpy, encodeNpy } from "./npy.js"
+import { cutText } from "./quoteValue.js"
 import type { RawTensor } from "./rawTensor.js"
 import type { TensorToWrite } from "./safetensors.js"
-import { errorMessage } from "./errorMessage.js"
+import { checkTensorName, MAX_WEIGHT_BYTES } from "./weightFileLimits.js"
+import { readZipDirectory, unpackZipMember } from "./zipArchive.js"
 
 /**
  * NumPy's `.npz`: a zip archive of `.npy` members, one per array, named `<key>.npy`, stored
  * (`np.savez`) or deflated (`np.savez_compressed`), with zip64 records (NumPy forces them). The
- * zip layer is `fflate` (dependency-free, well kept, reads zip64); each member is read by
- * {@link decodeNpy}.
+ * archive is read by `zipArchive.ts`, which caps what is unpacked by the sizes its directory
+ * declares before inflating anything; each member is read by {@link decodeNpy}, which checks its
+ * data against its header's shape × dtype before converting it.
  */
 
 /**
  * Read every array of an `.npz` archive as a tensor named by its key (the member name without
- * `.npy`). Fails with {@link WeightFileError}: `format` (not a zip archive, or a member that is not
- * an `.npy`), `truncated` (a damaged archive) or whatever {@link decodeNpy} says of a member.
+ * `.npy`). At most `limit` bytes (default {@link MAX_WEIGHT_BYTES}) are unpacked in all.
+ *
+ * @param bytes the archive
+ * @param file its path, for messages
+ * @param limit the most bytes its members may declare in all
+ * @returns the tensors, or a {@link WeightFileError} naming the file and member: `format` (not a
+ *   zip archive, a member that is not an `.npy`, an encrypted or otherwise compressed member),
+ *   `truncated` (a damaged archive), `too-large` (members declaring more than `limit`, refused
+ *   before inflating), `header` (a member that inflates to other than its declared size) or what
+ *   {@link decodeNpy} says of a member
  */
-export const decodeNpz = (bytes: Uint8Array, file: string): Result.Result<ReadonlyArray<RawTensor>, WeightFileError> => {
+export const decodeNpz = (bytes: Uint8Array, file: string, limit = MAX_WEIGHT_BYTES): Result.Result<ReadonlyArray<RawTensor>, WeightFileError> => {
   if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
     return Result.fail(new WeightFileError({ file, problem: "format", message: `${file}: not an .npz archive (a zip file starts with "PK")` }))
   }
-  let members: Record<string, Uint8Array>
-  try {
-    members = unzipSync(bytes)
-  } catch (e) {
-    return Result.fail(new WeightFileError({ file, problem: "truncated", message: `${file}: the zip archive is damaged or truncated (${errorMessage(e)})` }))
+  const directory = readZipDirectory(bytes, file, limit)
+  if (Result.isFailure(directory)) return Result.fail(directory.failure)
+  // every member's name is checked before any is inflated
+  for (const { name } of directory.success) {
+    const named = checkTensorName(file, name)
+    if (Result.isFailure(named)) return Result.fail(named.failure)
+    if (!name.endsWith(".npy")) {
+      return Result.fail(new WeightFileError({ file, tensor: name, problem: "format", message: `${file}: member ${cutText(name)} is not an .npy array (np.savez writes <key>.npy members)` }))
+    }
   }
   const tensors: Array<RawTensor> = []
-  for (const [member, data] of Object.entries(members)) {
-    if (member.endsWith("/")) continue
-    if (!member.endsWith(".npy")) {
-      return Result.fail(new WeightFileError({ file, tensor: member, problem: "format", message: `${file}: member ${member} is not an .npy array (np.savez writes <key>.npy members)` }))
-    }
-    const t = decodeNpy(data, file, member.slice(0, -4))
+  for (const member of directory.success) {
+    const data = unpackZipMember(bytes, member, file)
+    if (Result.isFailure(data)) return Result.fail(data.failure)
+    const t = decodeNpy(data.success, file, member.name.slice(0, -4))
     if (Result.isFailure(t)) return Result.fail(t.failure)
     tensors.push(t.success)
   }

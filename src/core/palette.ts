@@ -26,6 +26,10 @@ export const classColours: Readonly<Record<Algorithm, string>> = {
   unclassifiable: OKABE_ITO.grey
 }
 
+/** CSS rules `.c-<class>{color:…}` colouring class names in the HTML pages as in the figures. */
+export const classCss = (): string =>
+  (Object.entries(classColours) as Array<[Algorithm, string]>).map(([a, colour]) => `.c-${a}{color:${colour}${a === "unclassifiable" ? ";font-style:italic" : ""}}`).join("")
+
 /** The developmental paths: each close to the colour of the algorithm it ends in. */
 export const pathColours: Readonly<Record<DevelopmentalPath, string>> = {
   "convexity-throughout": OKABE_ITO.orange,

@@ -5,6 +5,7 @@ import type { RunManifest } from "./runManifest.js"
 import { LOW_LOG_BETA } from "./betaGrid.js"
 import { PAPER_CONTOURS, type RunResults } from "./summary.js"
 import { formatNumber } from "./table.js"
+import { classCss } from "./palette.js"
 
 
 export interface ReportInputs {
@@ -93,7 +94,7 @@ export const reportHtml = (i: ReportInputs): string => {
   const figs = (...names: ReadonlyArray<string>) => i.figures.filter((f) => names.includes(f.name)).map(htmlFigure).join("")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hyperlayers report: ${escapeHtml(m.command)} seed ${m.rootSeed}</title>
-${reportStyle(".drawings{display:flex;flex-wrap:wrap;gap:.5em}.drawings figure{margin:0}\n.missing{background:#fff8e1;border:1px solid #f0d080;padding:.5em 1em}\n.c-convexity{color:#d62728}.c-pudding{color:#2ca02c}.c-double-sided{color:#1f77b4}.c-unclassifiable{color:#9e9e9e;font-style:italic}\n")}</head><body>
+${reportStyle(`.drawings{display:flex;flex-wrap:wrap;gap:.5em}.drawings figure{margin:0}\n.missing{background:#fff8e1;border:1px solid #f0d080;padding:.5em 1em}\n${classCss()}\n`)}</head><body>
 <h1>Generating interpretable networks with hypernetworks — run report</h1>
 <p>Task ${escapeHtml(m.config.task)}, target network [${shape.join(", ")}], hypernetwork of ${m.config.hypernetwork.stages.length} stages, ${i.summary.steps} training steps${i.summary.steps === m.config.steps ? "" : ` (the run's last checkpoint; its first command asked for ${m.config.steps})`}, ${m.config.betasPerStep} β per step, ${m.config.samplesPerBeta} samples per β, seed ${m.rootSeed}, backend ${escapeHtml(m.backend)}; created ${escapeHtml(m.createdAt)}. Order parameters (α1–α3, sign agreement) and classes read the first weight layer W⁽¹⁾ [${shape[0]} × ${shape[1]}].</p>
 ${i.missing.length === 0 ? "" : `<div class="missing"><p>Not run yet (this report shows what the run has):</p><ul>${i.missing.map((x) => `<li>${escapeHtml(x.experiment)}: <code>${escapeHtml(x.command)}</code></li>`).join("")}</ul></div>`}

@@ -2,6 +2,9 @@ import { Result } from "effect"
 import { WeightFileError } from "./networkFileErrors.js"
 import { decodeFloats, float32Bytes, type FloatEncoding, itemSize, type RawTensor, shapeText, sizeOf } from "./rawTensor.js"
 import { errorMessage } from "./errorMessage.js"
+import { topLevelKeys } from "./jsonKeys.js"
+import { quoteValue } from "./quoteValue.js"
+import { checkTensorName } from "./weightFileLimits.js"
 
 /**
  * The safetensors format (Hugging Face; what `safetensors.torch.save_file(model.state_dict(), …)`
@@ -13,9 +16,10 @@ import { errorMessage } from "./errorMessage.js"
  *                      "__metadata__": { "<key>": "<string>" } }   (may end in spaces)
  *     rest     the data buffer; offsets are relative to its start
  *
- * The format's rules, each checked: the header is at most 100 MB and starts with `{`; every
- * tensor's bytes are `size(shape) · itemsize(dtype)`; the tensors tile the data buffer exactly,
- * with no hole, overlap or trailing byte.
+ * The format's rules, each checked: the header is at most 100 MB and starts with `{`; it names
+ * each tensor once (JSON.parse would silently keep the last of two entries with one name, so the
+ * keys are scanned here); every tensor's bytes are `size(shape) · itemsize(dtype)`; the tensors
+ * tile the data buffer exactly, with no hole, overlap or trailing byte.
  */
 
 const MAX_HEADER = 100_000_000
@@ -58,6 +62,17 @@ export const decodeSafetensors = (bytes: Uint8Array, file: string): Result.Resul
     return fail("header", `the header is not valid JSON: ${errorMessage(e)}`)
   }
   if (!isRecord(header)) return fail("header", "the header is not a JSON object")
+  const seen = new Set<string>()
+  for (const name of topLevelKeys(text)) {
+    if (seen.has(name)) {
+      return fail("header", `the header names ${name === "__metadata__" ? "__metadata__" : `tensor ${quoteValue(name)}`} twice; a safetensors header lists each tensor once (a JSON reader would silently keep the last)`, name === "__metadata__" ? undefined : name)
+    }
+    seen.add(name)
+    if (name !== "__metadata__") {
+      const named = checkTensorName(file, name)
+      if (Result.isFailure(named)) return Result.fail(named.failure)
+    }
+  }
   const dataLength = bytes.length - 8 - n
   const entries: Array<{ name: string; dtype: string; shape: ReadonlyArray<number>; begin: number; end: number }> = []
   let metadata: Record<string, string> = {}
@@ -70,9 +85,10 @@ export const decodeSafetensors = (bytes: Uint8Array, file: string): Result.Resul
     if (!isRecord(entry)) return fail("header", `the header entry of tensor ${name} is not an object`, name)
     const { dtype, shape, data_offsets: offsets } = entry
     if (typeof dtype !== "string") return fail("header", `tensor ${name} has no dtype`, name)
-    if (!Array.isArray(shape) || !shape.every(isCount)) return fail("header", `tensor ${name} has no valid shape (got ${JSON.stringify(shape)})`, name)
+    if (!Object.hasOwn(ENCODINGS, dtype) && !Object.hasOwn(OTHER_SIZES, dtype)) return fail("dtype", `tensor ${name} has dtype ${quoteValue(dtype)}, which is not a safetensors dtype`, name)
+    if (!Array.isArray(shape) || !shape.every(isCount)) return fail("header", `tensor ${name} has no valid shape (got ${quoteValue(shape)})`, name)
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-      return fail("header", `tensor ${name} has no valid data_offsets [begin, end] (got ${JSON.stringify(offsets)})`, name)
+      return fail("header", `tensor ${name} has no valid data_offsets [begin, end] (got ${quoteValue(offsets)})`, name)
     }
     const size = ENCODINGS[dtype] === undefined ? OTHER_SIZES[dtype] : itemSize[ENCODINGS[dtype]!]
     if (size === undefined) return fail("dtype", `tensor ${name} has dtype ${dtype}, which is not a safetensors dtype`, name)
@@ -89,10 +105,17 @@ export const decodeSafetensors = (bytes: Uint8Array, file: string): Result.Resul
   // the tensors must tile the data buffer: no hole, no overlap, nothing after the last one
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end)
   let at = 0
+  let previous: (typeof entries)[number] | undefined
   for (const e of sorted) {
     if (e.begin > at) return fail("header", `bytes ${at}–${e.begin} of the data belong to no tensor (a hole before ${e.name}); the format forbids holes`, e.name)
-    if (e.begin < at) return fail("header", `tensor ${e.name} overlaps the tensor before it (bytes ${e.begin}–${at})`, e.name)
+    if (e.begin < at && previous !== undefined) {
+      const both = `tensors ${previous.name} (bytes ${previous.begin}–${previous.end}) and ${e.name} (bytes ${e.begin}–${e.end})`
+      return fail("header", previous.begin === e.begin && previous.end === e.end
+        ? `${both} are the same bytes; each tensor must have bytes of its own`
+        : `${both} overlap at bytes ${e.begin}–${Math.min(at, e.end)}; each tensor must have bytes of its own`, e.name)
+    }
     at = e.end
+    previous = e
   }
   if (at !== dataLength) return fail("header", `${dataLength - at} bytes after the last tensor belong to no tensor; the format forbids them`)
   const tensors: Array<RawTensor> = []

@@ -1,40 +1,51 @@
 import { Result, Schema, SchemaIssue } from "effect"
 import { InvalidInput } from "./errors.js"
+import { cutList, cutText } from "./quoteValue.js"
 
 /**
  * Settings and results of the functional-similarity experiment (issue 14, item 3; the blog post
  * `seeds/004`, "Hypernetworks as quantifiers of functional similarity").
  */
 
-const int = (name: string, minimum: number) => Schema.Number.check(
+/**
+ * An integer setting in [minimum, maximum]: the maxima keep a typo (1e9 encoders, 1e12 samples)
+ * from exhausting memory or running for years; each is far beyond what the experiment needs.
+ */
+const int = (name: string, minimum: number, maximum: number) => Schema.Number.check(
   Schema.isInt({ message: `${name} must be an integer` }),
-  Schema.isGreaterThanOrEqualTo(minimum, { message: `${name} must be at least ${minimum}` })
+  Schema.isGreaterThanOrEqualTo(minimum, { message: `${name} must be at least ${minimum}` }),
+  Schema.isLessThanOrEqualTo(maximum, { message: `${name} must be at most ${maximum}` })
 )
+const STEPS = 10_000_000
+const ENCODERS = 1000
 const positive = (name: string) => Schema.Number.check(
   Schema.isFinite({ message: `${name} must be a finite number` }),
   Schema.isGreaterThan(0, { message: `${name} must be greater than 0` })
 )
-const widths = (name: string, minLength: number) => Schema.Array(int(name, 1).check(Schema.isLessThanOrEqualTo(4096, { message: `${name} must be at most 4096` })))
-  .check(Schema.isMinLength(minLength, { message: `${name} needs at least ${minLength} entr${minLength === 1 ? "y" : "ies"}` }))
+const widths = (name: string, minLength: number) => Schema.Array(int(name, 1, 4096))
+  .check(
+    Schema.isMinLength(minLength, { message: `${name} needs at least ${minLength} entr${minLength === 1 ? "y" : "ies"}` }),
+    Schema.isMaxLength(16, { message: `${name} has at most 16 entries` })
+  )
 
 /** The hypernetwork H: condition → linear classifier, its pre-training on the pool, and condition fitting. */
 export const ProbeHypernetworkSettings = Schema.Struct({
   /** Width e of an encoder's condition (learned embedding). */
-  condition: int("hypernetwork.condition", 1),
+  condition: int("hypernetwork.condition", 1, 4096),
   /** Hidden widths of H's MLP. */
   hidden: widths("hypernetwork.hidden", 0),
   /** Full-batch Adam steps of pre-training on the pool (H and the pool's conditions). */
-  steps: int("hypernetwork.steps", 1),
+  steps: int("hypernetwork.steps", 1, STEPS),
   learningRate: positive("hypernetwork.learningRate"),
   /** Adam steps fitting a new encoder's condition with H frozen (0: every new encoder keeps the pool's mean condition). */
-  conditionSteps: int("hypernetwork.conditionSteps", 0),
+  conditionSteps: int("hypernetwork.conditionSteps", 0, STEPS),
   conditionLearningRate: positive("hypernetwork.conditionLearningRate")
 })
 export type ProbeHypernetworkSettings = typeof ProbeHypernetworkSettings.Type
 
 /** The transfer measurement: `steps` plain gradient steps of H's parameters on A's loss alone. */
 export const TransferSettings = Schema.Struct({
-  steps: int("transfer.steps", 1),
+  steps: int("transfer.steps", 1, STEPS),
   learningRate: positive("transfer.learningRate")
 })
 export type TransferSettings = typeof TransferSettings.Type
@@ -42,8 +53,8 @@ export type TransferSettings = typeof TransferSettings.Type
 /** Encoders `[m, …hidden, features]` (swish), trained with a linear head by full-batch Adam. */
 export const EncoderSettings = Schema.Struct({
   hidden: widths("encoder.hidden", 1),
-  features: int("encoder.features", 1),
-  steps: int("encoder.steps", 1),
+  features: int("encoder.features", 1, 4096),
+  steps: int("encoder.steps", 1, STEPS),
   learningRate: positive("encoder.learningRate")
 })
 export type EncoderSettings = typeof EncoderSettings.Type
@@ -51,35 +62,36 @@ export type EncoderSettings = typeof EncoderSettings.Type
 /** The zoo around each reference encoder, whose similarity to it is known by construction. */
 export const ZooSettings = Schema.Struct({
   /** Reference encoders (trained on the task, seeds 0 … references − 1); results average over them. */
-  references: int("zoo.references", 1),
+  references: int("zoo.references", 1, ENCODERS),
   /** Relative weight-noise levels σ (noise σ · rms(W) per layer), strictly increasing. */
   noise: Schema.Array(positive("zoo.noise")).check(
     Schema.isMinLength(1, { message: "zoo.noise needs at least one level" }),
+    Schema.isMaxLength(100, { message: "zoo.noise has at most 100 levels" }),
     Schema.makeFilter((xs: ReadonlyArray<number>) => xs.every((x, k) => k === 0 || x > xs[k - 1]!) || "zoo.noise must be strictly increasing")
   ),
   /** Encoders trained on the task from other seeds (besides the other references). */
-  otherSeeds: int("zoo.otherSeeds", 1),
+  otherSeeds: int("zoo.otherSeeds", 1, ENCODERS),
   /** Encoders trained on the other task. */
-  otherTask: int("zoo.otherTask", 0),
+  otherTask: int("zoo.otherTask", 0, ENCODERS),
   /** Untrained (freshly initialised) encoders. */
-  untrained: int("zoo.untrained", 0)
+  untrained: int("zoo.untrained", 0, ENCODERS)
 })
 export type ZooSettings = typeof ZooSettings.Type
 
 /** The pool H is pre-trained on: encoders of its own seeds, none of them in a zoo. */
 export const PoolSettings = Schema.Struct({
-  trained: int("pool.trained", 0),
-  otherTask: int("pool.otherTask", 0),
-  untrained: int("pool.untrained", 0)
+  trained: int("pool.trained", 0, ENCODERS),
+  otherTask: int("pool.otherTask", 0, ENCODERS),
+  untrained: int("pool.untrained", 0, ENCODERS)
 }).check(Schema.makeFilter((p) => p.trained + p.otherTask + p.untrained >= 1 || "the pool needs at least one encoder"))
 export type PoolSettings = typeof PoolSettings.Type
 
 /** The synthetic data set: Gaussian inputs labelled by the argmax of a random teacher MLP. */
 export const SyntheticSettings = Schema.Struct({
-  inputs: int("synthetic.inputs", 1),
-  classes: int("synthetic.classes", 2),
-  samples: int("synthetic.samples", 8),
-  teacherHidden: int("synthetic.teacherHidden", 1)
+  inputs: int("synthetic.inputs", 1, 4096),
+  classes: int("synthetic.classes", 2, 1000),
+  samples: int("synthetic.samples", 8, 1_000_000),
+  teacherHidden: int("synthetic.teacherHidden", 1, 4096)
 })
 export type SyntheticSettings = typeof SyntheticSettings.Type
 
@@ -210,8 +222,8 @@ export const decodeSimilaritySettings = (value: unknown): Result.Result<Similari
   const r = Schema.decodeUnknownResult(SimilaritySettings)(value, { errors: "all", onExcessProperty: "error" })
   if (Result.isSuccess(r)) return Result.succeed(r.success)
   const problems = formatIssues(r.failure.issue).issues.map((i) => {
-    const path = (i.path ?? []).map((p, k) => (typeof p === "number" ? `[${p}]` : `${k === 0 ? "" : "."}${String(p)}`)).join("")
+    const path = (i.path ?? []).map((p, k) => (typeof p === "number" ? `[${p}]` : `${k === 0 ? "" : "."}${cutText(String(p))}`)).join("")
     return path === "" ? i.message : `${path}: ${i.message}`
   })
-  return Result.fail(new InvalidInput({ source: "settings", message: `invalid similarity settings: ${problems.join("; ")}` }))
+  return Result.fail(new InvalidInput({ source: "settings", message: `invalid similarity settings: ${cutList(problems, "; ")}` }))
 }

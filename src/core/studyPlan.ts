@@ -5,6 +5,7 @@ import { InvalidInput } from "./errors.js"
 import { AblationSettings, BaselineSettings, GeneralizationSettings, SweepSettings } from "./experimentSettings.js"
 import { paperHypernetworkSpec, PaperSizes, paperSizes } from "./paperHypernetworkSpec.js"
 import { type PresetName, presetNames, presets } from "./presets.js"
+import { cutList, cutText, quoteValue } from "./quoteValue.js"
 import { TrainConfig } from "./trainConfig.js"
 
 /**
@@ -15,7 +16,7 @@ import { TrainConfig } from "./trainConfig.js"
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 const Name = (what: string) => Schema.String.check(Schema.makeFilter((s: string) =>
-  NAME.test(s) || `${what} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit (got ${JSON.stringify(s)})`))
+  NAME.test(s) || `${what} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit (got ${quoteValue(s)})`))
 const Seed = Schema.Number.check(
   Schema.isInt({ message: "a seed must be an integer" }),
   Schema.isBetween({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { message: `a seed must be in [0, ${Number.MAX_SAFE_INTEGER}]` })
@@ -65,7 +66,7 @@ export const StudyPlan = Schema.Struct({
     Schema.makeFilter((arms: ReadonlyArray<{ name: string }>) => {
       const names = arms.map((a) => a.name)
       const repeated = names.filter((n, k) => names.indexOf(n) !== k)
-      return repeated.length === 0 || `arm names must differ (repeated: ${[...new Set(repeated)].join(", ")})`
+      return repeated.length === 0 || `arm names must differ (repeated: ${cutList([...new Set(repeated)].map((n) => cutText(n)), ", ", 5)})`
     })
   ),
   seeds: StudySeeds,
@@ -133,10 +134,10 @@ export const mergeSettings = (base: unknown, overrides: unknown): unknown =>
 const decodeStrict = <A, I>(schema: Schema.Codec<A, I>, value: unknown, where: string): Result.Result<A, string> => {
   const r = Schema.decodeUnknownResult(schema)(value, { errors: "all", onExcessProperty: "error" })
   if (Result.isSuccess(r)) return Result.succeed(r.success)
-  return Result.fail(formatIssues(r.failure.issue).issues.map((i) => {
-    const path = (i.path ?? []).map(String)
+  return Result.fail(cutList(formatIssues(r.failure.issue).issues.map((i) => {
+    const path = (i.path ?? []).map((p) => cutText(String(p)))
     return `${where}${path.length > 0 ? `.${path.join(".")}` : ""}: ${/excess property/i.test(i.message) ? "unknown setting" : i.message}`
-  }).join("; "))
+  }), "; "))
 }
 
 /**
@@ -148,7 +149,7 @@ const decodeStrict = <A, I>(schema: Schema.Codec<A, I>, value: unknown, where: s
 const expandHypernetwork = (overrides: Record<string, unknown>, where: string): Result.Result<Record<string, unknown>, string> => {
   const h = overrides["hypernetwork"]
   if (!isRecord(h) || !("paper" in h)) return Result.succeed(overrides)
-  if (Object.keys(h).length !== 1) return Result.fail(`${where}: overrides.hypernetwork: { "paper": {…} } stands alone (got also ${Object.keys(h).filter((k) => k !== "paper").join(", ")})`)
+  if (Object.keys(h).length !== 1) return Result.fail(`${where}: overrides.hypernetwork: { "paper": {…} } stands alone (got also ${cutList(Object.keys(h).filter((k) => k !== "paper").map((k) => cutText(k)), ", ", 5)})`)
   const sizes = decodeStrict(PaperSizes, mergeSettings(paperSizes, h["paper"]), `${where}: overrides.hypernetwork.paper`)
   return Result.isFailure(sizes) ? Result.fail(sizes.failure) : Result.succeed({ ...overrides, hypernetwork: paperHypernetworkSpec(sizes.success) })
 }
@@ -174,7 +175,7 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
   const owner = new Map<string, string>()
   for (const arm of plan.arms) {
     const preset = presets[arm.base as PresetName]
-    const where = `arm ${JSON.stringify(arm.name)}`
+    const where = `arm ${quoteValue(arm.name)}`
     if (arm.overrides !== undefined && "seed" in arm.overrides) {
       problems.push(`${where}: overrides.seed: a cell's seed comes from the plan's seeds, not from an arm`)
       continue
@@ -224,7 +225,7 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
     if (!armOk) continue
     const same = armCells.map((c) => owner.get(c.id)).find((o) => o !== undefined)
     if (same !== undefined) {
-      problems.push(`${where} resolves to the same settings as arm ${JSON.stringify(same)}: its cells would be the same cells`)
+      problems.push(`${where} resolves to the same settings as arm ${quoteValue(same)}: its cells would be the same cells`)
       continue
     }
     for (const c of armCells) owner.set(c.id, arm.name)
@@ -239,7 +240,7 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
     }
   }
   return problems.length > 0
-    ? Result.fail(new InvalidInput({ source, message: `invalid study plan ${source}: ${problems.join("; ")}` }))
+    ? Result.fail(new InvalidInput({ source, message: `invalid study plan ${source}: ${cutList(problems, "; ")}` }))
     : Result.succeed(cells)
 }
 

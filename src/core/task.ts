@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs"
 import { Data, type Effect, Result } from "effect"
-import type { Condition } from "./condition.js"
+import { checkConditions, type Condition, type ConditionError } from "./condition.js"
 import type { NetShape } from "./netShape.js"
+import { quoteValue } from "./quoteValue.js"
 
 /**
  * Random draws a task may use to sample its inputs, bound by the caller to one stream of the
@@ -99,24 +100,21 @@ const MAX_INPUTS = 4096
 
 /**
  * Check a task definition and complete it: Gaussian inputs and the mean squared error unless given,
- * any input width 1…4096 unless restricted. Fails with {@link TaskDefinitionError} naming the field.
+ * any input width 1…4096 unless restricted. Fails with {@link TaskDefinitionError} naming the field,
+ * or a {@link ConditionError} naming the condition, its field and value (see `checkConditions`:
+ * `training: []`, `[NaN]`, a reference outside the range, two conditions of one name, …).
  */
-export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitionError> => {
-  const fail = (message: string) => Result.fail(new TaskDefinitionError({ message: `task ${JSON.stringify(d.name)}: ${message}` }))
+export const defineTask = (d: TaskDefinition): Result.Result<Task, TaskDefinitionError | ConditionError> => {
+  const fail = (message: string) => Result.fail(new TaskDefinitionError({ message: `task ${quoteValue(d.name)}: ${message}` }))
   if (typeof d.name !== "string" || !/^[a-z0-9][a-z0-9._-]*$/i.test(d.name)) return fail("name must be a non-empty word of letters, digits, '.', '_' or '-'")
-  if (!Number.isInteger(d.outputs) || d.outputs < 1) return fail(`outputs must be an integer ≥ 1, got ${d.outputs}`)
+  if (!Number.isInteger(d.outputs) || d.outputs < 1) return fail(`outputs must be an integer ≥ 1, got ${quoteValue(d.outputs)}`)
   const inputs = d.inputs ?? { min: 1, max: MAX_INPUTS }
   if (!Number.isInteger(inputs.min) || !Number.isInteger(inputs.max) || inputs.min < 1 || inputs.max < inputs.min) {
-    return fail(`inputs must be integers 1 ≤ min ≤ max, got [${inputs.min}, ${inputs.max}]`)
+    return fail(`inputs must be integers 1 ≤ min ≤ max, got [${quoteValue(inputs.min)}, ${quoteValue(inputs.max)}]`)
   }
-  const conditions = d.conditions ?? []
-  const names = new Set<string>()
-  for (const c of conditions) {
-    if (c.name === "logBeta") return fail("a condition may not be called logBeta (β is every run's condition)")
-    if (names.has(c.name)) return fail(`two conditions are called ${c.name}`)
-    names.add(c.name)
-    if (!(c.min < c.max) || !Number.isFinite(c.min) || !Number.isFinite(c.max)) return fail(`condition ${c.name} needs finite min < max, got [${c.min}, ${c.max}]`)
-  }
+  const checked = checkConditions(d.conditions ?? [], d.name)
+  if (Result.isFailure(checked)) return Result.fail(checked.failure)
+  const conditions = checked.success
   const target = d.target
   const targetAt = d.targetAt
   const atReferenceInputs = targetAt === undefined ? undefined : (inputs: number): Task => {

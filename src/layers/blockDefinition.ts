@@ -1,6 +1,7 @@
 import { Data, Result, Schema, SchemaIssue } from "effect"
 import type { BlockSpec } from "../core/hypernetworkSpec.js"
 import type { Block } from "./block.js"
+import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 
 /** A hypernetwork spec (or a stack built in code) is not a valid hypernetwork; `message` says where. */
 export class HypernetworkSpecError extends Data.TaggedError("HypernetworkSpecError")<{ readonly message: string }> {}
@@ -57,8 +58,8 @@ export const defineBlock = <A, I>(d: {
     const { kind: _kind, name, ...args } = spec
     const decoded = Schema.decodeUnknownResult(d.args)(args, { errors: "all", onExcessProperty: "error" })
     if (Result.isFailure(decoded)) {
-      const problems = formatIssue(decoded.failure.issue).issues.map((i) => `${i.path === undefined || i.path.length === 0 ? "" : `${i.path.join(".")}: `}${i.message}`)
-      return Result.fail(new HypernetworkSpecError({ message: `${where} (kind ${JSON.stringify(d.kind)}): ${problems.join("; ")}` }))
+      const problems = formatIssue(decoded.failure.issue).issues.map((i) => `${i.path === undefined || i.path.length === 0 ? "" : `${i.path.map((p) => cutText(String(p))).join(".")}: `}${i.message}`)
+      return Result.fail(new HypernetworkSpecError({ message: `${where} (kind ${quoteValue(d.kind)}): ${cutList(problems, "; ")}` }))
     }
     return Result.succeed(d.make(decoded.success, name))
   }

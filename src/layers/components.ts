@@ -3,6 +3,7 @@ import { builtinFamilies, builtinTasks } from "../core/builtinTasks.js"
 import type { Task } from "../core/task.js"
 import { type BlockDefinition, UnknownComponent } from "./blockDefinition.js"
 import { builtinBlocks } from "./builtinBlocks.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 /** The block kinds and tasks a program can build from their names. */
 export interface Components {
@@ -29,7 +30,7 @@ export const findTask = (components: Components, name: string): Result.Result<Ta
   const known = components.tasks.map((t) => t.name)
   return Result.fail(new UnknownComponent({
     component: "task", name, known,
-    message: `no task named ${JSON.stringify(name)} is registered (known: ${known.join(", ")}); register it to train, resume or evaluate runs that use it`
+    message: `no task named ${quoteValue(name)} is registered (known: ${known.join(", ")}); register it to train, resume or evaluate runs that use it`
   }))
 }
 

@@ -11,6 +11,7 @@ import { type BlockDefinition, HypernetworkSpecError, UnknownComponent } from ".
 import { builtinBlocks } from "./builtinBlocks.js"
 import { errorMessage } from "../core/errorMessage.js"
 import { applyFusedStage, fusedKernelsActive, fusedStagePlan, fusedStageTensors } from "./fusedStage.js"
+import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 
 /** A hyperlayer: blocks applied side by side to slices of one linear map's output. */
 export interface Hyperlayer {
@@ -94,7 +95,7 @@ export function makeHypernetwork(
         const known = [...byKind.keys()]
         return Result.fail(new UnknownComponent({
           component: "block", name: b.kind, known,
-          message: `${where}: no block of kind ${JSON.stringify(b.kind)} is registered (known: ${known.join(", ")}); register its definition to build, resume or sweep this hypernetwork`
+          message: `${where}: no block of kind ${quoteValue(b.kind)} is registered (known: ${known.join(", ")}); register its definition to build, resume or sweep this hypernetwork`
         }))
       }
       const built = definition.build(b, where)
@@ -107,7 +108,7 @@ export function makeHypernetwork(
 }
 
 const formatSpecIssue = (issue: SchemaIssue.Issue): string =>
-  SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i) => `${i.path === undefined || i.path.length === 0 ? "" : `${i.path.join(".")}: `}${i.message}`).join("; ")
+  cutList(SchemaIssue.makeFormatterStandardSchemaV1()(issue).issues.map((i) => `${i.path === undefined || i.path.length === 0 ? "" : `${i.path.map((p) => cutText(String(p))).join(".")}: `}${i.message}`), "; ")
 
 /** The hypernetwork as data: every block's spec, the read-out and the hyperhypernetwork. */
 export const hypernetworkSpec = (net: Hypernetwork): HypernetworkSpec => ({

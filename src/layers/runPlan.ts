@@ -1,4 +1,5 @@
 import { Result } from "effect"
+import { checkConditions, type ConditionError } from "../core/condition.js"
 import type { HypernetworkSpec } from "../core/hypernetworkSpec.js"
 import type { NetShape } from "../core/netShape.js"
 import { checkTaskShape, type Task, type TaskShapeError } from "../core/task.js"
@@ -29,16 +30,18 @@ export interface RunPlan {
   readonly hyperhypernetwork: HyperhypernetworkSpec
 }
 
-export type RunPlanError = HypernetworkSpecError | UnknownComponent | TaskShapeError | GenerationError
+export type RunPlanError = HypernetworkSpecError | UnknownComponent | TaskShapeError | ConditionError | GenerationError
 
 /**
  * Build a run's hypernetwork and task from their names in `components`, and check that they fit
- * the trained shape (the task's input and output widths; every block's widths). Nothing is
- * written or trained before this succeeds.
+ * the trained shape (the task's input and output widths; every block's widths) and that the task's
+ * conditions keep their rules (`checkConditions`: a task value made without `defineTask` is checked
+ * here). Nothing is written or trained before this succeeds.
  */
 export const resolveRun = (run: RunDefinition, components: Components): Result.Result<RunPlan, RunPlanError> =>
   Result.gen(function* () {
     const task = yield* findTask(components, run.task)
+    yield* checkConditions(task.conditions, task.name)
     yield* checkTaskShape(task, run.shape)
     const net = yield* makeHypernetwork(run.hypernetwork, components.blocks)
     const layout = paramLayout(net, run.shape)
@@ -48,7 +51,7 @@ export const resolveRun = (run: RunDefinition, components: Components): Result.R
 
 /**
  * Whether a run's definition can be planned, checked without tensors: its hypernetwork builds from
- * `components`, its task is registered and fits the shape. Returns the problem, or undefined. (The
+ * `components`, its task is registered, keeps the rules of conditions and fits the shape. Returns the problem, or undefined. (The
  * block widths are checked by {@link resolveRun}'s trial generation.)
  */
 export const checkRunDefinition = (run: RunDefinition, components: Components): string | undefined => {
@@ -56,6 +59,8 @@ export const checkRunDefinition = (run: RunDefinition, components: Components): 
   if (Result.isFailure(net)) return `hypernetwork: ${net.failure.message}`
   const task = findTask(components, run.task)
   if (Result.isFailure(task)) return `task: ${task.failure.message}`
+  const conditions = checkConditions(task.success.conditions, task.success.name)
+  if (Result.isFailure(conditions)) return conditions.failure.message
   const fits = checkTaskShape(task.success, run.shape)
   return Result.isFailure(fits) ? fits.failure.message : undefined
 }

@@ -19,6 +19,7 @@ import { RunStore, type StoreError } from "../services/RunStore.js"
 import { evaluationInputs } from "./evaluate.js"
 import { type Figure, writeFigure } from "./figures.js"
 import { loadNetwork, storedNetworkWeights } from "./loadNetwork.js"
+import { readback } from "../core/readback.js"
 
 /** How to analyse a network. */
 export interface AnalyzeOptions {
@@ -32,8 +33,8 @@ export interface AnalyzeOptions {
 }
 
 /**
- * The findings of one network: α1, α2, sign agreement (outgoing strengths: the norms of each
- * first-layer unit's outgoing weights) and class of its first layer, and its loss on the task
+ * The findings of one network: α1, α2, path balance and sign agreement (through the outgoing
+ * strengths: the norms of each first-layer unit's outgoing weights) and class of its first layer, and its loss on the task
  * where the task fits its shape (else `loss: null` and the reason in `lossNote`). Fails with
  * `UnknownComponent` for a task that is not registered.
  */
@@ -51,13 +52,14 @@ export const analyzeNetwork = (net: LoadedNetwork, options: AnalyzeOptions = {})
     else {
       const weights = yield* Effect.fromResult(storedNetworkWeights(stored))
       const x = yield* evaluationInputs(task, stored.shape[0]!, samples)
-      const value = tf.tidy(() => {
+      const perSample = tf.tidy(() => {
         const flat = tf.reshape(x, [samples, stored.shape[0]!])
-        return task.loss(forward(weights, flat, activation), flat).dataSync()[0]!
+        return task.loss(forward(weights, flat, activation), flat)
       })
       tf.dispose(x)
       disposeNetWeights(weights)
-      loss = { task: task.name, activation, samples, value }
+      const [value] = yield* readback([perSample])
+      loss = { task: task.name, activation, samples, value: value[0]! }
     }
     return {
       file: net.file, format: net.format, layout: net.layout, layoutFrom: net.layoutFrom, shape: stored.shape, layers: net.layers,
@@ -83,9 +85,8 @@ const drawStored = (net: StoredNetwork, title: string, k: number): Effect.Effect
       return `no drawing: [${net.shape.join(", ")}] has ${count} neurons and ${edges} weights (drawings are made up to ${DRAWING_MAX_NEURONS} neurons and ${DRAWING_MAX_EDGES} weights)`
     }
     const rng = yield* Rng
-    const start = yield* rng.normalAt(`drawing/analyze/${k}`, 0, [count * 4])
-    const initial = Float64Array.from(start.dataSync(), (v) => 0.5 * v)
-    start.dispose()
+    const [start] = yield* readback([yield* rng.normalAt(`drawing/analyze/${k}`, 0, [count * 4])])
+    const initial = Float64Array.from(start, (v) => 0.5 * v)
     const iterations = Math.round(Math.min(3000, Math.max(200, 2e7 / (count * count))))
     const svg = drawNetworkSvg(net, { title, iterations, initial })
     return Result.isSuccess(svg) ? { name: k === 0 ? "drawing" : "drawing-compare", caption: title, svg: svg.success } : `no drawing: ${svg.failure.message}`
@@ -137,7 +138,7 @@ export const analyze = (request: AnalyzeRequest): Effect.Effect<
     for (const [k, n] of [net, other].entries()) {
       if (n === undefined) continue
       const f = k === 0 ? findings : otherFindings!
-      const d = yield* drawStored(n.network, `${baseName(n.file)}: ${f.algorithm} (α1 ${f.alpha1.toPrecision(3)}, α2 ${f.alpha2.toPrecision(3)})`, k)
+      const d = yield* drawStored(n.network, `${baseName(n.file)}: ${f.algorithm} (α1 ${f.alpha1.toPrecision(3)}, α2 ${f.alpha2.toPrecision(3)}, path balance ${f.pathBalance.toPrecision(3)})`, k)
       if (typeof d === "string") notes.push(d)
       else drawings.push(d)
     }

@@ -15,6 +15,7 @@ import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
 import { evaluationInputs, referenceCondition } from "./evaluate.js"
+import { readback } from "../core/readback.js"
 
 interface Trained {
   readonly network: StoredNetwork
@@ -46,21 +47,22 @@ const trainOne = (task: Task, shape: NetShape, activation: Activation, settings:
       for (let step = 1; step <= settings.steps; step++) {
         const batch = yield* task.sampleInputs(streamDraws(rng, `baseline/${seed}/x`), [settings.batch, shape[0]!])
         const cost = optimizer.minimize(() => tf.mean(task.loss(forward(net(), batch, activation), batch, condition)) as tf.Scalar, true, params)!
-        window += cost.dataSync()[0]!
-        tf.dispose([batch, cost])
+        batch.dispose()
+        window += (yield* readback([cost]))[0][0]!
         if (step % settings.logEvery === 0) {
           curve.push({ step, loss: window / settings.logEvery })
           window = 0
           yield* progress.update(`baseline ${seed}`, { done: step, total: settings.steps, detail: `loss ${formatNumber(curve[curve.length - 1]!.loss)}` })
         }
       }
-      const loss = tf.tidy(() => tf.mean(task.loss(forward(net(), x, activation), x, condition === undefined ? undefined : tf.expandDims(condition, 0))).dataSync()[0]!)
+      const [loss] = yield* readback([tf.tidy(() => tf.mean(task.loss(forward(net(), x, activation), x, condition === undefined ? undefined : tf.expandDims(condition, 0))))])
+      const values = yield* readback(params, { keep: true })
       const network: StoredNetwork = {
         shape,
-        W: params.filter((_, k) => k % 2 === 0).map((p) => Array.from(p.dataSync())),
-        b: params.filter((_, k) => k % 2 === 1).map((p) => Array.from(p.dataSync()))
+        W: values.filter((_, k) => k % 2 === 0).map((p) => Array.from(p)),
+        b: values.filter((_, k) => k % 2 === 1).map((p) => Array.from(p))
       }
-      return { network, loss, curve } satisfies Trained
+      return { network, loss: loss[0]!, curve } satisfies Trained
     } finally {
       optimizer.dispose()
       tf.dispose([...params, ...(condition === undefined ? [] : [condition])])

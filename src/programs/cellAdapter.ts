@@ -6,6 +6,7 @@ import { Backend, backendLayer, type BackendRequest } from "../services/Backend.
 import { silentProgressLayer } from "../services/Progress.js"
 import { seededRngLayer } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
+import { StorageFault, storageProblemOfCause } from "../services/storageFault.js"
 import { ablation } from "./ablation.js"
 import { baseline } from "./baseline.js"
 import { generalize } from "./generalize.js"
@@ -13,6 +14,7 @@ import { CellFailure, type CellRunner } from "./studyEngine.js"
 import { sweep } from "./sweep.js"
 import { train } from "./train.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { errorCode } from "../services/fileErrors.js"
 
 /**
  * The one place where the study engine meets the library's programs: what a cell computes. It
@@ -26,7 +28,9 @@ import { errorMessage } from "../core/errorMessage.js"
  * turns on the run directory: the second waits for the first and then finds its checkpoints.
  *
  * Fails with a {@link CellFailure} carrying the error's message (a diverged run, an out-of-memory
- * error, a bad file); an interruption is passed on so that the attempt goes back to the queue.
+ * error, a bad file); an interruption is passed on so that the attempt goes back to the queue. A
+ * file of the run that cannot be written because of the disk (full, over quota, read-only) is no
+ * fault of the cell's: that is a {@link StorageFault}, and the attempt goes back to the queue too.
  */
 export const studyCellRunner = (options: { readonly runsDir: string; readonly backend: BackendRequest }): CellRunner<RunStore | FileSystem.FileSystem> =>
   (cell, context) => {
@@ -41,41 +45,45 @@ export const studyCellRunner = (options: { readonly runsDir: string; readonly ba
       const seeded = <A, E, R>(p: Effect.Effect<A, E, R>) => Effect.provide(p, seededRngLayer(cell.seed))
 
       yield* runDirLock(runDir)
-      const resume = (yield* store.listCheckpoints(runDir)).length > 0
-      yield* seeded(train({ runDir, config, resume, command: `study ${cell.study}: arm ${cell.arm}, seed ${cell.seed}` }))
-      for (const c of yield* store.listCheckpoints(runDir)) {
-        if (c.step % config.checkpointEvery !== 0 && c.step !== config.steps) yield* fs.remove(c.path)
-      }
-      const training = yield* lastMetrics(runDir)
-      if (training === undefined) return yield* new CellFailure({ kind: "error", execution: null, message: `${runDir}/metrics.jsonl holds no metrics after training` })
-      if (!Number.isFinite(training.loss) || !Number.isFinite(training.objective)) {
-        return yield* new CellFailure({ kind: "error", execution: null, message: `diverged: training loss ${training.loss}, objective ${training.objective} at step ${training.step}` })
-      }
-      const t1 = yield* Clock.currentTimeMillis
-      const swept = yield* seeded(sweep(runDir, e.sweep, e.thresholds))
-      const ablated = e.ablation === null ? null : yield* seeded(ablation(runDir, e.ablation, e.thresholds))
-      const generalized = e.generalization === null ? null : yield* seeded(generalize(runDir, e.generalization, e.thresholds))
-      const base = e.baseline === null ? null : yield* seeded(baseline(runDir, config, e.baseline, e.thresholds))
-      const t2 = yield* Clock.currentTimeMillis
-      const result: CellResult = {
-        id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config, experiments: e,
-        status: "done", error: null, training,
-        sweep: swept.rows,
-        ablation: ablated === null ? null : ablated.rows,
-        generalization: generalized === null ? null : generalized.cells,
-        baseline: base === null ? null : { loss: base.loss, alpha1: base.alpha1, alpha2: base.alpha2, alpha3: base.alpha3, algorithm: base.algorithm },
-        execution: {
-          attempt: context.attempt, deliveries: context.deliveries, wallSeconds: (t2 - t0) / 1000, trainSeconds: (t1 - t0) / 1000,
-          runner: `${hostname()}/${process.pid}`, backend: backend.name, runDir, finishedAt: new Date(t2).toISOString()
+      return yield* store.withRunLock(runDir)(Effect.gen(function* () {
+        const resume = (yield* store.listCheckpoints(runDir)).length > 0
+        yield* seeded(train({ runDir, config, resume, command: `study ${cell.study}: arm ${cell.arm}, seed ${cell.seed}` }))
+        for (const c of yield* store.listCheckpoints(runDir)) {
+          if (c.step % config.checkpointEvery !== 0 && c.step !== config.steps) yield* fs.remove(c.path)
         }
-      }
-      return result
+        const training = yield* lastMetrics(runDir)
+        if (training === undefined) return yield* new CellFailure({ kind: "error", execution: null, message: `${runDir}/metrics.jsonl holds no metrics after training` })
+        if (!Number.isFinite(training.loss) || !Number.isFinite(training.objective)) {
+          return yield* new CellFailure({ kind: "error", execution: null, message: `diverged: training loss ${training.loss}, objective ${training.objective} at step ${training.step}` })
+        }
+        const t1 = yield* Clock.currentTimeMillis
+        const swept = yield* seeded(sweep(runDir, e.sweep, e.thresholds))
+        const ablated = e.ablation === null ? null : yield* seeded(ablation(runDir, e.ablation, e.thresholds))
+        const generalized = e.generalization === null ? null : yield* seeded(generalize(runDir, e.generalization, e.thresholds))
+        const base = e.baseline === null ? null : yield* seeded(baseline(runDir, config, e.baseline, e.thresholds))
+        const t2 = yield* Clock.currentTimeMillis
+        const result: CellResult = {
+          id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config, experiments: e,
+          status: "done", error: null, training,
+          sweep: swept.rows,
+          ablation: ablated === null ? null : ablated.rows,
+          generalization: generalized === null ? null : generalized.cells,
+          baseline: base === null ? null : { loss: base.loss, alpha1: base.alpha1, alpha2: base.alpha2, alpha3: base.alpha3, algorithm: base.algorithm },
+          execution: {
+            attempt: context.attempt, deliveries: context.deliveries, wallSeconds: (t2 - t0) / 1000, trainSeconds: (t1 - t0) / 1000,
+            runner: `${hostname()}/${process.pid}`, backend: backend.name, runDir, finishedAt: new Date(t2).toISOString()
+          }
+        }
+        return result
+      }))
     })
     return program.pipe(
       Effect.scoped,
       Effect.provide(Layer.mergeAll(backendLayer(options.backend), silentProgressLayer)),
       Effect.catchCause((cause) => Effect.gen(function* () {
         if (Cause.hasInterruptsOnly(cause)) return yield* Effect.failCause(cause as Cause.Cause<never>)
+        const storage = storageProblemOfCause(cause)
+        if (storage !== undefined) return yield* new StorageFault({ stopped: "runner", detail: storage })
         const failure = Cause.squash(cause)
         if (failure instanceof CellFailure) return yield* Effect.fail(failure)
         const seconds = ((yield* Clock.currentTimeMillis) - (yield* started)) / 1000
@@ -129,7 +137,9 @@ const runDirLock = (runDir: string) => {
     try {
       nodeFs.writeFileSync(file, me, { flag: "wx" })
       return true
-    } catch {
+    } catch (e) {
+      // only a lock that is there already is waited for; any other failure (a full disk) is the attempt's
+      if (errorCode(e) !== "EEXIST") throw e
       try {
         const holder = nodeFs.readFileSync(file, "utf8")
         const [host, pid] = holder.split("/")

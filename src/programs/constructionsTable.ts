@@ -7,6 +7,7 @@ import { l1Loss } from "../core/l1Task.js"
 import { type Activation, disposeNetWeights, forward, type NetWeights } from "../core/network.js"
 import { firstLayer } from "../core/orderParameters.js"
 import { Rng } from "../services/Rng.js"
+import { onCpu, readback } from "../core/readback.js"
 
 export interface ConstructionRow {
   readonly construction: string
@@ -31,9 +32,10 @@ export interface ConstructionsTableOptions {
 /**
  * Every construction of DESIGN §3 for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
  * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2, path balance and the class it gets.
+ * On the cpu backend where the active one cannot read synchronously (`convexity` is cpu-only).
  */
 export const constructionsTable = (options: ConstructionsTableOptions): Effect.Effect<ReadonlyArray<ConstructionRow>, ConstructionError, Rng> =>
-  Effect.gen(function* () {
+  onCpu(Effect.gen(function* () {
     const rng = yield* Rng
     const { inputs: n, hidden: h } = options
     const x = yield* rng.normal("constructions/x", [options.samples, n])
@@ -50,14 +52,14 @@ export const constructionsTable = (options: ConstructionsTableOptions): Effect.E
         ]
         for (const [name, build] of builders) {
           const net = yield* Effect.fromResult(build())
-          const loss = tf.tidy(() => l1Loss(forward(net, x, activation), x).dataSync()[0]!)
-          const layer = firstLayer(net.shape, net.W.map((w) => w.dataSync()))
+          const [loss] = yield* readback([tf.tidy(() => l1Loss(forward(net, x, activation), x))])
+          const layer = firstLayer(net.shape, yield* readback(net.W, { keep: true }))
           disposeNetWeights(net)
-          rows.push({ construction: name, activation, loss, ...classifyFirstLayer(layer, options.thresholds ?? defaultThresholds) })
+          rows.push({ construction: name, activation, loss: loss[0]!, ...classifyFirstLayer(layer, options.thresholds ?? defaultThresholds) })
         }
       }
     } finally {
       tf.dispose([x, calibration, W])
     }
     return rows
-  })
+  }))

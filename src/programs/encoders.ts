@@ -4,6 +4,7 @@ import type { NetShape } from "../core/netShape.js"
 import { forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { softmaxCrossEntropy } from "../layers/linearProbeHypernetwork.js"
 import { Rng } from "../services/Rng.js"
+import { readback } from "../core/readback.js"
 
 /** How an encoder is trained: full-batch Adam on the cross-entropy of a linear head on its features. */
 export interface EncoderTraining {
@@ -65,10 +66,7 @@ export const trainEncoder = (shape: NetShape, inputs: tf.Tensor2D, targets: tf.T
           const logits = tf.add(tf.matMul(features, params[2 * N]!), params[2 * N + 1]!)
           return softmaxCrossEntropy(logits, targets) as tf.Scalar
         }, step === settings.steps, params)
-        if (cost !== null) {
-          loss = cost.dataSync()[0]!
-          cost.dispose()
-        }
+        if (cost !== null) loss = (yield* readback([cost]))[0][0]!
       }
       const net = netWeightsOrThrow(shape, params.slice(0, N).map((p) => tf.clone(p)), params.slice(N, 2 * N).map((p) => tf.clone(p)))
       return { net, loss }

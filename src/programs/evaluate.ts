@@ -18,7 +18,7 @@ import type { RunPlan, RunPlanError } from "../layers/runPlan.js"
 import { fixedDraws } from "../services/inputDraws.js"
 import { Rng } from "../services/Rng.js"
 import type { StoredNetwork } from "../core/results.js"
-import { withTensorScope } from "../core/tensorScope.js"
+import { readback } from "../core/readback.js"
 import { runPlanOf } from "./trainer.js"
 
 /** A trained hyperhypernetwork, ready to generate: its config, plan and parameters. */
@@ -134,9 +134,9 @@ const evaluateGenerations = (
           const W2 = g.W[1]
           return [model.run.task.loss(forward(net, x, model.config.activation), x, condition), g.kl, g.W[0]!, W2 === undefined ? undefined : tf.norm(W2, "euclidean", -1)]
         })
-        const [lv, kv, wv, ov] = [loss.dataSync(), kl.dataSync(), W1.dataSync(), W2norm?.dataSync()]
+        tf.dispose(Object.values(randoms))
+        const [lv, kv, wv, ov] = yield* readback([loss, kl, W1, ...(W2norm === undefined ? [] : [W2norm])])
         const [rows, cols] = [target[0]!, target[1]!]
-        tf.dispose([loss, kl, W1, ...(W2norm === undefined ? [] : [W2norm]), ...Object.values(randoms)])
         for (const [k, p] of part.entries()) {
           const e: GenerationEval = {
             ...p, loss: lv[k]!, kl: kv[k]!, W1: { rows, cols, data: Float32Array.from(wv.subarray(k * rows * cols, (k + 1) * rows * cols)) },
@@ -216,11 +216,13 @@ export const generateStored = (model: TrainedModel, mode: GenerationMode, logBet
     const shape = model.config.shape
     const plan = yield* planFor(model, shape, mode)
     const randoms = yield* seedRandoms(model.run.net, shape, [seed])
-    const stored = withTensorScope((): StoredNetwork => {
-      const g = generateUnchecked(plan, thetaAt(model, [logBeta], conditionTensor(model.run.task, [condition ?? referenceCondition(model.run.task)])), randoms)
-      return { shape, W: g.W.map((w) => Array.from(w.dataSync())), b: g.bias.map((b) => Array.from(b.dataSync())) }
+    const g = tf.tidy(() => {
+      const out = generateUnchecked(plan, thetaAt(model, [logBeta], conditionTensor(model.run.task, [condition ?? referenceCondition(model.run.task)])), randoms)
+      return { W: [...out.W], b: [...out.bias] }
     })
     tf.dispose(Object.values(randoms))
+    const values = yield* readback([...g.W, ...g.b])
+    const stored: StoredNetwork = { shape, W: values.slice(0, g.W.length).map((w) => Array.from(w)), b: values.slice(g.W.length).map((b) => Array.from(b)) }
     yield* Effect.fromResult(checkFinite(`the network generated at log β = ${logBeta}, seed ${seed} (${mode})`,
       [...stored.W.map((w, l) => [`W^(${l + 1})`, w] as const), ...stored.b.map((b, l) => [`b^(${l + 1})`, b] as const)]))
     return stored

@@ -1,11 +1,12 @@
 import * as tf from "@tensorflow/tfjs"
-import { Effect } from "effect"
-import { RunError } from "../core/errors.js"
-import { evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, nearestCondition, relativeL2, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
-import { type InrConditionRow, InrResult, type InrSample, type InrSettings, type InrSummaryRow } from "../core/inrResults.js"
+import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { InvalidInput, RunError } from "../core/errors.js"
+import { defineInrFamily, evaluatedConditions, type InrFamily, InrFamilyError, gridTensor, MAX_GRID_POINTS, nearestCondition, relativeL2FromParts, relativeL2Parts, trainingConditions, type ConditionKind } from "../core/inrFamily.js"
+import { type InrConditionRow, InrResult, type InrSample, InrSettings, type InrSummaryRow } from "../core/inrResults.js"
+import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 import { forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { checkTaskShape } from "../core/task.js"
-import { withTensorScope } from "../core/tensorScope.js"
+import { readback } from "../core/readback.js"
 import { formatNumber } from "../core/table.js"
 import type { TrainConfig } from "../core/trainConfig.js"
 import { generateUnchecked, type GenerationError } from "../layers/hypernetwork.js"
@@ -70,37 +71,33 @@ const CHUNK = 8
 const evaluateMethod = (
   family: InrFamily, settings: InrSettings, conditions: ReadonlyArray<ReadonlyArray<number>>, figureIndex: ReadonlyArray<number>,
   predict: (x: tf.Tensor, condition: tf.Tensor, rows: ReadonlyArray<number>) => tf.Tensor
-): Evaluated => {
+): Effect.Effect<Evaluated> => {
   const C = family.task.conditions.length
   const errors: Array<number> = []
   const figure: Array<Float32Array> = []
   const grids = [gridTensor(family.domain, settings.gridPoints), gridTensor(family.domain, settings.figurePoints)] as const
-  try {
+  return Effect.gen(function* () {
     for (let at = 0; at < conditions.length; at += CHUNK) {
       const rows = conditions.slice(at, at + CHUNK).map((_, k) => at + k)
-      const condition = tf.tensor2d(rows.map((r) => [...conditions[r]!]), [rows.length, C])
       const tile = (grid: tf.Tensor, k: number) => tf.tile(tf.expandDims(grid, 0), [k, 1, 1])
-      errors.push(...withTensorScope(() => {
+      const [num, den] = yield* readback(tf.tidy(() => {
+        const condition = tf.tensor2d(rows.map((r) => [...conditions[r]!]), [rows.length, C])
         const x = tile(grids[0], rows.length)
-        return relativeL2(predict(x, condition, rows), family.task.target(x, condition))
+        return relativeL2Parts(predict(x, condition, rows), family.task.target(x, condition))
       }))
+      errors.push(...relativeL2FromParts(num, den))
       const wanted = rows.filter((r) => figureIndex.includes(r))
       if (wanted.length > 0) {
-        const values = tf.tidy(() => {
+        const [v] = yield* readback([tf.tidy(() => {
           const pick = tf.tensor2d(wanted.map((r) => [...conditions[r]!]), [wanted.length, C])
           return predict(tile(grids[1], wanted.length), pick, wanted)
-        })
-        const v = values.dataSync() as Float32Array
+        })])
         const per = v.length / wanted.length
-        wanted.forEach((_, k) => figure.push(Float32Array.from(v.subarray(k * per, (k + 1) * per))))
-        values.dispose()
+        wanted.forEach((_, k) => figure.push(v.slice(k * per, (k + 1) * per)))
       }
-      condition.dispose()
     }
-  } finally {
-    tf.dispose([...grids])
-  }
-  return { errors, figure }
+    return { errors, figure }
+  }).pipe(Effect.ensuring(Effect.sync(() => tf.dispose([...grids]))))
 }
 
 /** The generation randoms of seed `g` for k networks: the same draws for every condition (common random numbers). */
@@ -129,7 +126,10 @@ const generatedPrediction = (model: TrainedModel, randoms: Readonly<Record<strin
  * The networks g_θc a trained hypernetwork generates for `conditions` (`[K][C]`, in the order of its
  * task's conditions) at log10 β `logBeta`, with generation seed `seed` (irrelevant to a spec without
  * random inputs such as {@link inrHypernetworkSpec}): one network per condition, batch `[K]`. The
- * caller owns the tensors (`disposeNetWeights`). Load a model with `modelFromCheckpoint`.
+ * caller owns the tensors (`disposeNetWeights`). Load a model with `modelFromCheckpoint`. Fails
+ * with {@link InrFamilyError} naming the argument: no condition, a condition that is not C finite
+ * numbers, a log β that is not finite, a seed that is not a non-negative integer. (A condition
+ * beyond the training range is allowed: that is extrapolation.)
  *
  * @example
  * const nets = yield* inrNetworks(model, [[0.3], [1.2]], -11)
@@ -140,8 +140,10 @@ export const inrNetworks = (model: TrainedModel, conditions: ReadonlyArray<Reado
     const C = model.run.task.conditions.length
     const bad = conditions.findIndex((c) => c.length !== C || c.some((v) => !Number.isFinite(v)))
     if (conditions.length === 0 || bad >= 0) {
-      return yield* new InrFamilyError({ message: conditions.length === 0 ? "inrNetworks needs at least one condition" : `condition ${bad} must be ${C} finite numbers (${model.run.task.conditions.map((c) => c.name).join(", ")}), got [${conditions[bad]!.join(", ")}]` })
+      return yield* new InrFamilyError({ message: conditions.length === 0 ? "inrNetworks needs at least one condition" : `condition ${bad} must be ${C} finite numbers (${model.run.task.conditions.map((c) => c.name).join(", ")}), got ${Array.isArray(conditions[bad]) ? `[${conditions[bad].join(", ")}]` : quoteValue(conditions[bad])}` })
     }
+    if (typeof logBeta !== "number" || !Number.isFinite(logBeta)) return yield* new InrFamilyError({ message: `inrNetworks: logBeta must be a finite number, got ${quoteValue(logBeta)}` })
+    if (!Number.isSafeInteger(seed) || seed < 0) return yield* new InrFamilyError({ message: `inrNetworks: seed must be a non-negative integer, got ${quoteValue(seed)}` })
     const randoms = yield* seedRandoms(model, seed)
     const net = tf.tidy(() => {
       const k = conditions.length
@@ -190,7 +192,34 @@ const figureConditions = (family: InrFamily, evaluated: ReadonlyArray<{ readonly
 }
 
 /** Everything the INR experiment can fail with. */
-export type InrError = TrainError | InrFamilyError | GenerationError
+export type InrError = TrainError | InrFamilyError | GenerationError | InvalidInput
+
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/**
+ * The family and settings an INR experiment is given, checked again whatever built them (an
+ * `InrFamily` or `InrSettings` is a plain value that code may build without `defineInrFamily` or
+ * the Schema): the family by {@link defineInrFamily}, the settings by their Schema, and the grids
+ * by their size on the family's domain. Returns the checked family and the settings as given.
+ */
+const checkExperiment = (family: InrFamily, settings: InrSettings): Result.Result<{ readonly family: InrFamily; readonly settings: InrSettings }, InrFamilyError | InvalidInput> => {
+  const checkedFamily = defineInrFamily(family)
+  if (Result.isFailure(checkedFamily)) return Result.fail(checkedFamily.failure)
+  const decoded = Schema.decodeUnknownResult(InrSettings)(settings, { errors: "all", onExcessProperty: "error" })
+  if (Result.isFailure(decoded)) {
+    const problems = formatIssues(decoded.failure.issue).issues.map((i) => `${(i.path ?? []).map((k) => cutText(String(k))).join(".")}${i.path !== undefined && i.path.length > 0 ? ": " : ""}${i.message}`)
+    return Result.fail(new InvalidInput({ source: "settings", message: `invalid INR settings: ${cutList(problems, "; ")}` }))
+  }
+  const n = family.domain.length
+  for (const key of ["gridPoints", "figurePoints"] as const) {
+    const points = decoded.success[key]
+    if (points ** n > MAX_GRID_POINTS) {
+      return Result.fail(new InvalidInput({ source: key, message: `${key} ${points} on the ${n}-dimensional domain of ${family.task.name} makes ${points ** n} grid points; at most ${MAX_GRID_POINTS} (${Math.floor(MAX_GRID_POINTS ** (1 / n))} per axis)` }))
+    }
+  }
+  // the settings as given go on (decoding may fill defaults a resumed run's config must not gain)
+  return Result.succeed({ family: checkedFamily.success, settings })
+}
 
 /**
  * The INR experiment (issue 14; the blog post's "hypernetworks as generators of INRs"): train the
@@ -204,11 +233,14 @@ export type InrError = TrainError | InrFamilyError | GenerationError
  * from-scratch INR by its error on its own condition. Writes `inr.json`,
  * figures (`figures/inr-*.svg|png`) and a self-contained `inr-report.html`; returns the results.
  * The family's task is added to the `Registry` for the run. Fails with the training program's
- * errors, {@link InrFamilyError} when the settings do not fit the family, or a {@link RunError}.
+ * errors, {@link InrFamilyError} when the family breaks its rules or the settings do not fit it,
+ * {@link InvalidInput} naming a setting out of its domain (grids too fine for the domain
+ * included), or a {@link RunError}; nothing is written before the family and settings are checked.
  */
 export const inr = (options: InrOptions) =>
   Effect.gen(function* () {
-    const { runDir, family, settings } = options
+    const { runDir } = options
+    const { family, settings } = yield* Effect.fromResult(checkExperiment(options.family, options.settings))
     const store = yield* RunStore
     const progress = yield* Progress
     const rng = yield* Rng
@@ -233,7 +265,7 @@ export const inr = (options: InrOptions) =>
     const conditions = evaluated.map((e) => e.condition)
     const logBeta = (settings.logBetaMin + settings.logBetaMax) / 2
     /** Mean relative L2 error over the training conditions: the selection score of every method. */
-    const trainingScore = (predict: Parameters<typeof evaluateMethod>[4]) => mean(evaluateMethod(family, settings, training, [], predict).errors)
+    const trainingScore = (predict: Parameters<typeof evaluateMethod>[4]) => Effect.map(evaluateMethod(family, settings, training, [], predict), (e) => mean(e.errors))
 
     // the checkpoint to evaluate: the one with the lowest error on the training conditions (seed 0)
     const checkpoints = yield* store.listCheckpoints(runDir)
@@ -244,8 +276,8 @@ export const inr = (options: InrOptions) =>
       for (const c of checkpoints) {
         const candidate = yield* modelFromCheckpoint(yield* store.readCheckpoint(c.path)).pipe(Effect.provideService(Registry, withFamily))
         const randoms = yield* seedRandoms(candidate, 0)
-        const error = trainingScore(generatedPrediction(candidate, randoms, logBeta, (r) => training[r]!))
-        tf.dispose(Object.values(randoms))
+        const error = yield* trainingScore(generatedPrediction(candidate, randoms, logBeta, (r) => training[r]!)).pipe(
+          Effect.ensuring(Effect.sync(() => tf.dispose(Object.values(randoms)))))
         scores.push({ step: c.step, error })
         if (chosen === undefined || error < scores.find((s) => s.step === chosen!.step)!.error) {
           if (chosen !== undefined) disposeModel(chosen.model)
@@ -263,14 +295,14 @@ export const inr = (options: InrOptions) =>
       t0 = clock()
       const mlp = yield* trainConditionedMlp(task, settings.shape[0]!, settings.mlpHidden, settings.activation, settings.conditionsPerStep, adam, {
         every: settings.checkpointEvery,
-        score: (net) => [trainingScore((x, c) => conditionedPrediction(net, task.conditions, x, c, settings.activation))]
+        score: (net) => Effect.map(trainingScore((x, c) => conditionedPrediction(net, task.conditions, x, c, settings.activation)), (s) => [s])
       })
       const mlpSeconds = clock() - t0
       t0 = clock()
       // each from-scratch INR is scored on its own condition, its training data
       const scratch: TrainedWeights = yield* trainInrsFromScratch(task, settings.shape, settings.activation, conditions, adam, {
         every: settings.checkpointEvery,
-        score: (net) => evaluateMethod(family, settings, conditions, [], (x, _c, rows) => forward(pickNetworks(net, rows), x, settings.activation)).errors
+        score: (net) => Effect.map(evaluateMethod(family, settings, conditions, [], (x, _c, rows) => forward(pickNetworks(net, rows), x, settings.activation)), (e) => e.errors)
       })
       const scratchSeconds = clock() - t0
 
@@ -283,27 +315,19 @@ export const inr = (options: InrOptions) =>
       let nearestEval: Evaluated | undefined
       for (let s = 0; s < seeds; s++) {
         const randoms = yield* seedRandoms(model, s)
-        try {
-          perSeed.push(evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => conditions[r]!)))
-          if (s === 0) nearestEval = evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => nearest[r]!))
-        } finally {
-          tf.dispose(Object.values(randoms))
-        }
+        yield* Effect.gen(function* () {
+          perSeed.push(yield* evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => conditions[r]!)))
+          if (s === 0) nearestEval = yield* evaluateMethod(family, settings, conditions, figureIndex, generatedPrediction(model, randoms, logBeta, (r) => nearest[r]!))
+        }).pipe(Effect.ensuring(Effect.sync(() => tf.dispose(Object.values(randoms)))))
         yield* progress.update("inr evaluation", { done: s + 1, total: seeds, detail: `generation seed ${s}` })
       }
       const mlpNet = weightsToNet(mlp)
       const scratchNet = weightsToNet(scratch)
-      const [mlpEval, scratchEval] = (() => {
-        try {
-          return [
-            evaluateMethod(family, settings, conditions, figureIndex, (x, c) => conditionedPrediction(mlpNet, task.conditions, x, c, settings.activation)),
-            evaluateMethod(family, settings, conditions, figureIndex, (x, _c, rows) => forward(pickNetworks(scratchNet, rows), x, settings.activation))
-          ] as const
-        } finally {
-          tf.dispose([...mlpNet.W, ...mlpNet.b, ...scratchNet.W, ...scratchNet.b])
-        }
-      })()
-      const truth = evaluateMethod(family, settings, conditions, figureIndex, (x, c) => task.target(x, c))
+      const [mlpEval, scratchEval] = yield* Effect.all([
+        evaluateMethod(family, settings, conditions, figureIndex, (x, c) => conditionedPrediction(mlpNet, task.conditions, x, c, settings.activation)),
+        evaluateMethod(family, settings, conditions, figureIndex, (x, _c, rows) => forward(pickNetworks(scratchNet, rows), x, settings.activation))
+      ]).pipe(Effect.ensuring(Effect.sync(() => tf.dispose([...mlpNet.W, ...mlpNet.b, ...scratchNet.W, ...scratchNet.b]))))
+      const truth = yield* evaluateMethod(family, settings, conditions, figureIndex, (x, c) => task.target(x, c))
       const evaluationSeconds = clock() - t0
 
       const rows: Array<InrConditionRow> = evaluated.map((e, k) => {

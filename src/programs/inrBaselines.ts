@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs"
-import { Effect } from "effect"
-import { type Condition, conditionScale } from "../core/condition.js"
-import type { NetShape } from "../core/netShape.js"
+import { Effect, Result } from "effect"
+import { checkConditions, type Condition, conditionScale } from "../core/condition.js"
+import { InvalidInput } from "../core/errors.js"
+import { decodeNetShape, type NetShape } from "../core/netShape.js"
+import { quoteValue } from "../core/quoteValue.js"
 import { type Activation, forward, type NetWeights, netWeightsOrThrow } from "../core/network.js"
 import { formatNumber } from "../core/table.js"
 import type { Task } from "../core/task.js"
@@ -9,6 +11,7 @@ import { drawConditions, streamDraws } from "../services/inputDraws.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { initMlpTensors } from "./encoders.js"
+import { readback } from "../core/readback.js"
 
 /** How a baseline is trained: Adam steps, samples per condition and step, learning rate. */
 export interface AdamSettings {
@@ -31,6 +34,29 @@ export interface TrainedWeights {
   readonly selectedSteps?: ReadonlyArray<number>
 }
 
+/** An {@link InvalidInput} naming the argument of a baseline's trainer. */
+const invalid = (fn: string, argument: string, problem: string, value: unknown) =>
+  Effect.fail(new InvalidInput({ source: `${fn}(${argument})`, message: `${fn}: ${argument} ${problem}, got ${quoteValue(value)}` }))
+
+const positiveInteger = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 1
+
+/**
+ * The first bad argument a baseline's trainer is given, as a failed Effect (succeeds when all are
+ * good): Adam's steps and samples positive integers and a finite positive learning rate, a
+ * selection's `every` a positive integer, the task's conditions keeping their rules.
+ */
+const checkTraining = (fn: string, task: Task, settings: AdamSettings, select: SnapshotSelection | undefined) =>
+  Effect.gen(function* () {
+    if (!positiveInteger(settings.steps)) return yield* invalid(fn, "settings.steps", "must be a positive integer", settings.steps)
+    if (!positiveInteger(settings.samples)) return yield* invalid(fn, "settings.samples", "must be a positive integer", settings.samples)
+    if (!(typeof settings.learningRate === "number" && Number.isFinite(settings.learningRate) && settings.learningRate > 0)) {
+      return yield* invalid(fn, "settings.learningRate", "must be a finite number above 0", settings.learningRate)
+    }
+    if (select !== undefined && !positiveInteger(select.every)) return yield* invalid(fn, "select.every", "must be a positive integer", select.every)
+    const conditions = checkConditions(task.conditions, task.name)
+    if (Result.isFailure(conditions)) return yield* Effect.fail(new InvalidInput({ source: `${fn}(task)`, message: `${fn}: ${conditions.failure.message}` }))
+  })
+
 /** Variables of MLPs of `shape` (batch axes `batch`), drawn as {@link initMlpTensors} from `<stream>/init/…`. */
 const initMlp = (stream: string, shape: NetShape, batch: ReadonlyArray<number>) =>
   Effect.map(initMlpTensors(shape, `${stream}/init`, batch), ({ W, b }) => {
@@ -40,12 +66,16 @@ const initMlp = (stream: string, shape: NetShape, batch: ReadonlyArray<number>) 
   })
 
 /** The weights to return: each network's best snapshot if there was a selection, else the last. */
-const snapshot = (shape: NetShape, batch: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>, finalLoss: number, best?: Best): TrainedWeights => ({
-  shape, batch, finalLoss,
-  W: best?.W ?? W.map((w) => Float32Array.from(w.dataSync())),
-  b: best?.b ?? b.map((v) => Float32Array.from(v.dataSync())),
-  ...(best === undefined ? {} : { selectedSteps: best.steps })
-})
+const snapshot = (shape: NetShape, batch: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>, finalLoss: number, best?: Best): Effect.Effect<TrainedWeights> =>
+  Effect.gen(function* () {
+    const last = best === undefined ? yield* readback([...W, ...b], { keep: true }) : []
+    return {
+      shape, batch, finalLoss,
+      W: best?.W ?? last.slice(0, W.length),
+      b: best?.b ?? last.slice(W.length),
+      ...(best === undefined ? {} : { selectedSteps: best.steps })
+    }
+  })
 
 /** The weights as tensors (the caller disposes them). */
 export const weightsToNet = (t: TrainedWeights) =>
@@ -61,7 +91,7 @@ export const weightsToNet = (t: TrainedWeights) =>
  */
 export interface SnapshotSelection {
   readonly every: number
-  readonly score: (net: NetWeights) => ReadonlyArray<number>
+  readonly score: (net: NetWeights) => Effect.Effect<ReadonlyArray<number>>
 }
 
 /** The best snapshot of each network of a batch: its step and its weights. */
@@ -73,12 +103,12 @@ interface Best {
 }
 
 /** Keep, per network of the batch (`K` of them), the snapshot with the lowest score. */
-const keepBest = (best: Best | undefined, K: number, step: number, scores: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>): Best => {
-  const read = (ts: ReadonlyArray<tf.Tensor>) => ts.map((t) => Float32Array.from(t.dataSync()))
-  if (best === undefined) return { steps: scores.map(() => step), scores: [...scores], W: read(W), b: read(b) }
+const keepBest = (best: Best | undefined, K: number, step: number, scores: ReadonlyArray<number>, W: ReadonlyArray<tf.Tensor>, b: ReadonlyArray<tf.Tensor>): Effect.Effect<Best> => Effect.gen(function* () {
+  const read = (ts: ReadonlyArray<tf.Tensor>) => Effect.map(readback(ts, { keep: true }), (values) => [...values])
+  if (best === undefined) return { steps: scores.map(() => step), scores: [...scores], W: yield* read(W), b: yield* read(b) }
   const improved = scores.flatMap((s, k) => (s < best.scores[k]! ? [k] : []))
   if (improved.length === 0) return best
-  const [nowW, nowB] = [read(W), read(b)]
+  const [nowW, nowB] = [yield* read(W), yield* read(b)]
   const copy = (into: Array<Float32Array>, from: ReadonlyArray<Float32Array>) => into.forEach((dst, l) => {
     const per = dst.length / K
     for (const k of improved) dst.set(from[l]!.subarray(k * per, (k + 1) * per), k * per)
@@ -90,7 +120,7 @@ const keepBest = (best: Best | undefined, K: number, step: number, scores: Reado
     best.scores[k] = scores[k]!
   }
   return best
-}
+})
 
 /**
  * Adam on `loss()` for `steps` steps, reporting progress as `task`; `loss` draws its own batch from
@@ -112,11 +142,10 @@ const adamLoop = (
       for (let step = 1; step <= settings.steps; step++) {
         const batch = yield* loss()
         const cost = optimizer.minimize(batch.objective, true, [...W, ...b])!
-        last = cost.dataSync()[0]!
-        if (step > settings.steps - tail) sum += last
-        tf.dispose(cost)
         batch.dispose()
-        if (select !== undefined && (step % select.every === 0 || step === settings.steps)) best = keepBest(best, K, step, select.score(net()), W, b)
+        last = (yield* readback([cost]))[0][0]!
+        if (step > settings.steps - tail) sum += last
+        if (select !== undefined && (step % select.every === 0 || step === settings.steps)) best = yield* keepBest(best, K, step, yield* select.score(net()), W, b)
         if (step % 50 === 0 || step === settings.steps) yield* progress.update(task, { done: step, total: settings.steps, detail: `loss ${formatNumber(last)}` })
       }
     } finally {
@@ -132,12 +161,22 @@ const adamLoop = (
  * one batched network: their losses are summed, so each one's gradient and Adam update are its own.
  * Streams `<stream>/init/…` and `<stream>/x`.
  *
- * @param conditions `[K][C]`: the conditions, one network each.
+ * @param conditions `[K][C]`: the conditions, one network each (at least one).
  * @param select keep each network's best snapshot by `select.score` (one score per network).
- * @returns the K networks (batch `[K]`): the last step's, or each one's best snapshot.
+ * @returns the K networks (batch `[K]`): the last step's, or each one's best snapshot. Fails with
+ *   {@link InvalidInput} naming the argument: no condition, a condition that is not C finite
+ *   numbers, a shape that is not a network's, steps, samples or learning rate out of their domain.
  */
 export const trainInrsFromScratch = (task: Task, shape: NetShape, activation: Activation, conditions: ReadonlyArray<ReadonlyArray<number>>, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/scratch") =>
   Effect.gen(function* () {
+    const fn = "trainInrsFromScratch"
+    yield* checkTraining(fn, task, settings, select)
+    const shapeOk = decodeNetShape(shape, "shape")
+    if (Result.isFailure(shapeOk)) return yield* invalid(fn, "shape", `is not a network's shape (${shapeOk.failure.message})`, shape)
+    if (conditions.length === 0) return yield* invalid(fn, "conditions", "needs at least one condition (one network is trained per condition)", conditions)
+    const C = task.conditions.length
+    const bad = conditions.findIndex((c) => !Array.isArray(c) || c.length !== C || c.some((v) => typeof v !== "number" || !Number.isFinite(v)))
+    if (bad >= 0) return yield* invalid(fn, `conditions[${bad}]`, `must be ${C} finite number${C === 1 ? "" : "s"} (${task.conditions.map((c) => c.name).join(", ")})`, conditions[bad])
     const rng = yield* Rng
     const K = conditions.length
     const { W, b } = yield* initMlp(stream, shape, [K])
@@ -149,7 +188,7 @@ export const trainInrsFromScratch = (task: Task, shape: NetShape, activation: Ac
           objective: () => tf.sum(task.loss(forward(net(), x, activation), x, condition)) as tf.Scalar,
           dispose: () => x.dispose()
         })), select)
-      return snapshot(shape, [K], W, b, finalLoss / K, best)
+      return yield* snapshot(shape, [K], W, b, finalLoss / K, best)
     } finally {
       tf.dispose([...W, ...b, condition])
     }
@@ -186,12 +225,20 @@ export const conditionedPrediction = (net: NetWeights, conditions: ReadonlyArray
  * the hyperhypernetwork reads it, trained with Adam on the family: each step draws `conditions`
  * training conditions (as the hypernetwork's training does) and `settings.samples` inputs for each.
  * Streams `<stream>/init/…`, `<stream>/condition/<name>` and `<stream>/x`. With `select`, returns
- * the best snapshot by `select.score` (one score).
+ * the best snapshot by `select.score` (one score). Fails with {@link InvalidInput} naming the
+ * argument: `n0`, a hidden width or `conditionsPerStep` not a positive integer (or a network too
+ * large), steps, samples or learning rate out of their domain, conditions that break their rules.
  */
 export const trainConditionedMlp = (task: Task, n0: number, hidden: ReadonlyArray<number>, activation: Activation, conditionsPerStep: number, settings: AdamSettings, select?: SnapshotSelection, stream = "inr/mlp") =>
   Effect.gen(function* () {
+    const fn = "trainConditionedMlp"
+    yield* checkTraining(fn, task, settings, select)
+    if (!positiveInteger(n0)) return yield* invalid(fn, "n0", "must be a positive integer", n0)
+    if (!positiveInteger(conditionsPerStep)) return yield* invalid(fn, "conditionsPerStep", "must be a positive integer", conditionsPerStep)
+    const shapeOk = decodeNetShape([n0 + task.conditions.length, ...hidden, task.outputs], "shape")
+    if (Result.isFailure(shapeOk)) return yield* invalid(fn, "hidden", `does not make a network's shape (${shapeOk.failure.message})`, hidden)
     const rng = yield* Rng
-    const shape: NetShape = [n0 + task.conditions.length, ...hidden, task.outputs]
+    const shape: NetShape = shapeOk.success
     const { W, b } = yield* initMlp(stream, shape, [])
     try {
       const net = () => netWeightsOrThrow(shape, W, b)
@@ -204,7 +251,7 @@ export const trainConditionedMlp = (task: Task, n0: number, hidden: ReadonlyArra
             dispose: () => tf.dispose([x, condition])
           }
         }), select)
-      return snapshot(shape, [], W, b, finalLoss, best)
+      return yield* snapshot(shape, [], W, b, finalLoss, best)
     } finally {
       tf.dispose([...W, ...b])
     }

@@ -7,6 +7,7 @@ import type { LayoutOption, WeightLayout } from "../core/networkFromTensors.js"
 import { netWeightsOrThrow, type NetWeights } from "../core/network.js"
 import type { StoredNetwork } from "../core/results.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { checkFileSize, MAX_JSON_BYTES, MAX_WEIGHT_BYTES } from "../core/weightFileLimits.js"
 
 export interface LoadNetworkOptions {
   /**
@@ -23,8 +24,12 @@ export interface LoadNetworkOptions {
  * `.npy` files, or a `.json` (layouts in `networkJson.ts`). Weights come back in hyperlayers'
  * layout (`W^(l)`: `[n_(l−1), n_l]`, DESIGN §2) as float32 values, with the tensors they came from.
  *
+ * A file (or folder of `.npy` files) holding more than `MAX_WEIGHT_BYTES` (`MAX_JSON_BYTES` for
+ * JSON) is refused by its size before it is read.
+ *
  * Fails with a {@link LoadNetworkError} naming the tensor and the problem: `WeightFileError`
- * (unreadable, not the format, truncated, a header that lies about sizes, an unsupported dtype),
+ * (unreadable, not the format, truncated, a header that lies about sizes, an unsupported dtype,
+ * a file or archive too large),
  * `NetworkLayoutError` (an unknown name, a missing bias, sizes that do not chain) or
  * `NonFiniteWeights` (NaN or ±∞: never classified).
  */
@@ -37,10 +42,14 @@ export const loadNetwork = (path: string, options: LoadNetworkOptions = {}): Eff
     const layout = options.layout ?? "auto"
     if (info.type === "Directory") {
       const names = (yield* fs.readDirectory(path).pipe(Effect.mapError(unreadable))).filter((n) => n.endsWith(".npy")).sort()
+      let total = 0
+      for (const name of names) total += Number((yield* fs.stat(paths.join(path, name)).pipe(Effect.mapError(unreadable))).size)
+      yield* Effect.fromResult(checkFileSize(path, total))
       const files: Array<{ name: string; bytes: Uint8Array }> = []
       for (const name of names) files.push({ name, bytes: yield* fs.readFile(paths.join(path, name)).pipe(Effect.mapError(unreadable)) })
       return yield* Effect.fromResult(decodeNpyFolder(files, path, layout))
     }
+    yield* Effect.fromResult(checkFileSize(path, Number(info.size), path.toLowerCase().endsWith(".json") ? MAX_JSON_BYTES : MAX_WEIGHT_BYTES))
     const bytes = yield* fs.readFile(path).pipe(Effect.mapError(unreadable))
     return yield* Effect.fromResult(decodeNetworkFile(bytes, path, layout))
   })
@@ -97,7 +106,8 @@ export const storedNetworkWeights = (net: StoredNetwork): Result.Result<NetWeigh
 
 /**
  * A single (unbatched) network's tensors as plain numbers, e.g. to save a construction with
- * {@link saveNetwork}. Fails with `InvalidInput` for a batch of networks.
+ * {@link saveNetwork}. Fails with `InvalidInput` for a batch of networks. cpu-only: it reads the
+ * tensors synchronously (on webgpu, make them inside `onCpu`, or read them with `readback`).
  */
 export const toStoredNetwork = (net: NetWeights): Result.Result<StoredNetwork, InvalidInput> =>
   net.batch.length > 0

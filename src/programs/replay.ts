@@ -16,6 +16,7 @@ import { generalize } from "./generalize.js"
 import { report, runSummary } from "./report.js"
 import { sweep } from "./sweep.js"
 import { train } from "./train.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 export interface ReplayResult {
   readonly replayDir: string
@@ -42,7 +43,7 @@ const stateOf = (c: Checkpoint) => {
   return { step: c.step, config, rng: c.rng, optimizer: c.optimizer, logRows: c.log?.rows, logWindow: c.log?.window }
 }
 
-const show = (v: unknown) => (v === undefined ? "absent" : JSON.stringify(v))
+const show = (v: unknown) => (v === undefined ? "absent" : quoteValue(v, 200))
 
 /**
  * Re-run a run from its manifest (same settings, root seed and, as the caller ensures, backend)

@@ -1,13 +1,14 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect } from "effect"
-import { linearCka } from "../core/cka.js"
+import { type FeatureMatrix, linearCkaOfMatrices } from "../core/cka.js"
 import { permuteHiddenUnits, perturbWeights } from "../core/encoderVariants.js"
-import { RunError } from "../core/errors.js"
+import { InvalidInput, RunError } from "../core/errors.js"
+import { quoteValue } from "../core/quoteValue.js"
 import { argsort, type LabelledData, oneHot } from "../core/labelledData.js"
 import { type NetWeights, disposeNetWeights, netWeightsOrThrow } from "../core/network.js"
 import { spearman } from "../core/rankCorrelation.js"
 import {
-  type DatasetName,
+  DatasetName,
   decodeSimilaritySettings,
   type DatasetSimilarity,
   type RankCorrelations,
@@ -17,7 +18,7 @@ import {
   type SimilarityRow,
   type ZooGroup
 } from "../core/similaritySettings.js"
-import { withTensorScope } from "../core/tensorScope.js"
+import { readback } from "../core/readback.js"
 import { mlpEncoder } from "../layers/encoder.js"
 import { probeAccuracy, probeLoss } from "../layers/linearProbeHypernetwork.js"
 import { Backend } from "../services/Backend.js"
@@ -61,9 +62,15 @@ export const rankCorrelations = (rows: ReadonlyArray<SimilarityRow>): RankCorrel
  * The zoo experiment on one data set: train the encoders, build each reference's zoo, pre-train the
  * probe hypernetwork on a separate pool, and measure Δ and CKA of every zoo member against its
  * reference, with their rank correlations with the known ordering. Rng streams `similarity/<name>/…`.
+ * Fails with {@link InvalidInput} for a data set that is not one of {@link DatasetName}'s or
+ * settings out of their domain (checked as {@link similarity} checks them).
  */
-export const similarityDataset = (name: DatasetName, settings: SimilaritySettings) =>
+export const similarityDataset = (name: DatasetName, given: SimilaritySettings) =>
   Effect.gen(function* () {
+    if (!(DatasetName.literals as ReadonlyArray<unknown>).includes(name)) {
+      return yield* new InvalidInput({ source: "name", message: `similarityDataset: the data set must be one of ${DatasetName.literals.join(", ")}, got ${quoteValue(name)}` })
+    }
+    const settings = yield* Effect.fromResult(decodeSimilaritySettings(given))
     const started = performance.now()
     const rng = yield* Rng
     const progress = yield* Progress
@@ -117,9 +124,8 @@ export const similarityDataset = (name: DatasetName, settings: SimilaritySetting
       for (const [r, ref] of references.entries()) {
         const perms: Array<Array<number>> = []
         for (const [h, width] of settings.encoder.hidden.entries()) {
-          const u = yield* rng.uniform(`similarity/${name}/zoo/${r}/permutation/${h}`, [width])
-          perms.push(argsort(u.dataSync()))
-          u.dispose()
+          const [u] = yield* readback([yield* rng.uniform(`similarity/${name}/zoo/${r}/permutation/${h}`, [width])])
+          perms.push(argsort(u))
         }
         const permuted = yield* Effect.fromResult(permuteHiddenUnits(ref.net, perms))
         nets.push(permuted)
@@ -142,20 +148,20 @@ export const similarityDataset = (name: DatasetName, settings: SimilaritySetting
 
       const poolEncoders = encoders.filter((e) => e.role === "pool")
       const compared = encoders.filter((e) => e.role !== "pool")
-      const features = keep(yield* Effect.fromResult(encodeAll(compared.map((e) => mlpEncoder(e.name, e.net)), probeX)))
-      const poolFeatures = keep(yield* Effect.fromResult(encodeAll(poolEncoders.map((e) => mlpEncoder(e.name, e.net)), probeX)))
+      const features = keep(yield* encodeAll(compared.map((e) => mlpEncoder(e.name, e.net)), probeX))
+      const poolFeatures = keep(yield* encodeAll(poolEncoders.map((e) => mlpEncoder(e.name, e.net)), probeX))
       hyper = yield* pretrainProbeHypernetwork(poolFeatures, probeY, settings.hypernetwork, `similarity/${name}/H`, `${name}: hypernetwork`)
       const h = hyper
       const conditions = keep(fitConditions(h, features, probeY, settings.hypernetwork))
-      const [zooLoss, zooAccuracy] = withTensorScope(() => [
-        tf.mean(probeLoss(h.H, h.spec, conditions, features, probeY)).dataSync()[0]!,
-        tf.mean(probeAccuracy(h.H, h.spec, conditions, features, probeY)).dataSync()[0]!
-      ])
+      const [zooLoss, zooAccuracy] = (yield* readback(tf.tidy(() => [
+        tf.mean(probeLoss(h.H, h.spec, conditions, features, probeY)),
+        tf.mean(probeAccuracy(h.H, h.spec, conditions, features, probeY))
+      ]))).map((v) => v[0]!)
 
       // each encoder's own drop Δ_BB, for the normalised Δ_AB / sqrt(Δ_AA · Δ_BB)
       const selfDrops: Array<number> = []
       for (const z of compared.keys()) {
-        const t = yield* checkTransferFinite(transferLosses(h, conditions, features, probeY, z, settings.transfer))
+        const t = yield* Effect.flatMap(transferLosses(h, conditions, features, probeY, z, settings.transfer), checkTransferFinite)
         selfDrops.push(t.before[z]! - t.after[z]!)
       }
       const normalised = (a: number, z: number, delta: number) =>
@@ -175,12 +181,11 @@ export const similarityDataset = (name: DatasetName, settings: SimilaritySetting
         const a = compared.indexOf(ref)
         const members = compared.map((e, z) => ({ e, z })).filter(({ e }) =>
           e !== ref && ((e.role !== "permuted" && e.role !== "noise") || e.reference === r))
-        const { before, after } = yield* checkTransferFinite(transferLosses(h, conditions, features, probeY, a, settings.transfer))
+        const { before, after } = yield* Effect.flatMap(transferLosses(h, conditions, features, probeY, a, settings.transfer), checkTransferFinite)
         const selfDelta = before[a]! - after[a]!
-        const ckas = withTensorScope(() => {
-          const all = tf.unstack(features)
-          return members.map(({ z }) => linearCka(all[a]!, all[z]!))
-        })
+        const all = yield* readback(tf.unstack(features))
+        const matrix = (z: number): FeatureMatrix => ({ rows: features.shape[1], cols: features.shape[2], data: all[z]! })
+        const ckas = members.map(({ z }) => linearCkaOfMatrices(matrix(a), matrix(z)))
         const refRows: Array<SimilarityRow> = [{
           reference: ref.name, encoder: ref.name, group: "self", level: 0, sigma: null, cka: 1,
           lossBefore: before[a]!, lossAfter: after[a]!, delta: selfDelta, transferRatio: 1, deltaNormalised: normalised(a, a, selfDelta)

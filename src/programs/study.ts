@@ -1,6 +1,6 @@
 import { checkRunDefinition } from "../layers/runPlan.js"
 import { Registry } from "../services/Registry.js"
-import { Effect, Exit, FileSystem, Layer, Option, Path, Redacted, Result, Schema } from "effect"
+import { Deferred, type Duration, Effect, Exit, FileSystem, Layer, Option, Path, Redacted, Result, Schedule, Schema } from "effect"
 import type { CellResult } from "../core/cellResult.js"
 import { maskDatabaseUrl } from "../core/databaseUrl.js"
 import { InvalidInput } from "../core/errors.js"
@@ -9,10 +9,13 @@ import { CellResultJson, encodeCellResult, encodeStudyResults, StudyResultsJson 
 import { median } from "../core/betaGrid.js"
 import { cellPaths, oneGoWallSeconds } from "../core/studyAnalysis.js"
 import { formatNumber } from "../core/table.js"
-import { startEmbeddedPostgres } from "../services/EmbeddedPostgres.js"
+import { type DatabaseError, startEmbeddedPostgres } from "../services/EmbeddedPostgres.js"
 import { Progress } from "../services/Progress.js"
 import { startRunnerProcesses } from "../services/RunnerProcesses.js"
 import { RunStore, StoreError } from "../services/RunStore.js"
+import { errorCode, storeFailure } from "../services/fileErrors.js"
+import { checkFreeSpace, StorageFault, storageProblem } from "../services/storageFault.js"
+import { withStudyLock } from "../services/StudyLock.js"
 import { cellWorkflowLayer, CellWorkflow, checkDatabase, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runningCells } from "./studyEngine.js"
 import { causeMessage, errorMessage } from "../core/errorMessage.js"
 
@@ -92,9 +95,10 @@ export const reuseResults = (planPath: string, plan: StudyPlan, cells: ReadonlyA
   })
 
 /**
- * Write `cells/<id>.json` once: written to a temporary file, then hard-linked into place, which
- * fails when the file exists, so a second write of the same id (a workflow replayed, a cell run
- * twice) leaves the first one as it is.
+ * Write `cells/<id>.json` once: written to a temporary file (created anew, never one planted at its
+ * name), then hard-linked into place, which fails when the file exists, so a second write of the
+ * same id (a workflow replayed, a cell run twice) leaves the first one as it is. The temporary is
+ * removed whatever happens; a link at the cell file's place is refused, not taken for the cell.
  */
 export const saveCellOnce = (studyDir: string, result: CellResult): Effect.Effect<void, StoreError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
@@ -104,19 +108,42 @@ export const saveCellOnce = (studyDir: string, result: CellResult): Effect.Effec
     const target = path.join(dir, `${result.id}.json`)
     const tmp = path.join(dir, `.${result.id}.${process.pid}.${Date.now()}.tmp`)
     yield* fs.makeDirectory(dir, { recursive: true })
-    yield* fs.writeFileString(tmp, encodeCellResult(result))
+    if (yield* isLink(target)) {
+      return yield* new StoreError({ path: target, problem: "SymbolicLink", message: `refusing to save cell ${result.id}: ${target} is a symbolic link, and a study writes only its own files, never through a link: remove the link` })
+    }
+    // a temporary that could not be created whole is removed, unless something else stood at its name
+    yield* fs.writeFileString(tmp, encodeCellResult(result), { flag: "wx" }).pipe(
+      Effect.tapError((e) => errorCode(e) === "EEXIST" ? Effect.void : Effect.ignore(fs.remove(tmp))))
     yield* fs.link(tmp, target).pipe(
       Effect.catchReason("PlatformError", "AlreadyExists", () => Effect.void),
-      Effect.ensuring(Effect.ignore(fs.remove(tmp)))
-    )
-  }).pipe(Effect.mapError((e) => new StoreError({ path: studyDir, message: `could not save cell ${result.id}: ${e.message}` })))
+      Effect.ensuring(Effect.ignore(fs.remove(tmp))))
+  }).pipe(Effect.mapError((e) => e instanceof StoreError ? e : storeFailure(`save cell ${result.id} to`, studyFiles(studyDir).cells)(e)))
 
-/** Keep a directory's contents out of git (the study's database, run directories, cell files). */
+const isLink = (p: string) => Effect.flatMap(FileSystem.FileSystem, (fs) => fs.lstat(p).pipe(Effect.map((s) => s.type === "SymbolicLink"), Effect.orElseSucceed(() => false)))
+
+/**
+ * Refuse a study folder (`cells/`, `runs/`, `.postgres/`) that is a symbolic link: a study writes
+ * only inside its own directory, and a link there would take its files elsewhere.
+ */
+const ownFolder = (studyDir: string, dir: string) => Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  if (!(yield* isLink(dir))) return
+  const to = yield* fs.readLink(dir).pipe(Effect.orElseSucceed(() => "?"))
+  return yield* new StoreError({
+    path: dir, problem: "SymbolicLink",
+    message: `refusing to use ${dir}: it is a symbolic link (to ${to}) inside ${studyDir}, and a study writes only inside its own directory: remove the link, or pass --out to put the whole study elsewhere`
+  })
+})
+
+/**
+ * Keep a directory's contents out of git (the study's database, run directories, cell files): its
+ * `.gitignore` is written when it has none, and one that is there (yours) is left as it is.
+ */
 const ignoredDir = (dir: string) => Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   yield* fs.makeDirectory(dir, { recursive: true })
-  yield* fs.writeFileString(`${dir}/.gitignore`, "*\n")
-}).pipe(Effect.mapError((e) => new StoreError({ path: dir, message: `could not create ${dir}: ${e.message}` })))
+  yield* fs.writeFileString(`${dir}/.gitignore`, "*\n", { flag: "wx" }).pipe(Effect.catchReason("PlatformError", "AlreadyExists", () => Effect.void))
+}).pipe(Effect.mapError(storeFailure("create", `${dir}/.gitignore`)))
 
 export interface StudyOptions {
   readonly planPath: string
@@ -133,6 +160,8 @@ export interface StudyOptions {
   readonly runnerArgs?: ReadonlyArray<string>
   /** Where the study's own lines go (each cell's end, runners' output). */
   readonly log: (line: string) => void
+  /** How long the study's own database server is tried again after it stops (default 2 minutes). */
+  readonly serverRestartFor?: Duration.Input
 }
 
 export interface StudySummary {
@@ -163,37 +192,62 @@ const resultFromExit = (cell: StudyCell, exit: Exit.Exit<CellResult, unknown>): 
     training: null, sweep: null, ablation: null, generalization: null, baseline: null, execution: null
   }
 
+/** A failure of the study's own writes: a storage problem (full disk, quota, read-only) stops the study as a {@link StorageFault}. */
+const asStorageFault = <E>(e: E): E | StorageFault => {
+  const problem = storageProblem(e)
+  return problem === undefined ? e : new StorageFault({ stopped: "study", detail: problem })
+}
+
 /**
  * Run a study to the end: every cell of the plan that has no result yet becomes a durable workflow
  * (see `studyEngine.ts`), started in {@link dispatchOrder} (the arms in turn); runners take the cells; each result is written once to
  * `cells/<id>.json`, and `results.json` is rewritten (whole, atomically) as results arrive. Running
  * it again continues where it stopped: finished cells are skipped, unfinished workflows resume from
  * the database. Progress (cells done, running, failed, ETA) goes to the Progress service.
+ *
+ * One study per directory: the study holds `<studyDir>/study.lock` while it runs (`StudyLocked`
+ * for a second one, which touches nothing), and refuses a `cells/`, `runs/` or `.postgres/` that is
+ * a symbolic link. It stops cleanly (runners and database stopped, nothing
+ * recorded as a cell's failure) with a {@link StorageFault} when its disk fills (less than 64 MB
+ * free, or a write of its own or of a runner's failing for space, quota or a read-only disk), with
+ * the StoreError of a cell file it could not save, or with a DatabaseError when its own database
+ * server stopped and could not be started again.
  */
 export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
+  const { plan, cells } = yield* readPlan(options.planPath)
+  return yield* withStudyLock(options.studyDir)(Effect.scoped(studyLocked(options, plan, cells)))
+})
+
+const studyLocked = (options: StudyOptions, plan: StudyPlan, cells: ReadonlyArray<StudyCell>) => Effect.gen(function* () {
   const store = yield* RunStore
   const progress = yield* Progress
   const timing = options.timing ?? defaultTiming
   const files = studyFiles(options.studyDir)
-  const { plan, cells } = yield* readPlan(options.planPath)
   const inPlan = new Set(cells.map((c) => c.id))
   const results = yield* existingResults(options.studyDir)
   const reused = yield* reuseResults(options.planPath, plan, cells, results)
   const skipped = cells.filter((c) => results.has(c.id)).length
   const todo = dispatchOrder(cells).filter((c) => !results.has(c.id))
-  const writeResults = Effect.suspend(() => store.writeText(files.results, encodeStudyResults(plan.name, cells, [...results.values()])))
+  const writeResults = Effect.suspend(() => store.writeText(files.results, encodeStudyResults(plan.name, cells, [...results.values()]))).pipe(Effect.mapError(asStorageFault))
   const counts = () => {
     const mine = [...results.values()].filter((r) => inPlan.has(r.id))
     return { done: mine.filter((r) => r.status === "done").length, failed: mine.filter((r) => r.status === "failed").length }
   }
-  yield* ignoredDir(files.cells)
-  yield* ignoredDir(files.runs)
+  for (const dir of [files.cells, files.runs, files.postgres]) yield* ownFolder(options.studyDir, dir)
+  yield* ignoredDir(files.cells).pipe(Effect.mapError(asStorageFault))
+  yield* ignoredDir(files.runs).pipe(Effect.mapError(asStorageFault))
   yield* writeResults
   options.log(`study ${plan.name}: ${cells.length} cells (${describeArms(cells)}); ${skipped} already have results${reused > 0 ? ` (${reused} taken from ${plan.reuse!.join(", ")})` : ""}, ${todo.length} to run, the arms in turn`)
   if (todo.length > 0) {
+    // what stops the study before its cells are done: the disk, a cell file it cannot save, its own server lost
+    const halt = yield* Deferred.make<never, StorageFault | StoreError | DatabaseError>()
+    const stop = (e: StorageFault | StoreError | DatabaseError) => Deferred.fail(halt, e)
+    yield* checkFreeSpace(options.studyDir)
     const url = yield* Option.match(options.database, {
       onSome: (url) => Effect.succeed(url),
-      onNone: () => Effect.map(startEmbeddedPostgres(files.postgres), (pg) => {
+      onNone: () => Effect.gen(function* () {
+        const pg = yield* startEmbeddedPostgres(files.postgres, options.serverRestartFor === undefined ? {} : { restartFor: options.serverRestartFor })
+        yield* pg.lost.pipe(Effect.catch(stop), Effect.forkScoped)
         options.log(`database: PostgreSQL ${pg.version} in ${files.postgres} (started by this study)`)
         return pg.url
       })
@@ -202,13 +256,21 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
       yield* checkDatabase(url)
       options.log(`database: ${maskDatabaseUrl(Redacted.value(url))}`)
     }
-    yield* Effect.gen(function* () {
+    const diskWatch = Effect.forever(Effect.andThen(checkFreeSpace(options.studyDir), Effect.sleep("1 second")))
+    const stopped = Effect.raceFirst(Deferred.await(halt), diskWatch)
+    // a cell file that cannot be saved is the study's problem, not the cell's: the study stops and the
+    // workflow, unfinished, saves it when the study runs again
+    const save = (r: CellResult) => saveCellOnce(options.studyDir, r).pipe(
+      Effect.retry({ times: 3, schedule: Schedule.exponential("250 millis") }),
+      Effect.catch((e) => Effect.andThen(stop(asStorageFault(e)), Effect.never)))
+    const work = Effect.gen(function* () {
       const pending = new Map<string, { cell: StudyCell; executionId: string }>()
       for (const cell of todo) pending.set(cell.id, { cell, executionId: yield* CellWorkflow.execute({ cell, retries: options.retries }, { discard: true }) })
       if (options.runners > 0) {
         yield* startRunnerProcesses({
           count: options.runners, databaseUrl: url, log: options.log,
-          args: [...(options.runnerArgs ?? []), "--lease", String(timing.leaseSeconds), "--out", files.runs]
+          args: [...(options.runnerArgs ?? []), "--lease", String(timing.leaseSeconds), "--out", files.runs],
+          onStorageFault: (detail) => Deferred.doneUnsafe(halt, Effect.fail(new StorageFault({ stopped: "study", detail })))
         })
       } else {
         options.log("no runners started here: start them with `hyperlayers runner --database <url>`")
@@ -245,18 +307,30 @@ export const runStudy = (options: StudyOptions) => Effect.gen(function* () {
         })
         if (pending.size > 0) yield* Effect.sleep("1 second")
       }
-    }).pipe(
+    })
+    // cells saved after the last poll (a cell finishing as the study stops) go into results.json too
+    const collectSaved = Effect.gen(function* () {
+      let added = 0
+      for (const [id, r] of yield* existingResults(options.studyDir)) {
+        if (!inPlan.has(id) || results.has(id)) continue
+        results.set(id, r)
+        added++
+      }
+      if (added > 0) yield* writeResults
+    }).pipe(Effect.ignore)
+    yield* Effect.raceFirst(work, stopped).pipe(
       Effect.scoped,
-      Effect.provide(cellWorkflowLayer((r) => saveCellOnce(options.studyDir, r).pipe(Effect.retry({ times: 3 }), Effect.orDie)).pipe(
+      Effect.provide(cellWorkflowLayer(save).pipe(
         Layer.provideMerge(engineLayer(true, timing)),
         Layer.provideMerge(databaseLayer(url))
-      ))
+      )),
+      Effect.ensuring(collectSaved)
     )
   }
   const { done, failed } = counts()
   yield* progress.finish("study", `${done} done, ${failed} failed of ${cells.length} cells → ${files.results}`)
   return { study: plan.name, cells: cells.length, done, failed, skipped, resultsPath: files.results } satisfies StudySummary
-}).pipe(Effect.scoped)
+})
 
 /** Decode a results file's text (for tests and reports). */
 export const decodeStudyResults = (text: string) =>

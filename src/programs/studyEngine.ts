@@ -1,6 +1,6 @@
 import { NodeCrypto } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
-import { Cause, Duration, Effect, Layer, Option, Redacted, References, Result, Schema } from "effect"
+import { Cause, Duration, Effect, Exit, Layer, Option, Redacted, Ref, References, Result, Schema } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress, RunnerHealth, Runners, Sharding, ShardingConfig, SqlMessageStorage, SqlRunnerStorage } from "effect/cluster"
 import { PersistedQueue } from "effect/persistence"
 import { SqlClient } from "effect/sql"
@@ -9,6 +9,7 @@ import { CellExecution, CellResult } from "../core/cellResult.js"
 import { maskDatabaseUrl } from "../core/databaseUrl.js"
 import { causeMessage } from "../core/errorMessage.js"
 import { DatabaseError } from "../services/EmbeddedPostgres.js"
+import { StorageFault } from "../services/storageFault.js"
 import { StudyCell } from "../core/studyPlan.js"
 
 /**
@@ -56,10 +57,12 @@ export const CellWorkflow = Workflow.make("hyperlayers/StudyCell", {
 })
 
 /**
- * What a runner does with a cell: compute its result, or fail with a {@link CellFailure}.
+ * What a runner does with a cell: compute its result, or fail with a {@link CellFailure} (the
+ * cell's), or with a {@link StorageFault} when the runner cannot write its own files (a full disk:
+ * no fault of the cell's; the attempt goes back to the queue and the runner stops).
  * `deliveries` is how many times this attempt has been taken (above 1 after a runner died).
  */
-export type CellRunner<R> = (cell: StudyCell, context: { readonly attempt: number; readonly deliveries: number }) => Effect.Effect<CellResult, CellFailure, R>
+export type CellRunner<R> = (cell: StudyCell, context: { readonly attempt: number; readonly deliveries: number }) => Effect.Effect<CellResult, CellFailure | StorageFault, R>
 
 /** How the engine's processes keep time; all processes of a study must agree. */
 export interface EngineTiming {
@@ -92,7 +95,10 @@ const cluster = (host: boolean) => Sharding.layer.pipe(
     runnerAddress: host ? Option.some(STUDY_RUNNER) : Option.none(),
     shardsPerGroup: SHARDS,
     entityMessagePollInterval: Duration.millis(500),
-    entityReplyPollInterval: Duration.millis(500)
+    entityReplyPollInterval: Duration.millis(500),
+    // a cell's workflow waits on the database (a durable deferred): when the study stops it is
+    // suspended at once, unless the database is gone, and then waiting longer does not help
+    entityTerminationTimeout: Duration.seconds(3)
   })),
   Layer.provide(NodeCrypto.layerDigest),
   // the study process hosts the workflows and nothing else: the cluster's own warnings there
@@ -175,10 +181,12 @@ const QueueItem = Schema.Struct({
  * durable deferred with the result or the failure. (DurableQueue's own worker, plus the delivery
  * count: an attempt taken more than `retries + 1` times, because its runners kept dying, is
  * reported failed instead of being run again.) Runs until interrupted; an interrupted attempt goes
- * back to the queue without counting as a delivery.
+ * back to the queue without counting as a delivery. An attempt that ends in a {@link StorageFault}
+ * goes back the same way, uncounted and unrecorded, and the loop stops with that fault.
  */
 export const runCellWorker = <R>(run: CellRunner<R>) => Effect.gen(function* () {
   const queue = yield* PersistedQueue.make({ name: `DurableQueue/${CellQueue.name}`, schema: QueueItem, maxAttempts: 1_000_000 })
+  const fault = yield* Ref.make<StorageFault | undefined>(undefined)
   const takeOne = queue.take((item, { attempts }) => {
     const task = item.payload
     const outcome = attempts > task.retries + 1
@@ -187,12 +195,26 @@ export const runCellWorker = <R>(run: CellRunner<R>) => Effect.gen(function* () 
         message: `runners died while running this cell ${attempts - 1} times (killed, or out of memory); not trying again`
       }))
       : run(task.cell, { attempt: task.attempt, deliveries: attempts })
-    return outcome.pipe(Effect.exit, Effect.flatMap((exit) => DurableDeferred.done(CellQueue.deferred, { token: item.token, exit })))
+    return outcome.pipe(Effect.exit, Effect.flatMap((exit) => {
+      if (Exit.isFailure(exit)) {
+        const storage = exit.cause.reasons.find((r) => Cause.isFailReason(r) && r.error instanceof StorageFault)
+        // ending the take as interrupted gives the item back to the queue, its delivery uncounted
+        if (storage !== undefined && Cause.isFailReason(storage)) return Effect.andThen(Ref.set(fault, storage.error as StorageFault), Effect.interrupt)
+      }
+      return DurableDeferred.done(CellQueue.deferred, { token: item.token, exit: exit as Exit.Exit<CellResult, CellFailure> })
+    }))
   })
-  return yield* takeOne.pipe(
-    Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.logWarning("a cell could not be taken or completed", cause)),
-    Effect.forever
+  const once = takeOne.pipe(
+    Effect.exit,
+    Effect.flatMap((exit) => Effect.gen(function* () {
+      const stopped = yield* Ref.get(fault)
+      if (stopped !== undefined) return yield* Effect.fail(stopped)
+      if (Exit.isSuccess(exit)) return
+      if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+      yield* Effect.logWarning("a cell could not be taken or completed", exit.cause)
+    }))
   )
+  return yield* Effect.forever(once)
 })
 
 /** How many attempts runners hold right now (claimed, lease not expired); `undefined` if unknown. */

@@ -11,6 +11,7 @@ import { kernelVersion, recordedKernels } from "../services/kernelVersion.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { type MetricsMismatch, type RunLocked, RunStore, type StoreError } from "../services/RunStore.js"
+import { checkNewRunDirectory } from "./runDirectory.js"
 import { runEnvironment } from "./runEnvironment.js"
 import { startWorkerPool, type WorkerError } from "./workerPool.js"
 import { type Diverged, disposeTrainer, initTrainer, resumeConflicts, runPlanOf, type Trainer, trainerCheckpoint, trainerFromCheckpoint, trainStep } from "./trainer.js"
@@ -56,15 +57,21 @@ export type TrainError = RunError | StoreError | CheckpointError | MetricsMismat
  * against the run, and `metrics.jsonl` against the checkpoint: the resumed run's files equal an
  * uninterrupted run's, timings aside.
  *
- * The run directory is locked for the duration (one writer per run: `RunLocked` otherwise). An
+ * A new run goes only into a new or empty directory, or one holding a run of this tool (`RunError`
+ * naming what is there otherwise: nothing of anyone else's is overwritten). The run directory is
+ * locked for the duration (one writer per run: `RunLocked` otherwise). An
  * interruption (Ctrl-C, SIGTERM) lands between two steps, within one step: the state is saved as a
  * checkpoint unless the last one already holds it, and a log line says what was saved, or why
  * nothing could be. A failure (a full disk, say) logs which step the run can resume from.
  */
 export const train = (options: TrainOptions): Effect.Effect<TrainResult, TrainError, Rng | RunStore | Progress | Backend> =>
   Effect.gen(function* () {
-    // the hypernetwork, the task and the shape must fit before anything is written, the lock included
-    if (!options.resume) yield* runPlanOf(options.config)
+    // the hypernetwork, the task and the shape must fit, and the directory must be new, empty or a
+    // run's, before anything is written, the lock included
+    if (!options.resume) {
+      yield* runPlanOf(options.config)
+      yield* checkNewRunDirectory(options.runDir)
+    }
     const store = yield* RunStore
     return yield* store.withRunLock(options.runDir)(Effect.scoped(trainLocked(options)))
   })
@@ -116,6 +123,7 @@ const trainLocked = (options: TrainOptions) =>
         }
         // the hypernetwork, the task and the shape must fit before anything is written
         yield* runPlanOf(config)
+        yield* checkNewRunDirectory(runDir)
         if (existing.length > 0) {
           return yield* new RunError({
             message: `${runDir} already holds a run (checkpoints up to step ${existing[existing.length - 1]!.step}): continue it with --resume or choose another --out`
@@ -156,7 +164,9 @@ const trainLocked = (options: TrainOptions) =>
     const isRowStep = (s: number) => (schedule === undefined ? s % config.logEvery === 0 || s === config.steps : schedule.rows.has(s))
     const isCheckpointStep = (s: number) => (schedule === undefined ? s % config.checkpointEvery === 0 || s === config.steps : schedule.checkpoints.has(s))
 
-    const pool = config.threads > 1 ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
+    // worker threads are CPU engines of their own; on webgpu the whole β batch goes to the one device
+    if (config.threads > 1 && backend.name === "webgpu") yield* Effect.logWarning(`threads: ${config.threads} shards a step over CPU threads; on webgpu every step runs whole on the GPU (one thread)`)
+    const pool = config.threads > 1 && backend.name !== "webgpu" ? yield* startWorkerPool(config.threads - 1, backend.name) : undefined
     let last: MetricsRow | undefined
     let windowStart = performance.now()
     let timedSteps = 0

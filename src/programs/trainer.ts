@@ -13,6 +13,8 @@ import { drawConditions, streamDraws } from "../services/inputDraws.js"
 import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
 import { applyAdam } from "../services/fusedAdam.js"
+import { quoteValue } from "../core/quoteValue.js"
+import { readback } from "../core/readback.js"
 
 /** The objective became NaN or infinite: training cannot go on from here. */
 export class Diverged extends Data.TaggedError("Diverged")<{ readonly message: string; readonly step: number }> {}
@@ -93,21 +95,21 @@ export const trainerCheckpoint = (t: Trainer): Effect.Effect<Checkpoint, never, 
     const rng = yield* Rng
     const state = yield* rng.snapshot
     const weights = yield* Effect.promise(() => t.optimizer.getWeights())
-    const iterations = weights[0]!.tensor.dataSync()[0]!
-    weights[0]!.tensor.dispose()
-    const moments = weights.slice(1)
-    const values = (x: tf.Tensor) => Float32Array.from(x.dataSync() as Float32Array)
-    const tensors: Array<NamedArray> = t.params.map((p, k) => ({ name: `param/${t.paramNames[k]}`, shape: p.shape, values: values(p) }))
+    const [iterations] = yield* readback([weights[0]!.tensor])
+    // Adam's moments (none before its first step) and parameters are its variables: read, not disposed
+    const moments = yield* readback(weights.slice(1).map((w) => w.tensor), { keep: true })
+    const params = yield* readback(t.params, { keep: true })
+    const tensors: Array<NamedArray> = t.params.map((p, k) => ({ name: `param/${t.paramNames[k]}`, shape: p.shape, values: params[k]! }))
     for (const [kind, offset] of [["m", 0], ["v", t.params.length]] as const) {
       t.params.forEach((p, k) => {
-        const m = moments[offset + k]
-        tensors.push({ name: `adam/${kind}/${t.paramNames[k]}`, shape: p.shape, values: m === undefined ? new Float32Array(p.size) : values(m.tensor) })
+        tensors.push({ name: `adam/${kind}/${t.paramNames[k]}`, shape: p.shape, values: moments[offset + k] ?? new Float32Array(p.size) })
       })
     }
     const { accBeta1, accBeta2 } = internals(t.optimizer)
+    const [b1, b2] = yield* readback([accBeta1, accBeta2], { keep: true })
     return {
       step: t.step, config: t.config, rng: state, tensors,
-      optimizer: { iterations, accBeta1: accBeta1.dataSync()[0]!, accBeta2: accBeta2.dataSync()[0]! }
+      optimizer: { iterations: iterations[0]!, accBeta1: b1[0]!, accBeta2: b2[0]! }
     }
   })
 
@@ -160,7 +162,7 @@ export const trainerFromCheckpoint = (c: Checkpoint): Effect.Effect<Trainer, Che
  */
 export const resumeConflicts = (saved: TrainConfig, next: TrainConfig): ReadonlyArray<string> =>
   ([...new Set([...Object.keys(saved), ...Object.keys(next)])] as Array<keyof TrainConfig>).filter((k) => !RESUMABLE_FIELDS.includes(k) && settingText(saved[k]) !== settingText(next[k]))
-    .map((k) => `${k}: checkpoint ${saved[k] === undefined ? "not set" : JSON.stringify(saved[k])}, requested ${next[k] === undefined ? "not set" : JSON.stringify(next[k])}`)
+    .map((k) => `${k}: checkpoint ${saved[k] === undefined ? "not set" : quoteValue(saved[k], 200)}, requested ${next[k] === undefined ? "not set" : quoteValue(next[k], 200)}`)
 
 /** A setting's canonical text; an optional setting that is absent has none. */
 const settingText = (value: unknown): string | undefined => (value === undefined ? undefined : canonicalJson(value as Canonical))
@@ -187,10 +189,11 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
     // shards 1… go to the workers first, so they run while this thread computes shard 0
     const remote: Array<Promise<ShardResult>> = []
     if (sizes.length > 1) {
-      const params = t.params.map((p) => Float32Array.from(p.dataSync()))
-      const [lv, xv] = [logBeta.dataSync() as Float32Array, x.dataSync() as Float32Array]
-      const rv = Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, v.dataSync() as Float32Array]))
-      const cv = condition?.dataSync() as Float32Array | undefined
+      const params = yield* readback(t.params, { keep: true })
+      const [lv, xv] = yield* readback([logBeta, x], { keep: true })
+      const randomValues = yield* readback(Object.values(randoms), { keep: true })
+      const rv = Object.fromEntries(Object.keys(randoms).map((k, j) => [k, randomValues[j]!]))
+      const cv = condition === undefined ? undefined : (yield* readback([condition], { keep: true }))[0]
       let at = sizes[0]!
       for (let k = 1; k < sizes.length; k++) {
         const n = sizes[k]!
@@ -209,9 +212,10 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
       return { objective: g.objective, grads: [...g.grads], loss: g.loss, kl: g.kl }
     })
     const results = yield* Effect.tryPromise({ try: () => Promise.all(remote), catch: (e) => (e instanceof WorkerError ? e : new WorkerError({ message: String(e) })) })
-    const objective = local.objective.dataSync()[0]! + results.reduce((a, r) => a + r.objective, 0)
-    const concat = (mine: tf.Tensor, theirs: ReadonlyArray<Float32Array>) => Float32Array.from([...mine.dataSync(), ...theirs.flatMap((v) => Array.from(v))])
-    const metrics = { step: t.step + 1, objective, logBeta: Float32Array.from(logBeta.dataSync()), loss: concat(local.loss, results.map((r) => r.loss)), kl: concat(local.kl, results.map((r) => r.kl)) }
+    const [localObjective, localLoss, localKl, logBetaValues] = yield* readback([local.objective, local.loss, local.kl, logBeta], { keep: true })
+    const objective = localObjective[0]! + results.reduce((a, r) => a + r.objective, 0)
+    const concat = (mine: Float32Array, theirs: ReadonlyArray<Float32Array>) => Float32Array.from([...mine, ...theirs.flatMap((v) => Array.from(v))])
+    const metrics = { step: t.step + 1, objective, logBeta: logBetaValues, loss: concat(localLoss, results.map((r) => r.loss)), kl: concat(localKl, results.map((r) => r.kl)) }
     if (Number.isFinite(objective)) {
       const grads = tf.tidy(() => local.grads.map((g, k) => results.reduce((acc, r) => tf.add(acc, tf.tensor(r.grads[k]!, g.shape)), g)))
       // Adam keeps its moments by position: always hand it the gradients in parameter order

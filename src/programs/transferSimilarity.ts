@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result, Schema } from "effect"
-import { linearCka } from "../core/cka.js"
+import { linearCkaOfMatrices } from "../core/cka.js"
 import { InvalidInput } from "../core/errors.js"
 import { type NetWeights, netWeightsOrThrow } from "../core/network.js"
-import { withTensorScope } from "../core/tensorScope.js"
+import { readback } from "../core/readback.js"
 import { ProbeHypernetworkSettings, TransferSettings } from "../core/similaritySettings.js"
 import type { Encoder } from "../layers/encoder.js"
 import {
@@ -16,6 +16,7 @@ import {
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { quoteValue } from "../core/quoteValue.js"
 
 /**
  * Functional similarity by hypernetwork transfer (the blog post in `seeds/004`): a hypernetwork H
@@ -42,12 +43,12 @@ import { errorMessage } from "../core/errorMessage.js"
  * naming the encoder whose features are not `[N, d]` (d shared by all), are not finite, or whose
  * `encode` throws.
  */
-export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D): Result.Result<tf.Tensor3D, InvalidInput> => {
-  if (encoders.length === 0) return Result.fail(new InvalidInput({ source: "encoders", message: "at least one encoder is needed" }))
+export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D): Effect.Effect<tf.Tensor3D, InvalidInput> => Effect.gen(function* () {
+  if (encoders.length === 0) return yield* new InvalidInput({ source: "encoders", message: "at least one encoder is needed" })
   const outs: Array<tf.Tensor> = []
   const fail = (e: InvalidInput) => {
     tf.dispose(outs)
-    return Result.fail(e)
+    return Effect.fail(e)
   }
   for (const enc of encoders) {
     let f: tf.Tensor
@@ -55,32 +56,30 @@ export const encodeAll = (encoders: ReadonlyArray<Encoder>, inputs: tf.Tensor2D)
       // a copy, so that an encoder returning its input (or any tensor it keeps) is never disposed here
       f = tf.tidy(() => tf.clone(enc.encode(inputs)))
     } catch (e) {
-      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} failed on inputs [${inputs.shape.join(", ")}]: ${errorMessage(e)}` }))
+      return yield* fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} failed on inputs [${inputs.shape.join(", ")}]: ${errorMessage(e)}` }))
     }
     outs.push(f)
     const d = outs[0]!.shape[1]
     if (f.rank !== 2 || f.shape[0] !== inputs.shape[0] || f.shape[1] !== d) {
-      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} must map inputs [${inputs.shape.join(", ")}] to features [${inputs.shape[0]}, ${d ?? "d"}], got [${f.shape.join(", ")}]` }))
+      return yield* fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} must map inputs [${inputs.shape.join(", ")}] to features [${inputs.shape[0]}, ${d ?? "d"}], got [${f.shape.join(", ")}]` }))
     }
-    const finite = tf.tidy(() => tf.all(tf.isFinite(f)))
-    const allFinite = finite.dataSync()[0] === 1
-    finite.dispose()
-    if (!allFinite) {
-      return fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} gives non-finite features` }))
+    const [finite] = yield* readback([tf.tidy(() => tf.all(tf.isFinite(f)))])
+    if (finite[0] !== 1) {
+      return yield* fail(new InvalidInput({ source: `encoder ${enc.name}`, message: `encoder ${enc.name} gives non-finite features` }))
     }
   }
   const stacked = tf.stack(outs) as tf.Tensor3D
   tf.dispose(outs)
-  return Result.succeed(stacked)
-}
+  return stacked
+})
 
 /** One-hot targets `[N, k]` from class labels, checking each is an integer in [0, k). */
 export const oneHotTargets = (labels: ArrayLike<number>, classes: number): Result.Result<tf.Tensor2D, InvalidInput> => {
-  if (!Number.isInteger(classes) || classes < 2) return Result.fail(new InvalidInput({ source: "classes", message: `classes must be an integer ≥ 2, got ${classes}` }))
+  if (!Number.isInteger(classes) || classes < 2) return Result.fail(new InvalidInput({ source: "classes", message: `classes must be an integer ≥ 2, got ${quoteValue(classes)}` }))
   const data = new Float32Array(labels.length * classes)
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i]!
-    if (!Number.isInteger(c) || c < 0 || c >= classes) return Result.fail(new InvalidInput({ source: "labels", message: `labels[${i}] must be an integer in [0, ${classes}), got ${c}` }))
+    if (!Number.isInteger(c) || c < 0 || c >= classes) return Result.fail(new InvalidInput({ source: "labels", message: `labels[${i}] must be an integer in [0, ${classes}), got ${quoteValue(c)}` }))
     data[i * classes + c] = 1
   }
   return Result.succeed(tf.tensor2d(data, [labels.length, classes]))
@@ -146,17 +145,16 @@ export const pretrainProbeHypernetwork = (
         const record = step % every === 0 || step === s.steps
         const cost = optimizer.minimize(() => tf.mean(probeLoss(H(), spec, conditions, poolFeatures, targets)) as tf.Scalar, record, params)
         if (cost !== null) {
-          const loss = cost.dataSync()[0]!
-          cost.dispose()
+          const loss = (yield* readback([cost]))[0][0]!
           if (!Number.isFinite(loss)) return yield* new InvalidInput({ source: "hypernetwork.learningRate", message: `pre-training diverged at step ${step} (loss ${loss}): lower hypernetwork.learningRate` })
           curve.push({ step, loss })
           yield* progress.update(task, { done: step, total: s.steps, detail: `pool loss ${loss.toFixed(3)}` })
         }
       }
-      const [poolLoss, poolAccuracy] = tf.tidy(() => [
-        tf.mean(probeLoss(H(), spec, conditions, poolFeatures, targets)).dataSync()[0]!,
-        tf.mean(probeAccuracy(H(), spec, conditions, poolFeatures, targets)).dataSync()[0]!
-      ])
+      const [poolLoss, poolAccuracy] = (yield* readback(tf.tidy(() => [
+        tf.mean(probeLoss(H(), spec, conditions, poolFeatures, targets)),
+        tf.mean(probeAccuracy(H(), spec, conditions, poolFeatures, targets))
+      ]))).map((v) => v[0]!)
       return {
         spec,
         H: netWeightsOrThrow(init.shape, params.slice(0, L).map((p) => tf.clone(p)), params.slice(L, 2 * L).map((p) => tf.clone(p))),
@@ -169,12 +167,32 @@ export const pretrainProbeHypernetwork = (
     }
   })
 
+/** Throw an {@link InvalidInput} naming the argument of `fn`. */
+const invalid = (fn: string, argument: string, problem: string): never => {
+  throw new InvalidInput({ source: `${fn}(${argument})`, message: `${fn}: ${argument} ${problem}` })
+}
+
+/** Check that `features: [Z, N, d]` and `targets: [N, k]` fit H (its feature width and classes). */
+const checkProbeData = (fn: string, hyper: ProbeHypernetwork, features: tf.Tensor, targets: tf.Tensor): void => {
+  if (features.rank !== 3 || features.shape[0] < 1 || features.shape[2] !== hyper.spec.features) {
+    invalid(fn, "features", `must be [Z ≥ 1, N, ${hyper.spec.features}] (H's feature width), got [${features.shape.join(", ")}]`)
+  }
+  if (targets.rank !== 2 || targets.shape[0] !== features.shape[1] || targets.shape[1] !== hyper.spec.classes) {
+    invalid(fn, "targets", `must be [${features.shape[1]}, ${hyper.spec.classes}] (one one-hot row per input, H's classes), got [${targets.shape.join(", ")}]`)
+  }
+}
+
 /**
  * Step 2: conditions `[Z, e]` for encoders with features `[Z, N, d]`, each fitted from the pool's
  * mean condition by `conditionSteps` Adam steps on its own probe loss with H frozen. Deterministic:
- * equal features give equal conditions. Returns a new tensor.
+ * equal features give equal conditions. Returns a new tensor. Throws {@link InvalidInput} naming
+ * the argument: features or targets that do not fit H, `conditionSteps` not a non-negative
+ * integer, `conditionLearningRate` not a finite positive number.
  */
 export const fitConditions = (hyper: ProbeHypernetwork, features: tf.Tensor3D, targets: tf.Tensor2D, settings: Pick<ProbeHypernetworkSettings, "conditionSteps" | "conditionLearningRate">): tf.Tensor2D => {
+  checkProbeData("fitConditions", hyper, features, targets)
+  if (!Number.isSafeInteger(settings.conditionSteps) || settings.conditionSteps < 0) invalid("fitConditions", "settings.conditionSteps", `must be a non-negative integer, got ${quoteValue(settings.conditionSteps)}`)
+  if (!Number.isFinite(settings.conditionLearningRate) || settings.conditionLearningRate <= 0) invalid("fitConditions", "settings.conditionLearningRate", `must be a finite number above 0, got ${quoteValue(settings.conditionLearningRate)}`)
   const Z = features.shape[0]
   const start = tf.tidy(() => tf.tile(tf.mean(hyper.poolConditions, 0, true), [Z, 1]))
   if (settings.conditionSteps === 0) return start as tf.Tensor2D
@@ -203,10 +221,20 @@ export interface TransferLosses {
  * Step 3: `steps` plain gradient steps φ ← φ − η ∇_φ ℓ_A on H's parameters, ℓ_A being the loss of
  * encoder `reference` (an index into the Z encoders) under its condition; the losses of all Z
  * encoders (`conditions: [Z, e]`, `features: [Z, N, d]`) before and after. Δ = before − after.
- * Pure: no tensor escapes and H is not changed.
+ * Pure: no tensor escapes and H is not changed. Throws {@link InvalidInput} naming the argument:
+ * `reference` not an index of the Z encoders, conditions, features or targets that do not fit H,
+ * `settings` out of their domain (see {@link TransferSettings}).
  */
-export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D, features: tf.Tensor3D, targets: tf.Tensor2D, reference: number, settings: TransferSettings): TransferLosses =>
-  withTensorScope(() => {
+export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D, features: tf.Tensor3D, targets: tf.Tensor2D, reference: number, settings: TransferSettings): Effect.Effect<TransferLosses> => {
+  checkProbeData("transferLosses", hyper, features, targets)
+  const Z = features.shape[0]
+  if (!Number.isInteger(reference) || reference < 0 || reference >= Z) invalid("transferLosses", "reference", `must be an index of the ${Z} encoders (0…${Z - 1}), got ${quoteValue(reference)}`)
+  if (conditions.rank !== 2 || conditions.shape[0] !== Z || conditions.shape[1] !== hyper.spec.condition) {
+    invalid("transferLosses", "conditions", `must be [${Z}, ${hyper.spec.condition}] (one condition per encoder), got [${conditions.shape.join(", ")}]`)
+  }
+  const checked = Schema.decodeUnknownResult(TransferSettings)(settings)
+  if (Result.isFailure(checked)) invalid("transferLosses", "settings", `${checked.failure.message.split("\n")[0]}, got ${quoteValue(settings)}`)
+  const [before, after] = tf.tidy(() => {
     const L = hyper.H.W.length
     const shape = hyper.H.shape
     const lossesOf = (params: ReadonlyArray<tf.Tensor>) => probeLoss(netWeightsOrThrow(shape, params.slice(0, L), params.slice(L)), hyper.spec, conditions, features, targets)
@@ -214,14 +242,15 @@ export const transferLosses = (hyper: ProbeHypernetwork, conditions: tf.Tensor2D
     const fA = tf.slice(features, [reference, 0, 0], [1, -1, -1])
     const lossA = (...params: Array<tf.Tensor>) => tf.sum(probeLoss(netWeightsOrThrow(shape, params.slice(0, L), params.slice(L)), hyper.spec, cA, fA, targets))
     let params: Array<tf.Tensor> = [...hyper.H.W, ...hyper.H.b]
-    const before = Array.from(lossesOf(params).dataSync())
+    const lossesBefore = lossesOf(params)
     for (let step = 0; step < settings.steps; step++) {
       const grads = tf.grads(lossA)(params)
       params = params.map((p, k) => tf.sub(p, tf.mul(grads[k]!, settings.learningRate)))
     }
-    const after = Array.from(lossesOf(params).dataSync())
-    return { before, after }
+    return [lossesBefore, lossesOf(params)]
   })
+  return Effect.map(readback([before, after]), ([b, a]) => ({ before: Array.from(b), after: Array.from(a) }))
+}
 
 /**
  * Fail with {@link InvalidInput} naming `transfer.learningRate` when a loss after the transfer
@@ -286,19 +315,18 @@ export const functionalSimilarity = (args: {
           return t
         }
         const targets = keep(yield* Effect.fromResult(oneHotTargets(args.labels, args.classes)))
-        const poolFeatures = keep(yield* Effect.fromResult(encodeAll(args.pool, args.inputs)))
-        const features = keep(yield* Effect.fromResult(encodeAll([args.reference, ...args.candidates], args.inputs)))
+        const poolFeatures = keep(yield* encodeAll(args.pool, args.inputs))
+        const features = keep(yield* encodeAll([args.reference, ...args.candidates], args.inputs))
         if (poolFeatures.shape[2] !== features.shape[2]) {
           return yield* new InvalidInput({ source: "pool", message: `pool encoders give ${poolFeatures.shape[2]} features, the compared ones ${features.shape[2]}: H serves one feature width` })
         }
         const hyper = yield* pretrainProbeHypernetwork(poolFeatures, targets, args.hypernetwork, args.stream ?? "similarity/H")
         held.hyper = hyper
         const conditions = keep(fitConditions(hyper, features, targets, args.hypernetwork))
-        const { before, after } = yield* checkTransferFinite(transferLosses(hyper, conditions, features, targets, 0, transfer))
-        const cka = withTensorScope(() => {
-          const all = tf.unstack(features)
-          return all.slice(1).map((f) => linearCka(all[0]!, f))
-        })
+        const { before, after } = yield* Effect.flatMap(transferLosses(hyper, conditions, features, targets, 0, transfer), checkTransferFinite)
+        const all = yield* readback(tf.unstack(features))
+        const matrix = (k: number) => ({ rows: features.shape[1], cols: features.shape[2], data: all[k]! })
+        const cka = all.slice(1).map((_, k) => linearCkaOfMatrices(matrix(0), matrix(k + 1)))
         const candidates: Array<CandidateSimilarity> = []
         for (const [k, enc] of args.candidates.entries()) {
           const c = yield* Effect.fromResult(cka[k]!).pipe(Effect.mapError((e) => new InvalidInput({ source: `encoder ${e.source === "x" ? args.reference.name : enc.name}`, message: `CKA of ${args.reference.name} and ${enc.name}: ${e.message}` })))

@@ -3,19 +3,25 @@ import "@tensorflow/tfjs-backend-wasm"
 import { Context, Data, Effect, Layer, Schema } from "effect"
 import { installFastKernels } from "./fastKernels.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { BackendRequest } from "./backendRequest.js"
+import { describeAdapter, type GpuAdapter, gpuDevicePresent, INSTALL_WEBGPU, openWebGpu } from "./webgpu.js"
 
 /** A TensorFlow.js backend this library can run on. */
-export const BackendName = Schema.Literals(["wasm", "cpu", "tensorflow"])
+export const BackendName = Schema.Literals(["wasm", "cpu", "tensorflow", "webgpu"])
 export type BackendName = typeof BackendName.Type
-import { BackendRequest } from "./backendRequest.js"
 
 export { BackendRequest } from "./backendRequest.js"
+export { describeAdapter, type GpuAdapter } from "./webgpu.js"
 
-/** The requested backend is not installed or failed to load; `install` says what to do. */
+/**
+ * The requested backend is not installed or failed to load; `install` says what to do. For
+ * webgpu, `adapter` is the software adapter that was passed over where it was the only one.
+ */
 export class BackendUnavailable extends Data.TaggedError("BackendUnavailable")<{
   readonly message: string
   readonly backend: BackendName
   readonly install: string
+  readonly adapter?: GpuAdapter
 }> {}
 
 /** The tensor backend in use for the lifetime of the layer's scope. */
@@ -23,6 +29,8 @@ export class Backend extends Context.Service<Backend, {
   readonly name: BackendName
   /** Why this backend: the request, and for `auto` what it passed over. */
   readonly reason: string
+  /** The GPU adapter, for webgpu. */
+  readonly adapter?: GpuAdapter
 }>()("hyperlayers/Backend") {}
 
 const TENSORFLOW_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const
@@ -54,51 +62,74 @@ const loadTensorflow = Effect.gen(function* () {
   })
 })
 
-const activate = (name: BackendName): Effect.Effect<void, BackendUnavailable> =>
+/** What activating a backend leaves to undo when its layer closes (webgpu's device), and its adapter. */
+interface Active {
+  readonly adapter?: GpuAdapter
+  readonly release: () => void
+}
+
+const unavailable = (name: BackendName, message: string, install = "reinstall the dependencies with `npm ci`", adapter?: GpuAdapter) =>
+  new BackendUnavailable({ backend: name, install, message, ...(adapter === undefined ? {} : { adapter }) })
+
+/**
+ * Make `name` TensorFlow.js's backend and wait until it is ready. webgpu on a software adapter
+ * (Mesa's llvmpipe or lavapipe) is taken only when `allowSoftware`: asked for by name, not by `auto`.
+ */
+const activate = (name: BackendName, allowSoftware = true): Effect.Effect<Active, BackendUnavailable> =>
   Effect.gen(function* () {
     if (name === "tensorflow") yield* loadTensorflow
-    const ok = yield* Effect.tryPromise({ try: () => tf.setBackend(name), catch: (e) => e }).pipe(
-      Effect.catch((e) => Effect.fail(new BackendUnavailable({
-        backend: name,
-        install: "reinstall the dependencies with `npm ci`",
-        message: `the ${name} backend failed to initialise: ${errorMessage(e)}`
-      })))
-    )
-    if (!ok) {
-      return yield* new BackendUnavailable({
-        backend: name, install: "reinstall the dependencies with `npm ci`",
-        message: `the ${name} backend failed to initialise`
-      })
-    }
-    yield* Effect.promise(() => tf.ready())
-    if (name === "wasm" || name === "cpu") {
-      yield* Effect.tryPromise({
-        try: () => installFastKernels(name),
-        catch: (e) => new BackendUnavailable({
-          backend: name, install: "reinstall the dependencies with `npm ci` (the wasm kernels are assembled by the `wabt` package)",
-          message: `the ${name} backend's kernels failed to install: ${errorMessage(e)}`
+    const gpu = name === "webgpu"
+      ? yield* openWebGpu(allowSoftware).pipe(Effect.mapError((e) => unavailable("webgpu", `the webgpu backend is not available: ${e.message}`, INSTALL_WEBGPU, e.software)))
+      : undefined
+    const release = () => gpu?.release()
+    const ready = Effect.gen(function* () {
+      const ok = yield* Effect.tryPromise({ try: () => tf.setBackend(name), catch: (e) => e }).pipe(
+        Effect.catch((e) => Effect.fail(unavailable(name, `the ${name} backend failed to initialise: ${errorMessage(e)}`)))
+      )
+      if (!ok) return yield* unavailable(name, `the ${name} backend failed to initialise`)
+      yield* Effect.promise(() => tf.ready())
+      if (name === "wasm" || name === "cpu") {
+        yield* Effect.tryPromise({
+          try: () => installFastKernels(name),
+          catch: (e) => unavailable(name, `the ${name} backend's kernels failed to install: ${errorMessage(e)}`,
+            "reinstall the dependencies with `npm ci` (the wasm kernels are assembled by the `wabt` package)")
         })
-      })
-    }
+      }
+    })
+    yield* ready.pipe(Effect.tapError(() => Effect.sync(release)))
+    return gpu === undefined ? { release } : { adapter: gpu.adapter, release }
   })
 
-/** Fastest first: native TensorFlow, then WebAssembly (25–35× the plain JavaScript `cpu` on a training step). */
-const AUTO_ORDER: ReadonlyArray<BackendName> = ["tensorflow", "wasm", "cpu"]
+/**
+ * Fastest first: native TensorFlow, webgpu on a GPU (never on a software adapter), then
+ * WebAssembly (25–35× the plain JavaScript `cpu` on a training step).
+ */
+const AUTO_ORDER: ReadonlyArray<BackendName> = ["tensorflow", "webgpu", "wasm", "cpu"]
 
-const choose = (request: BackendRequest): Effect.Effect<{ name: BackendName; reason: string }, BackendUnavailable> =>
+interface Chosen extends Active {
+  readonly name: BackendName
+  readonly reason: string
+}
+
+const choose = (request: BackendRequest): Effect.Effect<Chosen, BackendUnavailable> =>
   request !== "auto"
-    ? Effect.as(activate(request), { name: request, reason: `requested ${request}` })
+    ? Effect.map(activate(request), (a) => ({ ...a, name: request, reason: `requested ${request}` }))
     : Effect.gen(function* () {
       const skipped: Array<string> = []
       for (const name of AUTO_ORDER) {
-        const r = yield* Effect.result(activate(name))
+        // without a GPU device Dawn is not even loaded (it would print its driver warnings)
+        if (name === "webgpu" && !gpuDevicePresent()) {
+          skipped.push("webgpu: no GPU device")
+          continue
+        }
+        const r = yield* Effect.result(activate(name, false))
         if (r._tag === "Success") {
           const reason = skipped.length === 0 ? `auto: ${name}` : `auto: ${name} (${skipped.join("; ")})`
-          return { name, reason }
+          return { ...r.success, name, reason }
         }
-        skipped.push(`${name} unavailable`)
+        skipped.push(r.failure.adapter !== undefined ? `webgpu: only a software adapter, ${r.failure.adapter.device || r.failure.adapter.description}` : `${name} unavailable`)
       }
-      return yield* new BackendUnavailable({ backend: "cpu", install: "reinstall the dependencies with `npm ci`", message: "no TensorFlow.js backend could be initialised" })
+      return yield* unavailable("cpu", "no TensorFlow.js backend could be initialised")
     })
 
 /**
@@ -131,6 +162,9 @@ const pruneWhenLong = (scope: { track: Array<tf.Tensor> }): void => {
   scope.track = track
 }
 
+// said once per process: a study or `reproduce` opens the backend many times
+let softwareNoted = false
+
 /**
  * A Layer selecting a backend for its scope. Acquire sets the backend and waits until it is ready;
  * release disposes every tensor and variable created in the scope and not disposed by then. The
@@ -140,21 +174,30 @@ export const backendLayer = (request: BackendRequest): Layer.Layer<Backend, Back
   Layer.effect(Backend, Effect.gen(function* () {
     const chosen = yield* Effect.acquireRelease(
       Effect.gen(function* () {
+        // the backend to return to when the layer closes, where activating this one removes itself (webgpu)
+        const previous: string | null = tf.engine().backendName
         const picked = yield* choose(request)
         // Production mode turns off TensorFlow.js's debug checks and its console banner.
         tf.enableProdMode()
         const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables))
         tf.engine().startScope()
         pruneWhenLong(tf.engine().state.activeScope)
-        return { ...picked, variablesBefore }
+        return { ...picked, variablesBefore, previous }
       }),
-      ({ variablesBefore }) => Effect.sync(() => {
+      ({ variablesBefore, release, name, previous }) => Effect.promise(async () => {
         tf.engine().endScope()
-        for (const [name, v] of Object.entries(tf.engine().registeredVariables)) {
-          if (!variablesBefore.has(name)) v.dispose()
+        for (const [n, v] of Object.entries(tf.engine().registeredVariables)) {
+          if (!variablesBefore.has(n)) v.dispose()
         }
+        release()
+        if (name === "webgpu" && previous !== null && previous !== "webgpu" && tf.findBackend(previous) !== null) await tf.setBackend(previous)
       })
     )
     if (request === "auto") yield* Effect.logInfo(`backend ${chosen.reason}`)
-    return Backend.of({ name: chosen.name, reason: chosen.reason })
+    if (chosen.adapter !== undefined) yield* Effect.logInfo(`webgpu adapter: ${describeAdapter(chosen.adapter)}`)
+    if (chosen.adapter?.software === true && !softwareNoted) {
+      softwareNoted = true
+      yield* Effect.logWarning("webgpu runs on a software adapter: the CPU does the GPU's work, more slowly than the wasm backend; use it to test, not to train")
+    }
+    return Backend.of({ name: chosen.name, reason: chosen.reason, ...(chosen.adapter === undefined ? {} : { adapter: chosen.adapter }) })
   }))

@@ -42,8 +42,11 @@ const HEARTBEAT = "5 seconds"
 const REMOTE_STALE_MS = 60_000
 const TEMPORARY = /^\..+\.(\d+)\.\d+\.tmp$/
 
-/** The run directories this fiber holds locks on, so that nested programs (reproduce → train) re-enter. */
+/** The lock files this fiber holds, so that nested programs (reproduce → train) re-enter. */
 const HeldRunLocks = Context.Reference<ReadonlySet<string>>("hyperlayers/HeldRunLocks", { defaultValue: () => new Set() })
+
+/** The directories (runs, studies) whose locks this fiber holds: what it writes there must stay there. */
+export const heldDirectories: Effect.Effect<ReadonlyArray<string>> = Effect.map(HeldRunLocks, (held) => [...held].map((lock) => lock.slice(0, lock.lastIndexOf("/"))))
 
 const processExists = (pid: number): boolean => {
   try {
@@ -56,12 +59,16 @@ const processExists = (pid: number): boolean => {
 
 /**
  * Lock and unlock run directories on a file system. `ensureDirectory` creates a directory and its
- * parents (the store's, which never hangs on special file systems).
+ * parents (the store's, which never hangs on special file systems). `lockFile` is the lock's name
+ * in the directory, and `sweep` the folders (relative to it; "" for itself) where dead writers'
+ * temporaries are removed when the lock is taken.
  */
 export const makeRunLocks = (
   fs: FileSystem.FileSystem,
   path: Path.Path,
-  ensureDirectory: (dir: string) => Effect.Effect<void, StoreError>
+  ensureDirectory: (dir: string) => Effect.Effect<void, StoreError>,
+  lockFile: string = LOCK_FILE,
+  sweep: ReadonlyArray<string> = ["", "checkpoints", "figures"]
 ) => {
   const processStart = (pid: number): Effect.Effect<string | null> =>
     fs.readFileString(`/proc/${pid}/stat`).pipe(
@@ -111,7 +118,7 @@ export const makeRunLocks = (
 
   /** Remove temporaries of dead writers from the run's folders. */
   const sweepTemporaries = (runDir: string) => Effect.gen(function* () {
-    for (const dir of [runDir, path.join(runDir, "checkpoints"), path.join(runDir, "figures")]) {
+    for (const dir of sweep.map((sub) => path.join(runDir, sub))) {
       const names = yield* fs.readDirectory(dir).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
       for (const name of names) {
         const m = TEMPORARY.exec(name)
@@ -140,11 +147,11 @@ export const makeRunLocks = (
   const acquire = (runDir: string): Effect.Effect<{ readonly info: LockInfo; readonly created: boolean }, RunLocked | StoreError> => Effect.gen(function* () {
     const created = !(yield* fs.exists(runDir).pipe(Effect.orElseSucceed(() => false)))
     yield* ensureDirectory(runDir)
-    const lock = path.join(runDir, LOCK_FILE)
+    const lock = path.join(runDir, lockFile)
     const info = yield* me
     const text = JSON.stringify(info) + "\n"
-    const tmp = path.join(runDir, `.${LOCK_FILE}.${process.pid}.${Date.now()}.tmp`)
-    yield* fs.writeFileString(tmp, text).pipe(Effect.mapError(storeFailure("write", tmp)))
+    const tmp = path.join(runDir, `.${lockFile}.${process.pid}.${Date.now()}.tmp`)
+    yield* fs.writeFileString(tmp, text, { flag: "wx" }).pipe(Effect.mapError(storeFailure("write", tmp)))
     const attempt: Effect.Effect<void, RunLocked | StoreError> = Effect.gen(function* () {
       for (let round = 0; round < 5; round++) {
         if (yield* placeExclusive(tmp, lock, text)) return
@@ -175,7 +182,7 @@ export const makeRunLocks = (
 
   /** Remove the lock if it is still this writer's, and the directory if the lock made it and nothing else was written. */
   const release = (runDir: string, info: LockInfo, created: boolean): Effect.Effect<void> => Effect.gen(function* () {
-    const lock = path.join(runDir, LOCK_FILE)
+    const lock = path.join(runDir, lockFile)
     const held = yield* readLock(lock)
     if (held?.info !== undefined && held.info.pid === info.pid && held.info.since === info.since) yield* fs.remove(lock).pipe(Effect.ignore)
     if (created && (yield* fs.readDirectory(runDir).pipe(Effect.orElseSucceed(() => ["?"]))).length === 0) yield* fs.remove(runDir).pipe(Effect.ignore)
@@ -188,13 +195,13 @@ export const makeRunLocks = (
   const withRunLock = (runDir: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | RunLocked | StoreError, R> =>
     Effect.gen(function* () {
       const dir = path.resolve(runDir)
+      const lock = path.join(dir, lockFile)
       const held = yield* HeldRunLocks
-      if (held.has(dir)) return yield* effect
-      const lock = path.join(dir, LOCK_FILE)
+      if (held.has(lock)) return yield* effect
       const touch = Effect.suspend(() => fs.utimes(lock, new Date(), new Date())).pipe(Effect.ignore)
       return yield* Effect.acquireUseRelease(
         Effect.flatMap(acquire(dir), (got) => Effect.map(Effect.forkDetach(touch.pipe(Effect.repeat(Schedule.spaced(HEARTBEAT)))), (beat) => ({ ...got, beat }))),
-        () => effect.pipe(Effect.provideService(HeldRunLocks, new Set([...held, dir]))),
+        () => effect.pipe(Effect.provideService(HeldRunLocks, new Set([...held, lock]))),
         ({ info, created, beat }) => Effect.andThen(Fiber.interrupt(beat), release(dir, info, created)))
     })
 

@@ -4,7 +4,7 @@ import { lineStep, logDigest } from "../core/metricsLog.js"
 import { checkpointAgreesWithRun, checkpointNameStep } from "../core/runIntegrity.js"
 import { RunManifest } from "../core/runManifest.js"
 import { errorCode, StoreError, storeFailure } from "./fileErrors.js"
-import { makeRunLocks, type RunLocked } from "./RunLock.js"
+import { heldDirectories, makeRunLocks, type RunLocked } from "./RunLock.js"
 import { errorMessage } from "../core/errorMessage.js"
 
 export { StoreError } from "./fileErrors.js"
@@ -22,9 +22,12 @@ export class MetricsMismatch extends Data.TaggedError("MetricsMismatch")<{ reado
 /**
  * A run's files. A run is a directory holding `manifest.json`, `checkpoints/step-NNNNNNNN.ckpt`,
  * `metrics.jsonl`, `writer.lock` while a process writes it, and whatever its experiments write.
- * Every whole-file write goes to a temporary file in the same directory and is renamed over the
- * target, so nothing is ever half-written; a failure names the file, the cause in words (no space
- * left, read-only, name too long, …) and what to do ({@link StoreError}).
+ * Every whole-file write goes to a temporary file in the same directory (created anew: never one
+ * that is there already, a link planted at its name included) and is renamed over the target, so
+ * nothing is ever half-written; a failure names the file, the cause in words (no space left,
+ * read-only, name too long, …) and what to do ({@link StoreError}). Nothing is written through a
+ * symbolic link: a write whose file is a link, or, inside a run or study this process holds the
+ * lock of, whose folder is reached through a link, is refused (problem `SymbolicLink`).
  *
  * Every checkpoint read through the store is checked whole (its SHA-256), against its file name,
  * and, when it sits in a run, against the run's `manifest.json` (config and seed): so `train
@@ -58,6 +61,8 @@ export class RunStore extends Context.Service<RunStore, {
   readonly withRunLock: (runDir: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | RunLocked | StoreError, R>
   /** Create a directory and its parents. */
   readonly makeDirectory: (dir: string) => Effect.Effect<void, StoreError>
+  /** The names in a directory (none when it does not exist). */
+  readonly listDirectory: (dir: string) => Effect.Effect<ReadonlyArray<string>, StoreError>
   readonly join: (...parts: ReadonlyArray<string>) => string
   readonly resolve: (path: string) => string
 }>()("hyperlayers/RunStore") {}
@@ -96,18 +101,53 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
     })))
   }
 
+  const isLink = (p: string) => fs.lstat(p).pipe(Effect.map((s) => s.type === "SymbolicLink"), Effect.orElseSucceed(() => false))
+  const linkRefused = (target: string, link: string, inside: string | undefined) => Effect.gen(function* () {
+    const to = yield* fs.readLink(link).pipe(Effect.orElseSucceed(() => "?"))
+    return yield* new StoreError({
+      path: target, problem: "SymbolicLink",
+      message: link === target
+        ? `refusing to write ${target}: it is a symbolic link (to ${to}), and hyperlayers writes only its own files, never through a link: remove the link`
+        : `refusing to write ${target}: ${link} is a symbolic link (to ${to}) inside ${inside}, and a run or study writes only inside its own directory: remove the link`
+    })
+  })
+
+  /**
+   * Refuse a write through a link: `target` itself must not be one, and inside a directory whose
+   * lock this fiber holds (a run's, a study's), neither may any folder between it and `target`.
+   */
+  const guardWrite = (target: string): Effect.Effect<void, StoreError> => Effect.gen(function* () {
+    const file = path.resolve(target)
+    if (yield* isLink(file)) return yield* linkRefused(file, file, undefined)
+    for (const root of yield* heldDirectories) {
+      if (!file.startsWith(root + path.sep)) continue
+      const parts = path.relative(root, path.dirname(file)).split(path.sep).filter((p) => p !== "")
+      let at = root
+      for (const part of parts) {
+        at = path.join(at, part)
+        if (yield* isLink(at)) return yield* linkRefused(file, at, root)
+      }
+    }
+  })
+
   const atomically = (target: string, write: (tmp: string) => Effect.Effect<void, unknown>): Effect.Effect<void, StoreError> =>
     Effect.gen(function* () {
       yield* makeDirectory(path.dirname(target))
+      yield* guardWrite(target)
       const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
       yield* write(tmp).pipe(
-        Effect.andThen(fs.rename(tmp, target)),
-        Effect.mapError(storeFailure("write", target)),
-        Effect.onError(() => Effect.ignore(fs.remove(tmp))))
+        // something at the temporary's name was not made here: it is left alone
+        Effect.catch((e) => errorCode(e) === "EEXIST"
+          ? Effect.fail(new StoreError({ path: target, problem: "Other", message: `could not write ${target}: its temporary file ${tmp} is there already (not made by this write; a link planted there?): remove it` }))
+          : Effect.andThen(Effect.ignore(fs.remove(tmp)), Effect.fail(storeFailure("write", target)(e)))),
+        Effect.andThen(fs.rename(tmp, target).pipe(
+          Effect.mapError(storeFailure("write", target)),
+          Effect.onError(() => Effect.ignore(fs.remove(tmp))))))
     })
 
-  const writeText = (p: string, text: string) => atomically(p, (tmp) => fs.writeFileString(tmp, text))
-  const writeBytes = (p: string, bytes: Uint8Array) => atomically(p, (tmp) => fs.writeFile(tmp, bytes))
+  // "wx": the temporary is created here and now, or the write fails (nothing planted at its name is followed)
+  const writeText = (p: string, text: string) => atomically(p, (tmp) => fs.writeFileString(tmp, text, { flag: "wx" }))
+  const writeBytes = (p: string, bytes: Uint8Array) => atomically(p, (tmp) => fs.writeFile(tmp, bytes, { flag: "wx" }))
   const readText = (p: string) => fs.readFileString(p).pipe(Effect.mapError(storeFailure("read", p)))
   const readBytes = (p: string) => fs.readFile(p).pipe(Effect.mapError(storeFailure("read", p)))
   const exists = (p: string) => fs.exists(p).pipe(Effect.orElseSucceed(() => false))
@@ -138,6 +178,7 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
     writeText,
     writeBytes,
     appendText: (p, text) => makeDirectory(path.dirname(p)).pipe(
+      Effect.andThen(guardWrite(p)),
       Effect.andThen(fs.writeFileString(p, text, { flag: "a" }).pipe(Effect.mapError(storeFailure("append to", p))))),
     readText,
     readBytes,
@@ -194,6 +235,10 @@ export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem |
     }),
     withRunLock: locks.withRunLock,
     makeDirectory,
+    listDirectory: (dir) => Effect.gen(function* () {
+      if (!(yield* exists(dir))) return []
+      return yield* fs.readDirectory(dir).pipe(Effect.mapError(storeFailure("list", dir)))
+    }),
     join: (...parts) => path.join(...parts),
     resolve: (p) => path.resolve(p)
   })

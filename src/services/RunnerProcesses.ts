@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { Effect, Exit, Redacted, type Scope } from "effect"
 import { DATABASE_URL_ENV } from "../core/databaseUrl.js"
+import { EXIT_STORAGE_FAULT, isRunnerStopMessage } from "./runnerStop.js"
+import { ownScript } from "./ownScript.js"
 
 /** Runner processes a study started on this machine. */
 export interface RunnerProcesses {
@@ -9,13 +10,6 @@ export interface RunnerProcesses {
   readonly pids: () => ReadonlyArray<number>
   /** Runners started again after one died. */
   readonly replaced: () => number
-}
-
-// A runner runs this package's own command line: compiled JavaScript, or TypeScript through tsx
-// when the study itself runs from source (tests).
-const entry = (): { script: string; execArgv: ReadonlyArray<string> } => {
-  const typescript = import.meta.url.endsWith(".ts")
-  return { script: fileURLToPath(new URL(`../bin/hyperlayers.${typescript ? "ts" : "js"}`, import.meta.url)), execArgv: typescript ? ["--import", "tsx"] : [] }
 }
 
 /** Exits of a runner that ask for no replacement: a clean stop, or a Ctrl-C that reached it too. */
@@ -35,9 +29,14 @@ export const startRunnerProcesses = (options: {
   readonly databaseUrl: Redacted.Redacted<string>
   readonly args: ReadonlyArray<string>
   readonly log: (line: string) => void
+  /**
+   * A runner stopped because it could not write its own files (a full disk): `detail` says which
+   * and why. It is not replaced: the disk is this machine's, and the study's.
+   */
+  readonly onStorageFault?: (detail: string) => void
 }): Effect.Effect<RunnerProcesses, never, Scope.Scope> => Effect.acquireRelease(
   Effect.sync(() => {
-    const { script, execArgv } = entry()
+    const { script, execArgv } = ownScript("hyperlayers")
     const children = new Map<number, ChildProcess>()
     let stopping = false
     /** The study finished: the runners' own words on being stopped ("interrupted", no runners left in the cluster) would mislead. */
@@ -65,8 +64,16 @@ export const startRunnerProcesses = (options: {
       forward(k, child.stdout)
       forward(k, child.stderr)
       options.log(`[runner ${k}] started (pid ${child.pid})`)
+      let told: string | undefined
+      child.on("message", (m: unknown) => {
+        if (isRunnerStopMessage(m)) told = m.detail
+      })
       child.on("exit", (code, signal) => {
         if (children.get(k) === child) children.delete(k)
+        if (code === EXIT_STORAGE_FAULT) {
+          options.onStorageFault?.(`runner ${k} (pid ${child.pid}) could not write its files: ${told ?? "its disk is full or read-only"}`)
+          return
+        }
         if (stopping || stoppedOnPurpose(code, signal)) return
         if (replaced >= 3 * options.count) {
           options.log(`[runner ${k}] exited (${signal ?? `code ${code}`}); not starting another (${replaced} replaced already)`)

@@ -8,7 +8,7 @@ import { Data, Schema } from "effect"
  */
 export const FileProblem = Schema.Literals([
   "NoSpace", "QuotaExceeded", "ReadOnly", "PermissionDenied", "NameTooLong", "NotADirectory", "IsADirectory",
-  "NotFound", "CannotCreate", "TooManyOpenFiles", "IoError", "Other"
+  "NotFound", "CannotCreate", "TooManyOpenFiles", "IoError", "SymbolicLink", "Other"
 ])
 export type FileProblem = typeof FileProblem.Type
 

@@ -33,10 +33,12 @@ const kernel = (simd: (backend: BackendWasm) => WasmSimd) => ({ inputs, backend:
   const backend = b as BackendWasm
   const s = simd(backend)
   const [x, m, v, g] = [inputs["x"]!, inputs["m"]!, inputs["v"]!, inputs["g"]!]
-  const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], "float32"))
   const a = s.hyperlayer.address
-  const k = attrs as unknown as Record<"b1" | "c1" | "b2" | "c2" | "a1" | "a2" | "eps" | "nlr", number>
-  s.adam(a(x), a(m), a(v), a(g), a(outs[0]!), a(outs[1]!), a(outs[2]!), tf.util.sizeFromShape(x.shape), k.b1, k.c1, k.b2, k.c2, k.a1, k.a2, k.eps, k.nlr)
+  // 1 − β^t, as TensorFlow.js computes it in float32 (exactly rounded: 1 − x is exact in double for a float32 x)
+  const [a1, a2] = [inputs["accBeta1"]!, inputs["accBeta2"]!].map((t) => Math.fround(1 - new Float32Array(s.hyperlayer.heap(), a(t), 1)[0]!))
+  const outs = [x, m, v].map((t) => backend.makeOutput([...t.shape], "float32"))
+  const k = attrs as unknown as Record<"b1" | "c1" | "b2" | "c2" | "eps" | "nlr", number>
+  s.adam(a(x), a(m), a(v), a(g), a(outs[0]!), a(outs[1]!), a(outs[2]!), tf.util.sizeFromShape(x.shape), k.b1, k.c1, k.b2, k.c2, a1!, a2!, k.eps, k.nlr)
   return outs
 }
 
@@ -60,19 +62,15 @@ export const applyAdam = (optimizer: tf.AdamOptimizer, params: ReadonlyArray<tf.
     optimizer.applyGradients(params.map((p, k) => ({ name: p.name, tensor: grads[k]! })))
     return
   }
-  // TensorFlow.js's scalars: constants as float32 tensors, 1 − β^t computed in float32 (exactly
-  // rounded, as 1 − x is exact in double for a float32 x)
+  // TensorFlow.js's scalars: constants as float32 tensors (1 − β^t is read by the kernel)
   const f = Math.fround
-  const attrs = {
-    b1: f(o.beta1), c1: f(1 - o.beta1), b2: f(o.beta2), c2: f(1 - o.beta2),
-    a1: f(1 - o.accBeta1.dataSync()[0]!), a2: f(1 - o.accBeta2.dataSync()[0]!), eps: f(o.epsilon), nlr: f(-o.learningRate)
-  }
+  const attrs = { b1: f(o.beta1), c1: f(1 - o.beta1), b2: f(o.beta2), c2: f(1 - o.beta2), eps: f(o.epsilon), nlr: f(-o.learningRate) }
   const engine = tf.engine() as unknown as { runKernel: (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number>) => Array<tf.Tensor> }
   tf.tidy(() => {
     params.forEach((x, k) => {
       const m = o.accumulatedFirstMoment[k]!.variable
       const v = o.accumulatedSecondMoment[k]!.variable
-      const [x2, m2, v2] = engine.runKernel(FUSED_ADAM_KERNEL, { x, m, v, g: grads[k]! }, attrs)
+      const [x2, m2, v2] = engine.runKernel(FUSED_ADAM_KERNEL, { x, m, v, g: grads[k]!, accBeta1: o.accBeta1, accBeta2: o.accBeta2 }, attrs)
       m.assign(m2!)
       v.assign(v2!)
       x.assign(x2!)

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import type { Condition } from "../core/condition.js"
 import type { InputDraws } from "../core/task.js"
 import type { Rng } from "./Rng.js"
+import { readback } from "../core/readback.js"
 
 /** Draws that advance `stream` (training batches: each call takes the next numbers). */
 export const streamDraws = (rng: Rng["Service"], stream: string): InputDraws => ({
@@ -41,12 +42,12 @@ export const drawConditions = (rng: Rng["Service"], stream: string, conditions: 
       const u = yield* rng.uniform(`${stream}/${c.name}`, [B], 0, 1)
       if (c.training === undefined) {
         columns.push(tf.tidy(() => tf.add(c.min, tf.mul(u, c.max - c.min))))
+        u.dispose()
       } else {
         const values = c.training
-        const picked = Array.from(u.dataSync(), (v) => values[Math.min(values.length - 1, Math.floor(v * values.length))]!)
-        columns.push(tf.tensor1d(picked))
+        const [drawn] = yield* readback([u])
+        columns.push(tf.tensor1d(Array.from(drawn, (v) => values[Math.min(values.length - 1, Math.floor(v * values.length))]!)))
       }
-      u.dispose()
     }
     const out = tf.stack(columns, 1)
     tf.dispose(columns)

@@ -33,7 +33,10 @@ interface Values {
   readonly kl: Float32Array
 }
 
-/** Generate from given θ and random inputs and read the values; disposes what it makes (not the inputs). */
+/**
+ * Generate from given θ and random inputs and read the values; disposes what it makes (not the
+ * inputs). cpu-only, as every check here: they read synchronously, so run them on cpu or wasm.
+ */
 const generateValues = (property: string, plan: GenerationPlan, theta: tf.Tensor, randoms: Readonly<Record<string, tf.Tensor>>): Result.Result<Values, PropertyViolation> => {
   let g: ReturnType<typeof generate>
   try {
@@ -240,7 +243,7 @@ export const generationLeaksNothing = (net: Hypernetwork, c: GenerationCase): Ef
 
 /**
  * A block applied alone writes what it declares: an output `[B, S, E, outputs]`, a KL (if any)
- * `[B]`, only finite values, and no tensor left behind.
+ * `[B]`, only finite values, and no tensor left behind. cpu-only (it reads the output synchronously).
  */
 export const blockWritesDeclaredWidth = (block: Block, c: BlockCase): Effect.Effect<void, PropertyViolation> =>
   check("declared width", () => {

@@ -7,11 +7,11 @@ import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
 import { hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
 import { shardGradient } from "../layers/shardGradient.js"
-import { Result } from "effect"
+import { Effect, Result } from "effect"
 import { builtinComponents } from "../layers/components.js"
 import { resolveRun, type RunPlan } from "../layers/runPlan.js"
 import { installFastKernels, useKernels } from "../services/fastKernels.js"
-import { withTensorScope } from "../core/tensorScope.js"
+import { readback } from "../core/readback.js"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
 import { errorMessage } from "../core/errorMessage.js"
 
@@ -30,7 +30,7 @@ const ready = (async () => {
 // a worker thread knows the built-in blocks and tasks only (the trainer refuses threads > 1 otherwise)
 const plans = new Map<string, RunPlan>()
 
-const handle = (r: ShardRequest): ShardResult => {
+const handle = async (r: ShardRequest): Promise<ShardResult> => {
   const key = JSON.stringify(r.config)
   let p = plans.get(key)
   if (p === undefined) {
@@ -40,24 +40,22 @@ const handle = (r: ShardRequest): ShardResult => {
   const run = p
   const shapes = hyperhypernetworkShapes(run.hyperhypernetwork)
   const specs = run.randoms
-  // read the values outside the scope: tf.tidy walks whatever its function returns, element by
-  // element for typed arrays, which cost more than the gradient itself
-  const out = withTensorScope(() => {
+  const g = tf.tidy(() => {
     const params = r.params.map((v, k) => tf.tensor(v, [...shapes[k]!.shape]))
     const logBeta = tf.tensor1d(r.logBeta)
     const x = tf.tensor(r.x, [r.size, r.config.samplesPerBeta, r.config.shape[0]!])
     const randoms = Object.fromEntries(specs.map((s) => [s.name, tf.tensor(r.randoms[s.name]!, [r.size, ...s.shape])]))
     const C = run.task.conditions.length
     const condition = r.condition === undefined || C === 0 ? undefined : tf.tensor(r.condition, [r.size, C])
-    const g = shardGradient(run, params, logBeta, x, randoms, r.config.activation, r.total, condition, r.klWeight === undefined ? {} : { klWeight: r.klWeight })
-    return { grads: g.grads.map((t) => Float32Array.from(t.dataSync())), objective: g.objective.dataSync()[0]!, loss: Float32Array.from(g.loss.dataSync()), kl: Float32Array.from(g.kl.dataSync()) }
+    const out = shardGradient(run, params, logBeta, x, randoms, r.config.activation, r.total, condition, r.klWeight === undefined ? {} : { klWeight: r.klWeight })
+    return { grads: [...out.grads], objective: out.objective, loss: out.loss, kl: out.kl }
   })
-  return { type: "result", id: r.id, ...out }
+  const [objective, loss, kl, ...grads] = await Effect.runPromise(readback([g.objective, g.loss, g.kl, ...g.grads]))
+  return { type: "result", id: r.id, grads, objective: objective![0]!, loss: loss!, kl: kl! }
 }
 
 port.on("message", (r: ShardRequest) => {
-  ready.then(() => {
-    const result = handle(r)
+  ready.then(() => handle(r)).then((result) => {
     port.postMessage(result, [...result.grads.map((g) => g.buffer as ArrayBuffer), result.loss.buffer as ArrayBuffer, result.kl.buffer as ArrayBuffer])
   }).catch((e: unknown) => {
     const failure: ShardFailure = { type: "error", id: r.id, message: errorMessage(e) }
