@@ -3,6 +3,7 @@ import "@tensorflow/tfjs-backend-wasm"
 import { fc } from "@fast-check/vitest"
 import { beforeAll, describe, expect, it } from "vitest"
 import { installFastKernels } from "../src/services/fastKernels.js"
+import { type KernelVersion, setKernelVersion } from "../src/services/kernelVersion.js"
 
 /** Run `f` on `inputs` under a backend and return every output's values. */
 const under = async (backend: "cpu" | "wasm", inputs: ReadonlyArray<{ shape: number[]; values: Float32Array }>, f: (xs: Array<tf.Tensor>) => tf.Tensor | Array<tf.Tensor>) => {
@@ -99,6 +100,24 @@ describe("the replacement kernels agree with the stock cpu kernels", () => {
         expect(mine.map((t) => t.shape)).toEqual(stock.map((t) => t.shape))
         mine.forEach((t, o) => t.values.forEach((v, i) => expect(v).toBeCloseTo(stock[o]!.values[i]!, 4)))
       }), { numRuns: 60, seed: 11 })
+  })
+
+  it("kernel version 2's products (gemm) equal version 1's (bmm) bit for bit", async () => {
+    await tf.setBackend("wasm")
+    const dims = fc.integer({ min: 1, max: 23 })
+    fc.assert(fc.property(fc.integer({ min: 2, max: 4 }), dims, dims, dims, fc.boolean(), fc.boolean(), (batch, m, k, n, tA, tB) => {
+      const products = (version: KernelVersion) => {
+        const before = setKernelVersion(version)
+        const values = tf.tidy(() => {
+          const a = tf.randomNormal([batch, ...(tA ? [k, m] : [m, k])], 0, 1, "float32", m + 7 * k)
+          const b = tf.randomNormal([batch, ...(tB ? [n, k] : [k, n])], 0, 1, "float32", n + 5 * k)
+          return Array.from(tf.matMul(a, b, tA, tB).dataSync())
+        })
+        setKernelVersion(before)
+        return values
+      }
+      expect(products(2)).toEqual(products(1))
+    }), { numRuns: 80, seed: 25 })
   })
 
   it("products with few columns and a long inner axis (the dot-product path)", async () => {

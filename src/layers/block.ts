@@ -1,6 +1,7 @@
 import type * as tf from "@tensorflow/tfjs"
 import type { BlockSpec } from "../core/hypernetworkSpec.js"
 import type { EdgeGraph } from "./edgeGraph.js"
+import type { BlockFusion } from "./fusedStage.js"
 
 /**
  * How a generation uses the KL axis. `encoder`: both sides run, latents are sampled from the
@@ -67,6 +68,12 @@ export interface Block {
   readonly randoms: (graph: EdgeGraph) => ReadonlyArray<TensorSpec>
   /** `input` is `[B, S, E, inputs]`, or null for a source block. */
   readonly apply: (input: tf.Tensor | null, env: BlockEnv) => BlockResult
+  /**
+   * Set by the library's built-in blocks: what the fused hyperlayer kernel needs to run this block
+   * itself (`fusedStage`). A block without it (a researcher's own) runs through `apply`, and so
+   * does its whole stage.
+   */
+  readonly fused?: BlockFusion
 }
 
 /** Blocks with no hyperweights or random inputs share these. */

@@ -10,6 +10,7 @@ import { linearMap } from "./linearMap.js"
 import { type BlockDefinition, HypernetworkSpecError, UnknownComponent } from "./blockDefinition.js"
 import { builtinBlocks } from "./builtinBlocks.js"
 import { errorMessage } from "../core/errorMessage.js"
+import { applyFusedStage, fusedKernelsActive, fusedStagePlan, fusedStageTensors } from "./fusedStage.js"
 import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
 
 /** A hyperlayer: blocks applied side by side to slices of one linear map's output. */
@@ -252,14 +253,18 @@ export const generateUnchecked = (plan: GenerationPlan, theta: tf.Tensor, random
     const B = theta.shape[0]!
     const sides = mode === "encoder" ? 2 : 1
     const context: BlockContext = { graph, batch: B, sides, mode }
-    const byName = new Map(layout.entries.map((e) => [e.name, e]))
+    const byName = new Map(layout.entries.map((e, k) => [e.name, { ...e, k }]))
+    const fused = fusedKernelsActive()
+    // fused: θ split into every hyperweight by one operation, whose gradient is one concatenation
+    // (the generic path slices each, and each slice's gradient pads to the whole of θ)
+    const pieces = fused && layout.entries.length > 1 ? tf.split(theta, layout.entries.map((e) => e.size), 1) : undefined
     const param = (name: string): tf.Tensor => {
       const e = byName.get(name)
       if (e === undefined) throw new GenerationError({ message: `no hyperweight named ${name}` })
       if (e.perEdge && !sameShape(graph.shape, layout.shape)) {
         throw new GenerationError({ message: `${name} is learned per edge of [${layout.shape.join(", ")}] and cannot serve [${graph.shape.join(", ")}]` })
       }
-      return tf.reshape(tf.slice(theta, [0, e.offset], [B, e.size]), [B, ...e.shape])
+      return tf.reshape(pieces === undefined ? tf.slice(theta, [0, e.offset], [B, e.size]) : pieces[e.k]!, [B, ...e.shape])
     }
     const random = (name: string): tf.Tensor => {
       const r = randoms[name]
@@ -269,6 +274,15 @@ export const generateUnchecked = (plan: GenerationPlan, theta: tf.Tensor, random
     let h: tf.Tensor | null = null
     let kl: tf.Tensor = tf.zeros([B])
     for (const [k, stage] of net.stages.entries()) {
+      const plan = fused ? fusedStagePlan(stage.blocks, context, k === 0 ? 0 : inputsOf(stage)) : undefined
+      if (plan !== undefined) {
+        const xm = k === 0 ? null : tf.matMul(tf.reshape(h!, [B, -1, h!.shape[3]!]), param(`M${k}`))
+        const tensors = fusedStageTensors(plan, stage.blocks, (b, name) => param(blockKey(k, b, name)), (b, name) => random(blockKey(k, b, name)))
+        const r = applyFusedStage(plan, xm, k === 0 ? null : param(`m${k}`), tensors)
+        if (r.kl !== undefined) kl = tf.add(kl, r.kl)
+        h = r.output
+        continue
+      }
       const readers = stage.blocks.filter((b) => b.inputs > 0)
       const linear = k === 0 ? null : linearMap(h!, param(`M${k}`), param(`m${k}`))
       // one reader takes the whole map (TensorFlow.js cannot take the gradient of a split into one piece)

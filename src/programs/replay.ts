@@ -6,6 +6,8 @@ import { AblationResult, BaselineResult, GeneralizationResult, RunSummary, Sweep
 import { valueDifferences } from "../core/runIntegrity.js"
 import { RunManifest } from "../core/runManifest.js"
 import { RESUMABLE_FIELDS } from "../core/trainConfig.js"
+import { withKernels } from "../services/fastKernels.js"
+import { KERNELS_KEY, LATEST_KERNELS, recordedKernels } from "../services/kernelVersion.js"
 import { seededRngLayer } from "../services/Rng.js"
 import { RunStore } from "../services/RunStore.js"
 import { ablation } from "./ablation.js"
@@ -60,6 +62,25 @@ export const replay = (runDir: string, replayDir: string) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const manifest = yield* store.readJson(store.join(runDir, "manifest.json"), RunManifest)
+    // the kernels the run was made with (none recorded: before versions were, version 1)
+    const kernels = recordedKernels(manifest.versions)
+    if (kernels === undefined) {
+      const made = manifest.versions[KERNELS_KEY]
+      return {
+        replayDir, identical: false, compared: [], notes: [],
+        differences: [`the run was made with kernel version ${made}, which this code does not have (it has versions 1 to ${LATEST_KERNELS}): its numbers cannot be reproduced here`]
+      } satisfies ReplayResult
+    }
+    const result = yield* withKernels(kernels, replayWith(runDir, replayDir, manifest))
+    return kernels === LATEST_KERNELS ? result : {
+      ...result,
+      notes: [...result.notes, `replayed with kernel version ${kernels}, the one the run was made with (new runs use version ${LATEST_KERNELS}, whose float rounding differs)`]
+    }
+  })
+
+const replayWith = (runDir: string, replayDir: string, manifest: RunManifest) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
     const seeded = Effect.provide(seededRngLayer(manifest.rootSeed))
     const originals = yield* store.listCheckpoints(runDir)
     const lastOriginal = originals[originals.length - 1]

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs"
 import { Effect } from "effect"
+import { KERNELS_KEY, kernelVersion } from "../services/kernelVersion.js"
 
 /** The directory of this package (the first ancestor holding a package.json). */
 const packageRoot = (): string => {
@@ -36,7 +37,9 @@ export const runEnvironment: Effect.Effect<{ versions: Record<string, string>; g
       node: process.versions.node,
       "@tensorflow/tfjs": tf.version.tfjs,
       "@tensorflow/tfjs-backend-wasm": versionOf(root, "@tensorflow/tfjs-backend-wasm"),
-      effect: versionOf(root, "effect")
+      effect: versionOf(root, "effect"),
+      // the library's own kernels (their version decides the rounding of a wasm run; `replay` re-runs with it)
+      [KERNELS_KEY]: String(kernelVersion())
     },
     gitCommit
   }

@@ -6,6 +6,8 @@ import { type TrainConfig } from "../core/trainConfig.js"
 import { type MetricsRow, RunManifest } from "../core/runManifest.js"
 import { formatNumber } from "../core/table.js"
 import { Backend } from "../services/Backend.js"
+import { useKernels } from "../services/fastKernels.js"
+import { kernelVersion, recordedKernels } from "../services/kernelVersion.js"
 import { Progress } from "../services/Progress.js"
 import { Rng } from "../services/Rng.js"
 import { type MetricsMismatch, type RunLocked, RunStore, type StoreError } from "../services/RunStore.js"
@@ -82,6 +84,17 @@ const trainLocked = (options: TrainOptions) =>
     const rng = yield* Rng
     const { runDir, config } = options
     const metricsPath = store.join(runDir, "metrics.jsonl")
+    // a resumed run goes on with the kernels it was made with, so that its numbers round as an
+    // uninterrupted run's would (and `replay` reproduces them)
+    const manifestPath = store.join(runDir, "manifest.json")
+    if (options.resume && (yield* store.exists(manifestPath))) {
+      const kernels = recordedKernels((yield* store.readJson(manifestPath, RunManifest)).versions)
+      if (kernels === undefined) return yield* new RunError({ message: `${runDir} was made with kernels this code does not have (${manifestPath}); resume it with the version of hyperlayers that made it` })
+      if (kernels !== kernelVersion()) {
+        yield* Effect.acquireRelease(Effect.sync(() => useKernels(kernels)), (before) => Effect.sync(() => useKernels(before)))
+        yield* Effect.logInfo(`resuming with kernel version ${kernels}, the one ${runDir} was made with`)
+      }
+    }
     const existing = yield* store.listCheckpoints(runDir)
     const saved: Array<string> = []
     // where metrics.jsonl stands: rows written, their digest, and the steps since the last row

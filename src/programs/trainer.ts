@@ -12,6 +12,7 @@ import { shardSizes, WorkerError, type WorkerPool } from "./workerPool.js"
 import { drawConditions, streamDraws } from "../services/inputDraws.js"
 import { Registry } from "../services/Registry.js"
 import { Rng } from "../services/Rng.js"
+import { applyAdam } from "../services/fusedAdam.js"
 import { quoteValue } from "../core/quoteValue.js"
 import { readback } from "../core/readback.js"
 
@@ -218,7 +219,7 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
     if (Number.isFinite(objective)) {
       const grads = tf.tidy(() => local.grads.map((g, k) => results.reduce((acc, r) => tf.add(acc, tf.tensor(r.grads[k]!, g.shape)), g)))
       // Adam keeps its moments by position: always hand it the gradients in parameter order
-      t.optimizer.applyGradients(t.params.map((p, k) => ({ name: p.name, tensor: grads[k]! })))
+      applyAdam(t.optimizer, t.params, grads)
       tf.dispose(grads)
     }
     tf.dispose([local.objective, ...local.grads, local.loss, local.kl, logBeta, x, ...Object.values(randoms), ...(condition === undefined ? [] : [condition])])

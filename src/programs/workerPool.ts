@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads"
 import { Data, Effect, type Scope } from "effect"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "../workers/shardProtocol.js"
+import { kernelVersion } from "../services/kernelVersion.js"
 
 /** A gradient worker failed or died. */
 export class WorkerError extends Data.TaggedError("WorkerError")<{ readonly message: string }> {}
@@ -27,7 +28,7 @@ export const startWorkerPool = (size: number, backend: WorkerInit["backend"]): E
   Effect.acquireRelease(
     Effect.sync(() => {
       const { url, execArgv } = workerUrl()
-      const workers = Array.from({ length: size }, () => new Worker(url, { workerData: { backend } satisfies WorkerInit, execArgv }))
+      const workers = Array.from({ length: size }, () => new Worker(url, { workerData: { backend, kernels: kernelVersion() } satisfies WorkerInit, execArgv }))
       const pending = new Map<number, { resolve: (r: ShardResult) => void; reject: (e: WorkerError) => void }>()
       let next = 0
       for (const w of workers) {

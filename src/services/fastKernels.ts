@@ -1,6 +1,10 @@
 import * as tf from "@tensorflow/tfjs"
+import { Effect } from "effect"
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm"
 import { compileWasmSimd, type WasmSimd } from "./wasmSimd.js"
+import { registerFusedHyperlayer, unregisterFusedHyperlayer } from "./fusedHyperlayer.js"
+import { registerFusedAdam, unregisterFusedAdam } from "./fusedAdam.js"
+import { type KernelVersion, kernelVersion, setKernelVersion } from "./kernelVersion.js"
 
 /**
  * Faster data-movement kernels for the wasm and cpu backends of TensorFlow.js 4.22, where the
@@ -17,7 +21,8 @@ import { compileWasmSimd, type WasmSimd } from "./wasmSimd.js"
  *   contiguous runs.
  * On wasm, strided runs of 4-byte values are copied by a SIMD loop (`wasmSimd`), Identity shares
  * its input's data, and BatchMatMul runs on `wasmSimd`'s products (equal to the stock kernel's to
- * float tolerance, tested likewise).
+ * float tolerance, tested likewise). From kernel version 2 (`kernelVersion`) it also registers the
+ * fused hyperlayer kernels (`fusedHyperlayer`) and Adam in one kernel (`fusedAdam`).
  */
 
 type Values = tf.TypedArray
@@ -249,5 +254,32 @@ const installKernels = async (backendName: "wasm" | "cpu"): Promise<void> => {
   if (simd !== undefined) {
     replace("Identity", "wasm", (stock) => (args) => (firstDtype(args.inputs) === "string" ? stock.kernelFunc(args as never) as tf.TensorInfo : identity(args)))
     replace("BatchMatMul", "wasm", () => (args) => simd(args.backend as BackendWasm).batchMatMul(args))
+    wasmKernels = simd
+    useKernels(kernelVersion())
   }
 }
+
+let wasmKernels: ((backend: BackendWasm) => WasmSimd) | undefined
+
+/**
+ * Put a kernel version in force (see `kernelVersion`): on wasm, from version 2, the fused
+ * hyperlayer kernels are registered (and every stage of built-in blocks runs through them), in
+ * version 1 they are not. Returns the version it replaces.
+ */
+export const useKernels = (version: KernelVersion): KernelVersion => {
+  const before = setKernelVersion(version)
+  if (wasmKernels !== undefined) {
+    if (version >= 2) {
+      registerFusedHyperlayer(wasmKernels)
+      registerFusedAdam(wasmKernels)
+    } else {
+      unregisterFusedHyperlayer()
+      unregisterFusedAdam()
+    }
+  }
+  return before
+}
+
+/** Run `effect` under a kernel version (see {@link useKernels}), restoring the one before after it. */
+export const withKernels = <A, E, R>(version: KernelVersion, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(Effect.sync(() => useKernels(version)), () => effect, (before) => Effect.sync(() => useKernels(before)))

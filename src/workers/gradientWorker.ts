@@ -10,7 +10,7 @@ import { shardGradient } from "../layers/shardGradient.js"
 import { Effect, Result } from "effect"
 import { builtinComponents } from "../layers/components.js"
 import { resolveRun, type RunPlan } from "../layers/runPlan.js"
-import { installFastKernels } from "../services/fastKernels.js"
+import { installFastKernels, useKernels } from "../services/fastKernels.js"
 import { readback } from "../core/readback.js"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
 import { errorMessage } from "../core/errorMessage.js"
@@ -24,6 +24,7 @@ const ready = (async () => {
   await tf.ready()
   tf.enableProdMode()
   if (init.backend !== "tensorflow") await installFastKernels(init.backend)
+  useKernels(init.kernels)
 })()
 
 // a worker thread knows the built-in blocks and tasks only (the trainer refuses threads > 1 otherwise)

@@ -1,3 +1,4 @@
+import type { KernelVersion } from "../services/kernelVersion.js"
 import type { TrainConfig } from "../core/trainConfig.js"
 
 /**
@@ -42,4 +43,6 @@ export interface ShardFailure {
 
 export interface WorkerInit {
   readonly backend: "wasm" | "cpu" | "tensorflow"
+  /** The kernel version in force where the pool started (the trainer's, so that shards round alike). */
+  readonly kernels: KernelVersion
 }

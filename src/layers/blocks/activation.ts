@@ -9,5 +9,6 @@ export const activationBlock = (features = 20, name = "activation"): Block => ({
   outputs: features,
   params: noSpecs,
   randoms: noSpecs,
-  apply: (x) => ({ output: tf.tidy(() => tf.mul(x!, tf.sigmoid(x!))) })
+  apply: (x) => ({ output: tf.tidy(() => tf.mul(x!, tf.sigmoid(x!))) }),
+  fused: { kind: "activation" }
 })

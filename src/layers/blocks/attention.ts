@@ -53,5 +53,6 @@ export const attentionBlock = (k = 5, name = "attention"): Block => ({
       }
       const packed = layers.map((_, l) => tf.reshape(tf.concat([fromFront[l]!, fromBehind[l]!], -1), [batch, sides, -1, 2 * k]))
       return { output: packed.length === 1 ? packed[0]! : tf.concat(packed, 2) }
-    })
+    }),
+  fused: { kind: "attention", key: k }
 })

@@ -21,5 +21,6 @@ export const edgeEmbeddingBlock = (features = 4, name = "embedding", scale = 1):
     output: mode === "decoder-only"
       ? tf.zeros([batch, sides, graph.edges, features])
       : tf.tidy(() => tf.broadcastTo(tf.expandDims(scale === 1 ? param("v") : tf.mul(param("v"), scale), 1), [batch, sides, graph.edges, features]))
-  })
+  }),
+  fused: { kind: "embedding", scale }
 })

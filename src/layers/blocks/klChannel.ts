@@ -59,5 +59,6 @@ export const klChannelBlock = (latent = 4, name = "kl"): Block => ({
       const q = side(0)
       const z = tf.add(q.mu, tf.mul(q.sigma, eps))
       return { output: tf.broadcastTo(tf.expandDims(z, 1), [batch, 2, E, latent]), kl: gaussianKl(q, p) }
-    })
+    }),
+  fused: { kind: "kl", latent }
 })

@@ -20,5 +20,6 @@ export const learnedBlock = (features = 5, name = "learned"): Block => ({
         const v = param("v")
         return tf.stack([v, tf.zerosLike(v)], 1)
       })
-  })
+  }),
+  fused: { kind: "learned" }
 })

@@ -15,5 +15,6 @@ export const noiseBlock = (features = 5, name = "noise"): Block => ({
   randoms: (graph) => [{ name: "z", shape: [graph.edges, features] }],
   apply: (_, { context: { graph, batch, sides }, random }) => ({
     output: tf.tidy(() => tf.broadcastTo(tf.expandDims(random("z"), 1), [batch, sides, graph.edges, features]))
-  })
+  }),
+  fused: { kind: "noise" }
 })

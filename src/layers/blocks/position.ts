@@ -17,5 +17,6 @@ export const positionBlock = (kind: PositionKind, features = 4, name = `${kind}-
   apply: (_, { context: { graph, batch, sides } }) => ({
     output: tf.tidy(() =>
       tf.broadcastTo(tf.tensor4d(positionalFeatures(graph, kind, features), [1, 1, graph.edges, features]), [batch, sides, graph.edges, features]))
-  })
+  }),
+  fused: { kind: "position", axis: kind }
 })
