@@ -55,7 +55,7 @@ NODE=node_modules/.bin/node
 # 3. The adapter Dawn finds: a GPU, or stop.
 "$NODE" --input-type=module -e '
   import { Effect } from "effect"
-  import { describeAdapter, openWebGpu } from "./dist/src/services/webgpu.js"
+  import { describeAdapter, openWebGpu } from "./dist/src/services/backend/webgpu.js"
   const r = await Effect.runPromise(Effect.result(openWebGpu(true)))
   if (r._tag === "Failure") { console.log(`no webgpu: ${r.failure.message}`); process.exit(2) }
   r.success.release()

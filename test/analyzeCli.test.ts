@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process"
 import { existsSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { encodeSafetensors } from "../src/core/safetensors.js"
+import { encodeSafetensors } from "../src/core/weights/safetensors.js"
 import { tempDir } from "./programs.js"
 
 /** Run the command line from source (through tsx), as a user would run the built one. */

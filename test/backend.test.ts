@@ -1,10 +1,10 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Layer, Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { pudding } from "../src/core/constructions.js"
-import { disposeNetWeights, forward } from "../src/core/network.js"
-import { Backend, backendLayer } from "../src/services/Backend.js"
-import { makeSeededRng } from "../src/services/Rng.js"
+import { pudding } from "../src/core/network/constructions.js"
+import { disposeNetWeights, forward } from "../src/core/network/network.js"
+import { Backend, backendLayer } from "../src/services/backend/Backend.js"
+import { makeSeededRng } from "../src/services/rng/Rng.js"
 
 /** The forward pass of a fixed construction on fixed inputs, under the given backend layer. */
 const forwardUnder = (layer: Layer.Layer<Backend, unknown>) =>

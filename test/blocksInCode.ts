@@ -1,5 +1,5 @@
-import type { HypernetworkSpec } from "../src/core/hypernetworkSpec.js"
-import type { Block } from "../src/layers/block.js"
+import type { HypernetworkSpec } from "../src/core/hypernetwork/hypernetworkSpec.js"
+import type { Block } from "../src/layers/blocks/block.js"
 import { activationBlock } from "../src/layers/blocks/activation.js"
 import { attentionBlock } from "../src/layers/blocks/attention.js"
 import { klChannelBlock } from "../src/layers/blocks/klChannel.js"

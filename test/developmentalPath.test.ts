@@ -1,9 +1,9 @@
 import { fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { logBetaGrid } from "../src/core/betaGrid.js"
-import type { Algorithm } from "../src/core/classifier.js"
-import { betaStar, betaStarTrend, type BetaStarTrend, type DevelopmentalPath, developmentalPath, MEMORISED } from "../src/core/developmentalPath.js"
-import type { AblationResult, SweepResult } from "../src/core/results.js"
+import { logBetaGrid } from "../src/core/run/betaGrid.js"
+import type { Algorithm } from "../src/core/network/classifier.js"
+import { betaStar, betaStarTrend, type BetaStarTrend, type DevelopmentalPath, developmentalPath, MEMORISED } from "../src/core/study/developmentalPath.js"
+import type { AblationResult, SweepResult } from "../src/core/run/results.js"
 
 /**
  * Synthetic sweeps of each developmental path: checkpoints every 500 steps to 5000, 30 β. Each

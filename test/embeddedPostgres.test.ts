@@ -3,9 +3,9 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path"
 import { type Duration, Effect, Exit, Result, Scope } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { checkDatabase } from "../src/programs/studyEngine.js"
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "../src/services/EmbeddedPostgres.js"
-import { pidFileOwner, postmasterOf, processExists } from "../src/services/processIdentity.js"
+import { checkDatabase } from "../src/programs/study/studyEngine.js"
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../src/services/study/EmbeddedPostgres.js"
+import { pidFileOwner, postmasterOf, processExists } from "../src/services/study/processIdentity.js"
 import { tempDir } from "./programs.js"
 
 /**

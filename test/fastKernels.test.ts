@@ -2,8 +2,8 @@ import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
 import { fc } from "@fast-check/vitest"
 import { beforeAll, describe, expect, it } from "vitest"
-import { installFastKernels } from "../src/services/fastKernels.js"
-import { type KernelVersion, setKernelVersion } from "../src/services/kernelVersion.js"
+import { installFastKernels } from "../src/services/backend/fastKernels.js"
+import { type KernelVersion, setKernelVersion } from "../src/services/backend/kernelVersion.js"
 
 /** Run `f` on `inputs` under a backend and return every output's values. */
 const under = async (backend: "cpu" | "wasm", inputs: ReadonlyArray<{ shape: number[]; values: Float32Array }>, f: (xs: Array<tf.Tensor>) => tf.Tensor | Array<tf.Tensor>) => {

@@ -1,9 +1,9 @@
 import { NodeServices } from "@effect/platform-node"
 import { Effect, FileSystem, Layer, PlatformError } from "effect"
-import { backendLayer } from "../src/services/Backend.js"
-import { silentProgressLayer } from "../src/services/Progress.js"
-import { seededRngLayer } from "../src/services/Rng.js"
-import { runStoreLayer } from "../src/services/RunStore.js"
+import { backendLayer } from "../src/services/backend/Backend.js"
+import { silentProgressLayer } from "../src/services/console/Progress.js"
+import { seededRngLayer } from "../src/services/rng/Rng.js"
+import { runStoreLayer } from "../src/services/store/RunStore.js"
 
 /** A file operation a fault can hit. */
 export type FileOperation = "writeFile" | "rename" | "makeDirectory" | "link" | "remove"

@@ -2,8 +2,8 @@ import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
 import { Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { edgeGraph } from "../src/layers/edgeGraph.js"
-import { checkHyperactivation, fromRagged, toRagged } from "../src/layers/hyperactivation.js"
+import { edgeGraph } from "../src/layers/blocks/edgeGraph.js"
+import { checkHyperactivation, fromRagged, toRagged } from "../src/layers/blocks/hyperactivation.js"
 import { noLeak, useBackend } from "./helpers.js"
 
 beforeAll(() => useBackend("cpu"))

@@ -1,6 +1,6 @@
 import { fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { cochranArmitage, fisherExact, mannWhitneyU } from "../src/core/hypothesisTests.js"
+import { cochranArmitage, fisherExact, mannWhitneyU } from "../src/core/study/hypothesisTests.js"
 
 // reference values from scipy 1.x: fisher_exact(table), mannwhitneyu(x, y, method="asymptotic")
 describe("Fisher's exact test", () => {

@@ -7,10 +7,12 @@ import { dirname, join, normalize, relative } from "node:path"
  * inside a function is dynamic and left out too).
  */
 export interface ImportGraph {
-  /** Every source file, relative to the repository root (`src/core/network.ts`). */
+  /** Every source file, relative to the repository root (`src/core/network/network.ts`). */
   readonly files: ReadonlyArray<string>
   /** Per file, the source files it imports (resolved) and the packages (bare specifiers). */
   readonly imports: ReadonlyMap<string, { readonly files: ReadonlyArray<string>; readonly packages: ReadonlyArray<string> }>
+  /** Per file, the source files it imports for types only (`import type`, `export type … from`). */
+  readonly typeImports: ReadonlyMap<string, ReadonlyArray<string>>
 }
 
 const walk = (dir: string): Array<string> =>
@@ -20,13 +22,17 @@ const walk = (dir: string): Array<string> =>
   })
 
 const STATIC = /^\s*(?:import|export)\s+(?!type\s)(?:[^;'"]*?\sfrom\s+)?["']([^"']+)["']/gm
+const TYPES = /^\s*(?:import|export)\s+type\s+[^;'"]*?\sfrom\s+["']([^"']+)["']/gm
 
 export const importGraph = (root = "src"): ImportGraph => {
   const files = walk(root).map((f) => relative(".", f))
   const known = new Set(files)
   const imports = new Map<string, { files: Array<string>; packages: Array<string> }>()
+  const typeImports = new Map<string, Array<string>>()
   for (const file of files) {
     const text = readFileSync(file, "utf8")
+    typeImports.set(file, [...text.matchAll(TYPES)].map((m) => m[1]!).filter((s) => s.startsWith("."))
+      .map((s) => normalize(join(dirname(file), s)).replace(/\.js$/, ".ts")).filter((t) => known.has(t)))
     const entry = { files: [] as Array<string>, packages: [] as Array<string> }
     for (const m of text.matchAll(STATIC)) {
       const spec = m[1]!
@@ -39,7 +45,7 @@ export const importGraph = (root = "src"): ImportGraph => {
     }
     imports.set(file, entry)
   }
-  return { files, imports }
+  return { files, imports, typeImports }
 }
 
 /** Every file and package loaded when `start` is loaded (its static closure). */

@@ -4,22 +4,22 @@ import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
 import { Effect, Result, Schema } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { boxSdf, boxSdfTarget, boxSdfTask } from "../src/core/boxSdf.js"
-import { heatScale, heatSeries, type HeatSeries, heatSolution, heatTarget, heatTask } from "../src/core/heatEquation.js"
-import { heatFamily, sdfFamily } from "../src/core/inrFamilies.js"
-import { defineInrFamily, gridPoints, gridTensor, nearestCondition, relativeL2, trainingConditions } from "../src/core/inrFamily.js"
-import { inrHypernetworkSpec, inrPresets } from "../src/core/inrPresets.js"
-import { InrResult, type InrSettings } from "../src/core/inrResults.js"
-import { defineTask } from "../src/core/task.js"
-import { withTensorScope } from "../src/core/tensorScope.js"
-import { disposeNetWeights, forward, netWeightsOrThrow } from "../src/core/network.js"
-import { generateUnchecked } from "../src/layers/hypernetwork.js"
-import { hyperweights } from "../src/layers/hyperhypernetwork.js"
-import { disposeModel, modelFromCheckpoint } from "../src/programs/evaluate.js"
-import { inr, inrNetworks } from "../src/programs/inr.js"
-import { registryLayer } from "../src/services/Registry.js"
-import { disposeTrainer, initTrainer, trainStep } from "../src/programs/trainer.js"
-import { RunStore } from "../src/services/RunStore.js"
+import { boxSdf, boxSdfTarget, boxSdfTask } from "../src/core/task/boxSdf.js"
+import { heatScale, heatSeries, type HeatSeries, heatSolution, heatTarget, heatTask } from "../src/core/task/heatEquation.js"
+import { heatFamily, sdfFamily } from "../src/core/inr/inrFamilies.js"
+import { defineInrFamily, gridPoints, gridTensor, nearestCondition, relativeL2, trainingConditions } from "../src/core/inr/inrFamily.js"
+import { inrHypernetworkSpec, inrPresets } from "../src/core/inr/inrPresets.js"
+import { InrResult, type InrSettings } from "../src/core/inr/inrResults.js"
+import { defineTask } from "../src/core/task/task.js"
+import { withTensorScope } from "../src/core/base/tensorScope.js"
+import { disposeNetWeights, forward, netWeightsOrThrow } from "../src/core/network/network.js"
+import { generateUnchecked } from "../src/layers/hypernetwork/hypernetwork.js"
+import { hyperweights } from "../src/layers/hypernetwork/hyperhypernetwork.js"
+import { disposeModel, modelFromCheckpoint } from "../src/programs/training/evaluate.js"
+import { inr, inrNetworks } from "../src/programs/inr/inr.js"
+import { registryLayer } from "../src/services/registry/Registry.js"
+import { disposeTrainer, initTrainer, trainStep } from "../src/programs/training/trainer.js"
+import { RunStore } from "../src/services/store/RunStore.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
 
@@ -307,7 +307,7 @@ describe("the INR experiment", () => {
 describe("the embedding block", () => {
   it("writes its learned per-edge features, times its scale, on both KL sides, and zeros decoder-only", async () => {
     const { edgeEmbeddingBlock } = await import("../src/layers/blocks/edgeEmbedding.js")
-    const { edgeGraph } = await import("../src/layers/edgeGraph.js")
+    const { edgeGraph } = await import("../src/layers/blocks/edgeGraph.js")
     const graph = edgeGraph([2, 3, 1])
     const block = edgeEmbeddingBlock(2, "embedding", 10)
     expect(block.spec).toEqual({ kind: "embedding", features: 2, scale: 10 })
@@ -349,7 +349,7 @@ describe("snapshot selection of the baselines", () => {
   it("keeps each network's best snapshot, the same weights as a run stopped there", async () => {
     const settings = { steps: 6, samples: 16, learningRate: 1e-2 }
     const conditions = [[0.2], [0.8]]
-    const { trainInrsFromScratch } = await import("../src/programs/inrBaselines.js")
+    const { trainInrsFromScratch } = await import("../src/programs/inr/inrBaselines.js")
     // scores by call (every 2 steps: steps 2, 4, 6): network 0 is best at step 2, network 1 at step 6
     let call = 0
     const script = [[0, 5], [1, 4], [2, 3]]
@@ -369,7 +369,7 @@ describe("snapshot selection of the baselines", () => {
 
 describe("the INR hypernetwork spec", () => {
   it("ships as examples/hypernetworks/inr.json, builds, and has P = 8,898 for [1, 32, 32, 1]", async () => {
-    const { makeHypernetwork, hypernetworkSpec, paramLayout, randomSpecs } = await import("../src/layers/hypernetwork.js")
+    const { makeHypernetwork, hypernetworkSpec, paramLayout, randomSpecs } = await import("../src/layers/hypernetwork/hypernetwork.js")
     const shipped = JSON.parse(readFileSync("examples/hypernetworks/inr.json", "utf8")) as unknown
     expect(shipped).toEqual(inrHypernetworkSpec())
     const net = Result.getOrThrow(makeHypernetwork(inrHypernetworkSpec()))

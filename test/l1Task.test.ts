@@ -2,9 +2,9 @@ import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
 import { Effect, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { l1Loss, l1Target } from "../src/core/l1Task.js"
-import { forward, makeNetWeights } from "../src/core/network.js"
-import { makeSeededRng } from "../src/services/Rng.js"
+import { l1Loss, l1Target } from "../src/core/task/l1Task.js"
+import { forward, makeNetWeights } from "../src/core/network/network.js"
+import { makeSeededRng } from "../src/services/rng/Rng.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 
 beforeAll(() => useBackend("cpu"))

@@ -1,7 +1,7 @@
 import { Cause, Effect, Logger } from "effect"
 import { describe, expect, it } from "vitest"
-import { causeMessage, errorMessage } from "../src/core/errorMessage.js"
-import { compactLogger, logText } from "../src/services/Logging.js"
+import { causeMessage, errorMessage } from "../src/core/base/errorMessage.js"
+import { compactLogger, logText } from "../src/services/console/Logging.js"
 
 /** How the SQL driver reports a database that is down: an error wrapping an error wrapping Node's. */
 const driverError = () => {

@@ -1,7 +1,7 @@
 import { fc } from "@fast-check/vitest"
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { decodeNetShape, MAX_EDGES, MAX_LAYER_SIZE, totalEdges } from "../src/core/netShape.js"
+import { decodeNetShape, MAX_EDGES, MAX_LAYER_SIZE, totalEdges } from "../src/core/network/netShape.js"
 
 const messageOf = (input: unknown): string => {
   const r = decodeNetShape(input)

@@ -1,9 +1,9 @@
 import { fc } from "@fast-check/vitest"
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { forceLayout, type LayoutEdge } from "../src/core/forceLayout.js"
-import { drawNetworkSvg, neuronCount } from "../src/core/networkDrawing.js"
-import type { StoredNetwork } from "../src/core/results.js"
+import { forceLayout, type LayoutEdge } from "../src/core/network/forceLayout.js"
+import { drawNetworkSvg, neuronCount } from "../src/core/network/networkDrawing.js"
+import type { StoredNetwork } from "../src/core/run/results.js"
 
 const nonFinite = fc.constantFrom(NaN, Infinity, -Infinity)
 const position = fc.double({ min: -2, max: 2, noNaN: true })

@@ -1,9 +1,9 @@
 import { fc } from "@fast-check/vitest"
 import { Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { classify, type ClassifierInputs, classifyFirstLayer, classReason, defaultThresholds, Thresholds } from "../src/core/classifier.js"
-import { InvalidInput } from "../src/core/errors.js"
-import { doubleSidedness, firstLayer, matrix as makeMatrix, type Matrix, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "../src/core/orderParameters.js"
+import { classify, type ClassifierInputs, classifyFirstLayer, classReason, defaultThresholds, Thresholds } from "../src/core/network/classifier.js"
+import { InvalidInput } from "../src/core/base/errors.js"
+import { doubleSidedness, firstLayer, matrix as makeMatrix, type Matrix, outgoingStrengths, pathBalance, seedDependence, signAgreement, strongestConnection } from "../src/core/network/orderParameters.js"
 
 // Subnormal weights are flushed to zero: scaling them underflows, which is float arithmetic, not
 // a property of the order parameters.

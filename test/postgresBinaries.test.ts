@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process"
 import { appendFileSync, chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { privateCopy, serverPrograms, treeDigest } from "../src/services/postgresBinaries.js"
+import { privateCopy, serverPrograms, treeDigest } from "../src/services/study/postgresBinaries.js"
 import { tempDir } from "./programs.js"
 
 /**

@@ -1,6 +1,6 @@
 import { fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { formatDuration, progressLine } from "../src/services/Progress.js"
+import { formatDuration, progressLine } from "../src/services/console/Progress.js"
 
 describe("the progress line", () => {
   it("estimates the ETA from the task's own rate once it has one", () => {

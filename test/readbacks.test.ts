@@ -4,7 +4,7 @@ import { importGraph } from "./importGraph.js"
 
 /**
  * The webgpu backend cannot read a tensor synchronously in Node, so the sources read tensors only
- * through `readback` (src/core/readback.ts), and call `dataSync` only inside top-level functions
+ * through `readback` (src/core/base/readback.ts), and call `dataSync` only inside top-level functions
  * whose doc comment says they are cpu-only (a program on webgpu runs them inside `onCpu`).
  */
 const SYNC_READ = /\.(dataSync|arraySync|bufferSync)\(/
@@ -28,7 +28,7 @@ const offending = (): Array<string> => {
     lines.forEach((line, k) => {
       const code = line.replace(/\/\/.*$/, "")
       if (line.trimStart().startsWith("*")) return // inside a comment
-      if (ASYNC_READ.test(code) && file !== "src/core/readback.ts") found.push(`${file}:${k + 1}: reads a tensor without readback`)
+      if (ASYNC_READ.test(code) && file !== "src/core/base/readback.ts") found.push(`${file}:${k + 1}: reads a tensor without readback`)
       if (SYNC_READ.test(code)) {
         let d = k
         while (d >= 0 && !DECLARATION.test(lines[d]!)) d--
@@ -47,7 +47,7 @@ describe("tensor readbacks", () => {
 
   it("the check finds what it looks for", () => {
     // the cpu-only functions are found and accepted: the scan does see them
-    const lines = readFileSync("src/core/constructions.ts", "utf8").split("\n")
+    const lines = readFileSync("src/core/network/constructions.ts", "utf8").split("\n")
     const at = lines.findIndex((l) => SYNC_READ.test(l))
     expect(at).toBeGreaterThan(0)
     let d = at

@@ -2,9 +2,9 @@ import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
 import { Cause, Effect, Exit, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { threefry2x32 } from "../src/core/threefry.js"
-import { makeSeededRng, type Rng, seededRngLayer, systemRngLayer } from "../src/services/Rng.js"
-import { Rng as RngTag } from "../src/services/Rng.js"
+import { threefry2x32 } from "../src/core/base/threefry.js"
+import { makeSeededRng, type Rng, seededRngLayer, systemRngLayer } from "../src/services/rng/Rng.js"
+import { Rng as RngTag } from "../src/services/rng/Rng.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 
 beforeAll(() => useBackend("cpu"))

@@ -2,12 +2,12 @@ import { createHash } from "node:crypto"
 import { fc } from "@fast-check/vitest"
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "../src/core/checkpoint.js"
-import { chainDigest, EMPTY_LOG_DIGEST, emptyWindow, logDigest } from "../src/core/metricsLog.js"
-import { checkpointAgreesWithRun, checkpointNameStep, valueDifferences } from "../src/core/runIntegrity.js"
-import type { RunManifest } from "../src/core/runManifest.js"
-import { paperHypernetworkSpec } from "../src/core/paperHypernetworkSpec.js"
-import { RESUMABLE_FIELDS } from "../src/core/trainConfig.js"
+import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "../src/core/run/checkpoint.js"
+import { chainDigest, EMPTY_LOG_DIGEST, emptyWindow, logDigest } from "../src/core/run/metricsLog.js"
+import { checkpointAgreesWithRun, checkpointNameStep, valueDifferences } from "../src/core/run/runIntegrity.js"
+import type { RunManifest } from "../src/core/run/runManifest.js"
+import { paperHypernetworkSpec } from "../src/core/hypernetwork/paperHypernetworkSpec.js"
+import { RESUMABLE_FIELDS } from "../src/core/run/trainConfig.js"
 import { tinyConfig } from "./programs.js"
 
 const sample = (values: ReadonlyArray<number> = [1, 2, 3, 4]): Checkpoint => ({
@@ -175,8 +175,8 @@ describe("the metrics digest chain", () => {
 describe("result files hold every number their readers accept", () => {
   it("write NaN and ±∞ in a result file so that it reads back as written (JSON.stringify made them null, which the reader refused)", async () => {
     const { Effect } = await import("effect")
-    const { GeneralizationResult } = await import("../src/core/results.js")
-    const { RunStore } = await import("../src/services/RunStore.js")
+    const { GeneralizationResult } = await import("../src/core/run/results.js")
+    const { RunStore } = await import("../src/services/store/RunStore.js")
     const { runProgram, tempDir } = await import("./programs.js")
     const { readFileSync } = await import("node:fs")
     const dir = tempDir()

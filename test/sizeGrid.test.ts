@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect } from "vitest"
-import { InvalidInput } from "../src/core/errors.js"
-import { sizeGrid } from "../src/core/sizeGrid.js"
+import { InvalidInput } from "../src/core/base/errors.js"
+import { sizeGrid } from "../src/core/run/sizeGrid.js"
 
 const bounds = fc.tuple(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 512 }), fc.integer({ min: 1, max: 512 }), fc.integer({ min: 1, max: 12 }))
   .map(([min, a, b, perOctave]) => {

@@ -2,13 +2,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path"
 import { Effect, Layer, Option, Redacted, Result, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type CellResult, withoutExecution } from "../src/core/cellResult.js"
-import type { StudyCell } from "../src/core/studyPlan.js"
-import { encodeStudyResults } from "../src/core/studyResults.js"
-import { studyCellRunner } from "../src/programs/cellAdapter.js"
-import { decodeStudyResults, readPlan, runStudy } from "../src/programs/study.js"
-import { startEmbeddedPostgres } from "../src/services/EmbeddedPostgres.js"
-import { silentProgressLayer } from "../src/services/Progress.js"
+import { type CellResult, withoutExecution } from "../src/core/study/cellResult.js"
+import type { StudyCell } from "../src/core/study/studyPlan.js"
+import { encodeStudyResults } from "../src/core/study/studyResults.js"
+import { studyCellRunner } from "../src/programs/study/cellAdapter.js"
+import { decodeStudyResults, readPlan, runStudy } from "../src/programs/study/study.js"
+import { startEmbeddedPostgres } from "../src/services/study/EmbeddedPostgres.js"
+import { silentProgressLayer } from "../src/services/console/Progress.js"
 import { noLeakAsync, useBackend } from "./helpers.js"
 import { cli, filesUnder, plan, readResults, services, studyDir } from "./studyCli.js"
 
@@ -148,7 +148,7 @@ describe("a study on one machine", () => {
 
 describe("a study database that cannot be reached", () => {
   it("is a typed error naming the database, its password masked, and the driver's reason", async () => {
-    const { checkDatabase } = await import("../src/programs/studyEngine.js")
+    const { checkDatabase } = await import("../src/programs/study/studyEngine.js")
     // port 9 (discard) on loopback: nothing listens there
     const r = await Effect.runPromise(Effect.result(checkDatabase(Redacted.make(`postgres://study:${SECRET}@127.0.0.1:9/x`))))
     expect(Result.isFailure(r) && r.failure._tag).toBe("DatabaseError")

@@ -3,8 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { Layer, Result } from "effect"
-import { decodeStudyResults } from "../src/programs/study.js"
-import { runStoreLayer } from "../src/services/RunStore.js"
+import { decodeStudyResults } from "../src/programs/study/study.js"
+import { runStoreLayer } from "../src/services/store/RunStore.js"
 import { tempDir } from "./programs.js"
 
 /** Helpers of the study tests: a tiny plan, study directories, and the built command line as a child process. */

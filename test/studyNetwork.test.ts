@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { DATABASE_URL_ENV } from "../src/core/databaseUrl.js"
+import { DATABASE_URL_ENV } from "../src/core/study/databaseUrl.js"
 import { tempDir } from "./programs.js"
 import { type Cli, cli, plan, readResults, studyDir } from "./studyCli.js"
 

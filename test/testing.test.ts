@@ -3,12 +3,12 @@ import { fc } from "@fast-check/vitest"
 import * as tf from "@tensorflow/tfjs"
 import { Arbitrary, Effect, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { decodeNetShape } from "../src/core/netShape.js"
-import { type Block, blockSpec, noSpecs } from "../src/layers/block.js"
-import { builtinBlocks } from "../src/layers/builtinBlocks.js"
-import { sinusoid } from "../src/layers/edgeGraph.js"
-import { hypernetworkSpec, makeHypernetwork } from "../src/layers/hypernetwork.js"
-import { paperHypernetwork } from "../src/layers/paperHypernetwork.js"
+import { decodeNetShape } from "../src/core/network/netShape.js"
+import { type Block, blockSpec, noSpecs } from "../src/layers/blocks/block.js"
+import { builtinBlocks } from "../src/layers/blocks/builtinBlocks.js"
+import { sinusoid } from "../src/layers/blocks/edgeGraph.js"
+import { hypernetworkSpec, makeHypernetwork } from "../src/layers/hypernetwork/hypernetwork.js"
+import { paperHypernetwork } from "../src/layers/hypernetwork/paperHypernetwork.js"
 import {
   arbitraries, blockWritesDeclaredWidth, checkBlockWidth, checkDeclaredWidths, checkDecoderOnlyIgnoresLearned, checkHiddenEquivariance,
   checkKlNonNegative, checkNoTensorLeaked, checkSameSeedSameWeights, decoderOnlyIgnoresLearned, declaredWidths, effectArbitraries, type EquivarianceCase,

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { describe, expect, it } from "vitest"
 import { BackendNotReady, checkBlockWidth } from "../src/testing/index.js"
-import type { Block } from "../src/layers/block.js"
+import type { Block } from "../src/layers/blocks/block.js"
 
 // A block that writes one feature fewer than it declares: the kit must name that, not the backend.
 const lying: Block = {

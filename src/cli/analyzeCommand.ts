@@ -1,10 +1,9 @@
 import { Console, Effect, Option, Result, Schema, SchemaIssue } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { findingsRows, thresholdsText } from "../core/analysisHtml.js"
-import { classReason, defaultThresholds, Thresholds } from "../core/classifier.js"
-import { InvalidInput } from "../core/errors.js"
-import { LayoutOption } from "../core/networkFromTensors.js"
-import { formatNumber } from "../core/table.js"
+import { classReason, defaultThresholds, Thresholds } from "../core/network/schemas.js"
+import { InvalidInput } from "../core/base/schemas.js"
+import { LayoutOption } from "../core/weights/schemas.js"
+import { formatNumber } from "../core/base/schemas.js"
 import { backendFlag, load, programLayer } from "./shared.js"
 
 const formatIssue = SchemaIssue.makeFormatterDefault()
@@ -49,7 +48,7 @@ export const analyzeCommand = Command.make("analyze", {
     const thresholds = yield* Effect.fromResult(thresholdsFrom(a.alpha1, a.alpha2))
     const compare = Option.orElse(a.second, () => a.compare)
     const out = Option.getOrElse(a.out, () => defaultOut(a.file))
-    const { analyze } = yield* load(() => import("../programs/analyze.js"))
+    const [{ analyze }, { findingsRows, thresholdsText }] = yield* load(() => Promise.all([import("../programs/analysis/index.js"), import("../core/report/index.js")]))
     const { analysis, files } = yield* analyze({
       file: a.file, ...(Option.isSome(compare) ? { compare: compare.value } : {}), layout: a.layout, task: a.task, activation: a.activation,
       samples: a.samples, thresholds, out, html: a.html

@@ -1,8 +1,8 @@
 import { Effect, Option, Result, Schema, SchemaIssue } from "effect"
-import { InvalidInput } from "../core/errors.js"
-import { RunStore } from "../services/RunStore.js"
-import { errorMessage } from "../core/errorMessage.js"
-import { cutList, cutText, quoteValue } from "../core/quoteValue.js"
+import { InvalidInput } from "../core/base/schemas.js"
+import { RunStore } from "../services/store/index.js"
+import { errorMessage } from "../core/base/schemas.js"
+import { cutList, cutText, quoteValue } from "../core/base/schemas.js"
 
 /**
  * A command's settings come from three places, later ones winning: the defaults, an optional JSON

@@ -1,7 +1,7 @@
 import { Console, Effect, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { MAX_EDGES, MAX_LAYER_SIZE } from "../core/netShape.js"
-import { formatNumber, formatTable } from "../core/table.js"
+import { MAX_EDGES, MAX_LAYER_SIZE } from "../core/network/schemas.js"
+import { formatNumber, formatTable } from "../core/base/schemas.js"
 import { decodeSettings, givenFlags } from "./config.js"
 import { backendFlag, load, programLayer, seedFlag } from "./shared.js"
 
@@ -31,7 +31,7 @@ export const constructionsCommand = Command.make("constructions", {
 }, ({ backend, seed, ...flags }) => Effect.gen(function* () {
   const { inputs, hidden, samples } = yield* Effect.fromResult(decodeSettings(ConstructionsSettings,
     { defaults: { inputs: 16, hidden: 48, samples: 65536 }, file: {}, flags: givenFlags(flags) }, [], { inputs: "--inputs", hidden: "--hidden", samples: "--samples" }))
-  const [{ constructionsTable }, { Backend }] = yield* load(() => Promise.all([import("../programs/constructionsTable.js"), import("../services/Backend.js")]))
+  const [{ constructionsTable }, { Backend }] = yield* load(() => Promise.all([import("../programs/experiments/index.js"), import("../services/backend/index.js")]))
   yield* Effect.gen(function* () {
     const rows = yield* constructionsTable({ inputs, hidden, samples })
     const b = yield* Backend

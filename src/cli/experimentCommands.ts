@@ -1,11 +1,11 @@
 import { Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { AblationSettings, BaselineSettings, DrawingSettings, type ExperimentSettings, GeneralizationSettings, paperExperiments, SweepSettings } from "../core/experimentSettings.js"
-import { RunManifest } from "../core/runManifest.js"
-import { formatNumber } from "../core/table.js"
-import { RunStore } from "../services/RunStore.js"
-import { BaselineResult } from "../core/results.js"
-import { PAPER_CONTOURS } from "../core/summary.js"
+import { AblationSettings, BaselineSettings, DrawingSettings, type ExperimentSettings, GeneralizationSettings, paperExperiments, SweepSettings } from "../core/run/index.js"
+import { RunManifest } from "../core/run/index.js"
+import { formatNumber } from "../core/base/schemas.js"
+import { RunStore } from "../services/store/index.js"
+import { BaselineResult } from "../core/run/index.js"
+import { PAPER_CONTOURS } from "../core/run/index.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
 import { backendFlag, load, programLayer } from "./shared.js"
 
@@ -48,7 +48,7 @@ export const sweepCommand = Command.make("sweep", {
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
   const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "sweep", SweepSettings, config, flags,
     { betas: "--betas", seeds: "--seeds", samples: "--samples", everyCheckpoint: "--every-checkpoint", logBetaMin: "--log-beta-min", logBetaMax: "--log-beta-max" })
-  const { sweep } = yield* load(() => import("../programs/sweep.js"))
+  const { sweep } = yield* load(() => import("../programs/experiments/index.js"))
   const result = yield* sweep(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`swept ${new Set(result.rows.map((r) => r.step)).size} checkpoints × ${settings.betas} β into ${run}/sweep.json`)
 })).pipe(Command.withDescription("Evaluate every checkpoint at log-spaced β: loss (mean over generation seeds), KL, α1–α3 and class → sweep.json"))
@@ -58,7 +58,7 @@ export const ablateCommand = Command.make("ablate", {
   betas: int("betas", "values of β on [1e-12, 1] (default 30)"), seeds: int("seeds", "generation seeds per β (default 8)"), samples: int("samples", "Gaussian inputs per loss (default 4096)")
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
   const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "ablation", AblationSettings, config, flags, { betas: "--betas", seeds: "--seeds", samples: "--samples" })
-  const { ablation } = yield* load(() => import("../programs/ablation.js"))
+  const { ablation } = yield* load(() => import("../programs/experiments/index.js"))
   const result = yield* ablation(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   const low = result.rows[0]!
   yield* Console.log(`ablation at step ${result.step} → ${run}/ablation.json; at log β = ${low.logBeta}: loss ${formatNumber(low.lossEncoder)} with the encoder, ${formatNumber(low.lossDecoderOnly)} decoder-only`)
@@ -73,7 +73,7 @@ export const generalizeCommand = Command.make("generalize", {
   const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "generalization", GeneralizationSettings, config,
     { ...flags, inputs: Option.map(inputs, parseList), hidden: Option.map(hidden, parseList) },
     { inputs: "--inputs", hidden: "--hidden", logBeta: "--log-beta", seeds: "--seeds", samples: "--samples", normalisation: "--normalisation" }, ["normalisation"])
-  const { generalize } = yield* load(() => import("../programs/generalize.js"))
+  const { generalize } = yield* load(() => import("../programs/experiments/index.js"))
   const result = yield* generalize(run, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`${result.cells.filter((c) => c.loss < PAPER_CONTOURS.outer).length} of ${result.cells.length} shapes below loss ${PAPER_CONTOURS.outer} → ${run}/generalization.json`)
 })).pipe(Command.withDescription("Generalisation (Figure 5): decoder-only generation of other shapes [n0, n1, 1], loss per shape → generalization.json"))
@@ -85,7 +85,7 @@ export const baselineCommand = Command.make("baseline", {
 }, ({ run, config, backend, ...flags }) => Effect.gen(function* () {
   const { manifest, settings, thresholds, asWriter } = yield* experimentSettings(run, "baseline", BaselineSettings, config, flags,
     { steps: "--steps", batch: "--batch", learningRate: "--lr", logEvery: "--log-every", samples: "--samples" })
-  const { baseline } = yield* load(() => import("../programs/baseline.js"))
+  const { baseline } = yield* load(() => import("../programs/experiments/index.js"))
   const result = yield* baseline(run, manifest.config, settings, thresholds).pipe(programLayer(backend, Option.some(manifest.rootSeed)), asWriter)
   yield* Console.log(`Adam baseline: loss ${formatNumber(result.loss)}, α1 ${formatNumber(result.alpha1)}, α2 ${formatNumber(result.alpha2)}, class ${result.algorithm} → ${run}/baseline.json`)
 })).pipe(Command.withDescription("Baseline (Figure 6): the target network trained directly with Adam, its loss and order parameters → baseline.json"))
@@ -100,7 +100,7 @@ export const drawCommand = Command.make("draw", {
   const store = yield* RunStore
   const baselinePath = store.join(run, "baseline.json")
   const base = (yield* store.exists(baselinePath)) ? Option.some((yield* store.readJson(baselinePath, BaselineResult)).network) : Option.none()
-  const [{ drawConstructions, drawRun }, { writeFigure }, { constructionsApply }] = yield* load(() => Promise.all([import("../programs/draw.js"), import("../programs/figures.js"), import("../programs/report.js")]))
+  const [{ drawConstructions, drawRun }, { writeFigure }, { constructionsApply }] = yield* load(() => Promise.all([import("../programs/experiments/index.js"), import("../programs/experiments/index.js"), import("../programs/experiments/index.js")]))
   const figures = yield* Effect.gen(function* () {
     const { shape, task } = manifest.config
     const drawn = [...(yield* drawRun(run, settings, Option.getOrUndefined(base))), ...(constructionsApply(task, shape) ? yield* drawConstructions(shape[0]!, shape[1]!, settings) : [])]
@@ -113,7 +113,7 @@ export const drawCommand = Command.make("draw", {
 export const reportCommand = Command.make("report", { run: runArgument, backend: backendFlag }, ({ run, backend }) => Effect.gen(function* () {
   const manifest = yield* runManifest(run)
   const store = yield* RunStore
-  const { report, experimentCommand } = yield* load(() => import("../programs/report.js"))
+  const { report, experimentCommand } = yield* load(() => import("../programs/experiments/index.js"))
   const result = yield* report(run, manifest.experiments ?? paperExperiments).pipe(programLayer(backend, Option.some(manifest.rootSeed)), store.withRunLock(run))
   yield* Console.log(`report: ${result.path}`)
   for (const e of result.summary.missing) yield* Console.log(`  not run yet: ${e} (${experimentCommand(e, run)})`)

@@ -1,15 +1,14 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { InvalidInput, RunError } from "../core/errors.js"
-import { builtinFamilyNames, taskDescriptions } from "../core/taskCatalog.js"
-import { kindLabel, methodLabel } from "../core/inrFigures.js"
-import { inrHypernetworkSpec, inrPresets } from "../core/inrPresets.js"
-import { InrSettings } from "../core/inrResults.js"
-import { paperHypernetworkSpec } from "../core/paperHypernetworkSpec.js"
-import { formatNumber, formatTable } from "../core/table.js"
-import { RunManifest } from "../core/runManifest.js"
-import { systemSeed } from "../services/rootSeed.js"
-import { RunStore } from "../services/RunStore.js"
+import { InvalidInput, RunError } from "../core/base/schemas.js"
+import { builtinFamilyNames, taskDescriptions } from "../core/task/schemas.js"
+import { inrHypernetworkSpec, inrPresets } from "../core/inr/schemas.js"
+import { InrSettings } from "../core/inr/schemas.js"
+import { paperHypernetworkSpec } from "../core/hypernetwork/index.js"
+import { formatNumber, formatTable } from "../core/base/schemas.js"
+import { RunManifest } from "../core/run/index.js"
+import { systemSeed } from "../services/rng/schemas.js"
+import { RunStore } from "../services/store/index.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
 import { backendFlag, load, programLayer, seedFlag } from "./shared.js"
 
@@ -53,7 +52,7 @@ export const inrCommand = Command.make("inr", {
 }, ({ family: name, quick, hypernetwork, config, out, resume, seed, backend, ...flags }) =>
   Effect.gen(function* () {
     if (resume && Option.isNone(out)) return yield* new RunError({ message: "--resume needs --out <run directory>" })
-    const [{ inrFamilies }, { inr }] = yield* load(() => Promise.all([import("../core/inrFamilies.js"), import("../programs/inr.js")]))
+    const [{ inrFamilies, kindLabel, methodLabel }, { inr }] = yield* load(() => Promise.all([import("../core/inr/index.js"), import("../programs/inr/index.js")]))
     const family = inrFamilies.find((f) => f.task.name === name)!
     const defaults = (quick ? inrPresets.quick : inrPresets.full).settings(family)
     const spec = yield* Option.match(hypernetwork, { onNone: () => Effect.succeed(Option.none<unknown>()), onSome: (s) => Effect.map(hypernetworkFrom(s), Option.some) })

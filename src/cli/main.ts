@@ -10,7 +10,7 @@ import { cliServices } from "./shared.js"
 import { similarityCommand } from "./similarityCommand.js"
 import { runnerCommand, studyCommand, studyReportCommand } from "./studyCommand.js"
 import { trainCommand } from "./trainCommand.js"
-import { errorMessage } from "../core/errorMessage.js"
+import { errorMessage } from "../core/base/schemas.js"
 
 const VERSION = "0.1.0"
 

@@ -1,8 +1,8 @@
 import { Effect, Layer, Option, type Scope } from "effect"
-import { type Backend, backendLayer, type BackendUnavailable } from "../services/Backend.js"
-import type { BackendRequest } from "../services/backendRequest.js"
-import { type Progress, terminalProgressLayer } from "../services/Progress.js"
-import { type Rng, type RngStateError, seededRngLayer, systemRngLayer } from "../services/Rng.js"
+import { type Backend, backendLayer, type BackendUnavailable } from "../services/backend/index.js"
+import type { BackendRequest } from "../services/backend/schemas.js"
+import { type Progress, terminalProgressLayer } from "../services/console/index.js"
+import { type Rng, type RngStateError, seededRngLayer, systemRngLayer } from "../services/rng/index.js"
 
 /**
  * What a command's program runs with: the chosen backend, an Rng (seeded, or from the system) and

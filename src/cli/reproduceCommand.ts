@@ -1,19 +1,19 @@
 import { availableParallelism } from "node:os"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { ExperimentSettings } from "../core/experimentSettings.js"
-import { type PresetName, presetNames, presets } from "../core/presets.js"
-import { RunManifest } from "../core/runManifest.js"
-import { PAPER_CONTOURS } from "../core/summary.js"
-import { formatNumber } from "../core/table.js"
-import { TrainConfig, trainConfigKeys } from "../core/trainConfig.js"
-import { RunError } from "../core/errors.js"
-import { systemSeed } from "../services/rootSeed.js"
-import { RunStore } from "../services/RunStore.js"
+import { ExperimentSettings } from "../core/run/index.js"
+import { type PresetName, presetNames, presets } from "../core/run/index.js"
+import { RunManifest } from "../core/run/index.js"
+import { PAPER_CONTOURS } from "../core/run/index.js"
+import { formatNumber } from "../core/base/schemas.js"
+import { TrainConfig, trainConfigKeys } from "../core/run/index.js"
+import { RunError } from "../core/base/schemas.js"
+import { systemSeed } from "../services/rng/schemas.js"
+import { RunStore } from "../services/store/index.js"
 import { decodeSettings, readConfigFile } from "./config.js"
 import { backendFlag, load, programLayer } from "./shared.js"
 import { newRunDir } from "./trainCommand.js"
-import { quoteValue } from "../core/quoteValue.js"
+import { quoteValue } from "../core/base/schemas.js"
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -64,7 +64,7 @@ export const reproduceCommand = Command.make("reproduce", {
   const runDir = store.resolve(Option.getOrElse(out, () => newRunDir(settings.seed)))
   yield* Console.error(`reproducing (preset ${preset}, seed ${settings.seed}, ${settings.steps} training steps on ${settings.threads} thread${settings.threads > 1 ? "s" : ""}) in ${runDir}`)
   const started = performance.now()
-  const { reproduce } = yield* load(() => import("../programs/reproduce.js"))
+  const { reproduce } = yield* load(() => import("../programs/experiments/index.js"))
   const result = yield* reproduce({ runDir, config: settings, experiments, preset, resume }).pipe(programLayer(backend, Option.some(settings.seed)), store.withRunLock(runDir))
   const f = result.summary.findings
   yield* Console.log([
@@ -101,7 +101,7 @@ export const replayCommand = Command.make("replay", {
   if (chosen !== manifest.backend) yield* Console.error(`note: the run used ${manifest.backend}; on ${chosen} the results are not expected to be bit-identical`)
   const replayDir = store.resolve(Option.getOrElse(out, () => store.join(run, "replay")))
   if ((yield* store.listCheckpoints(replayDir)).length > 0) return yield* new RunError({ message: `${replayDir} already holds a replay: remove it or pass --out` })
-  const { replay } = yield* load(() => import("../programs/replay.js"))
+  const { replay } = yield* load(() => import("../programs/experiments/index.js"))
   const result = yield* replay(run, replayDir).pipe(programLayer(chosen, Option.some(manifest.rootSeed)))
   for (const note of result.notes) yield* Console.error(`note: ${note}`)
   if (result.identical) {

@@ -1,13 +1,13 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer, type Option, type Scope } from "effect"
 import { Flag } from "effect/cli"
-import type { Backend, BackendUnavailable } from "../services/Backend.js"
-import { BackendRequest } from "../services/backendRequest.js"
-import type { Progress } from "../services/Progress.js"
-import type { Rng, RngStateError } from "../services/Rng.js"
-import { RootSeed } from "../services/rootSeed.js"
-import { compactLoggingLayer } from "../services/Logging.js"
-import { runStoreLayer } from "../services/RunStore.js"
+import type { Backend, BackendUnavailable } from "../services/backend/index.js"
+import { BackendRequest } from "../services/backend/schemas.js"
+import type { Progress } from "../services/console/index.js"
+import type { Rng, RngStateError } from "../services/rng/index.js"
+import { RootSeed } from "../services/rng/schemas.js"
+import { compactLoggingLayer } from "../services/console/index.js"
+import { runStoreLayer } from "../services/store/index.js"
 
 /**
  * What every command shares. This module and the command definitions stay light (no

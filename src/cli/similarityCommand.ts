@@ -1,12 +1,12 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { InvalidInput } from "../core/errors.js"
-import { decodeSimilaritySettings, type SimilarityPresetName, similarityPresets } from "../core/similaritySettings.js"
-import { systemSeed } from "../services/rootSeed.js"
-import { RunStore } from "../services/RunStore.js"
+import { InvalidInput } from "../core/base/schemas.js"
+import { decodeSimilaritySettings, type SimilarityPresetName, similarityPresets } from "../core/similarity/schemas.js"
+import { systemSeed } from "../services/rng/schemas.js"
+import { RunStore } from "../services/store/index.js"
 import { backendFlag, load, programLayer } from "./shared.js"
-import { errorMessage } from "../core/errorMessage.js"
-import { quoteValue } from "../core/quoteValue.js"
+import { errorMessage } from "../core/base/schemas.js"
+import { quoteValue } from "../core/base/schemas.js"
 
 type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -77,7 +77,7 @@ export const similarityCommand = Command.make("similarity", {
     const rootSeed = Option.isSome(seed) ? seed.value : yield* systemSeed
     const runDir = store.resolve(Option.getOrElse(out, () => `runs/similarity-${new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${rootSeed}`))
     yield* Console.error(`similarity ${runDir} (seed ${rootSeed}, preset ${preset}, data sets ${settings.datasets.join(", ")})`)
-    const { similarity } = yield* load(() => import("../programs/similarity.js"))
+    const { similarity } = yield* load(() => import("../programs/similarity/index.js"))
     const { result, report } = yield* similarity(runDir, settings, { command: "similarity", preset: Option.isSome(config) || Object.keys(flags).length > 0 ? `${preset} (modified)` : preset })
       .pipe(programLayer(backend, Option.some(rootSeed)))
     for (const d of result.datasets) {

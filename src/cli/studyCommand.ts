@@ -2,14 +2,14 @@ import { availableParallelism } from "node:os"
 import { dirname } from "node:path"
 import { Config, Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { DATABASE_URL_ENV } from "../core/databaseUrl.js"
-import { InvalidInput } from "../core/errors.js"
-import { terminalProgressLayer } from "../services/Progress.js"
+import { DATABASE_URL_ENV } from "../core/study/schemas.js"
+import { InvalidInput } from "../core/base/schemas.js"
+import { terminalProgressLayer } from "../services/console/index.js"
 import { backendFlag, load, programLayer } from "./shared.js"
-import type { CellResult } from "../core/cellResult.js"
-import { errorMessage } from "../core/errorMessage.js"
-import { presets } from "../core/presets.js"
-import { EXIT_STORAGE_FAULT } from "../services/runnerStop.js"
+import type { CellResult } from "../core/study/schemas.js"
+import { errorMessage } from "../core/base/schemas.js"
+import { presets } from "../core/run/index.js"
+import { EXIT_STORAGE_FAULT } from "../services/study/index.js"
 
 const databaseFlag = Flag.Redacted("database").pipe(
   Flag.withFallbackConfig(Config.Redacted(DATABASE_URL_ENV)),
@@ -35,7 +35,7 @@ export const studyCommand = Command.make("study", {
   if (count < 0) return yield* new InvalidInput({ source: "--runners", message: `--runners must be at least 0, got ${count}` })
   if (lease < 2) return yield* new InvalidInput({ source: "--lease", message: `--lease must be at least 2 seconds, got ${lease}` })
   const studyDir = Option.getOrElse(out, () => dirname(plan))
-  const [{ runStudy }, { studyReport }] = yield* load(() => Promise.all([import("../programs/study.js"), import("../programs/studyReport.js")]))
+  const [{ runStudy }, { studyReport }] = yield* load(() => Promise.all([import("../programs/study/index.js"), import("../programs/study/index.js")]))
   const summary = yield* runStudy({
     planPath: plan, studyDir, database, runners: count, retries,
     timing: { leaseSeconds: lease }, runnerArgs: ["--backend", backend], log: line
@@ -54,7 +54,7 @@ export const studyReportCommand = Command.make("study-report", {
 }, ({ plan, out, draw, referenceRuns, backend }) => Effect.gen(function* () {
   if (draw < 0) return yield* new InvalidInput({ source: "--draw", message: `--draw must be at least 0, got ${draw}` })
   const references = Option.match(referenceRuns, { onNone: () => [], onSome: (s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "") })
-  const [{ studyReport }, { drawMemorisedNetworks }] = yield* load(() => Promise.all([import("../programs/studyReport.js"), import("../programs/studyDrawings.js")]))
+  const [{ studyReport }, { drawMemorisedNetworks }] = yield* load(() => Promise.all([import("../programs/study/index.js"), import("../programs/study/index.js")]))
   const drawings = draw === 0 && references.length === 0 ? undefined
     : (results: ReadonlyArray<CellResult>) => drawMemorisedNetworks(Option.getOrElse(out, () => dirname(plan)), results, { perArm: draw, references, settings: presets.quick.experiments.drawing })
       .pipe(programLayer(backend, Option.some(0)), Effect.mapError((e) => new InvalidInput({ source: "--draw", message: `drawing memorised networks: ${errorMessage(e)}` })))
@@ -68,7 +68,7 @@ export const runnerCommand = Command.make("runner", {
   lease: leaseFlag,
   backend: backendFlag
 }, ({ database, out, lease, backend }) =>
-  Effect.flatMap(load(() => import("../programs/runner.js")), ({ runRunner }) => runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line })).pipe(
+  Effect.flatMap(load(() => import("../programs/study/index.js")), ({ runRunner }) => runRunner({ database, runsDir: out, backend, timing: { leaseSeconds: lease }, log: line })).pipe(
     Effect.catchTag("StorageFault", (e) => Effect.sync(() => {
       // a study that started this runner has the message already, and says it once for all
       if (typeof process.send !== "function") line(`hyperlayers: ${e.message}`)

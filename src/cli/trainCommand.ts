@@ -1,16 +1,16 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { builtinTaskNames, taskDescriptions } from "../core/taskCatalog.js"
-import { InvalidInput } from "../core/errors.js"
-import { paperHypernetworkSpec, paperSizes } from "../core/paperHypernetworkSpec.js"
-import { canonicalTrainConfig, TrainConfig, trainConfigKeys } from "../core/trainConfig.js"
-import { formatNumber } from "../core/table.js"
-import { systemSeed } from "../services/rootSeed.js"
-import { RunStore } from "../services/RunStore.js"
-import { RunError } from "../core/errors.js"
+import { builtinTaskNames, taskDescriptions } from "../core/task/schemas.js"
+import { InvalidInput } from "../core/base/schemas.js"
+import { paperHypernetworkSpec, paperSizes } from "../core/hypernetwork/index.js"
+import { canonicalTrainConfig, TrainConfig, trainConfigKeys } from "../core/run/index.js"
+import { formatNumber } from "../core/base/schemas.js"
+import { systemSeed } from "../services/rng/schemas.js"
+import { RunStore } from "../services/store/index.js"
+import { RunError } from "../core/base/schemas.js"
 import { decodeSettings, givenFlags, parseList, readConfigFile } from "./config.js"
 import { backendFlag, load, programLayer } from "./shared.js"
-import { quoteValue } from "../core/quoteValue.js"
+import { quoteValue } from "../core/base/schemas.js"
 
 const int = (name: string, description: string) => Flag.Int(name).pipe(Flag.optional, Flag.withDescription(description))
 const num = (name: string, description: string) => Flag.Finite(name).pipe(Flag.optional, Flag.withDescription(description))
@@ -140,7 +140,7 @@ export const trainCommand = Command.make("train", {
     const settings = yield* trainConfigFrom(flags, config, saved)
     const runDir = store.resolve(Option.getOrElse(out, () => newRunDir(settings.seed)))
     yield* Console.error(`${resume ? "resuming" : "training"} ${runDir} (seed ${settings.seed}, ${settings.steps} steps; Ctrl-C saves a checkpoint, --resume continues)`)
-    const { train } = yield* load(() => import("../programs/train.js"))
+    const { train } = yield* load(() => import("../programs/training/index.js"))
     const result = yield* train({ runDir, config: settings, resume }).pipe(programLayer(backend, Option.some(settings.seed)))
     yield* Console.log(`trained to step ${result.step}${result.last === undefined ? "" : `: loss ${formatNumber(result.last.loss)}, KL ${formatNumber(result.last.kl)}`}; run in ${runDir}`)
   })

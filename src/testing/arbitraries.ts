@@ -1,6 +1,6 @@
 import fc from "fast-check"
-import { defaultHyperhypernetwork, type BlockSpec, type HypernetworkSpec } from "../core/hypernetworkSpec.js"
-import type { NetShape } from "../core/netShape.js"
+import { defaultHyperhypernetwork, type BlockSpec, type HypernetworkSpec } from "../core/hypernetwork/index.js"
+import type { NetShape } from "../core/network/schemas.js"
 import type { BlockCase, EquivarianceCase, GenerationCase, GenerationDraw } from "./cases.js"
 
 /**

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs"
-import type { NetShape } from "../core/netShape.js"
-import { normalsAt, streamKey } from "../core/threefry.js"
-import type { Block, BlockContext, BlockEnv } from "../layers/block.js"
-import { edgeGraph } from "../layers/edgeGraph.js"
-import { type GenerationPlan, randomSpecs } from "../layers/hypernetwork.js"
+import type { NetShape } from "../core/network/schemas.js"
+import { normalsAt, streamKey } from "../core/base/schemas.js"
+import type { Block, BlockContext, BlockEnv } from "../layers/blocks/index.js"
+import { edgeGraph } from "../layers/blocks/index.js"
+import { type GenerationPlan, randomSpecs } from "../layers/hypernetwork/index.js"
 
 /**
  * The values the property checkers of `hyperlayers/testing` are run on. Every case is plain data

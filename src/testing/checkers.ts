@@ -1,11 +1,11 @@
 import * as tf from "@tensorflow/tfjs"
 import { Data, Effect, Result } from "effect"
-import type { NetShape } from "../core/netShape.js"
-import type { Block, GenerationMode } from "../layers/block.js"
-import { generate, type GenerationPlan, type Hypernetwork, paramLayout, planGeneration } from "../layers/hypernetwork.js"
-import { hiddenEdgePermutation } from "../layers/symmetry.js"
+import type { NetShape } from "../core/network/schemas.js"
+import type { Block, GenerationMode } from "../layers/blocks/index.js"
+import { generate, type GenerationPlan, type Hypernetwork, paramLayout, planGeneration } from "../layers/hypernetwork/index.js"
+import { hiddenEdgePermutation } from "../layers/blocks/index.js"
 import { blockInputs, type BlockCase, type EquivarianceCase, type GenerationCase, type GenerationDraw, generationTensors } from "./cases.js"
-import { errorMessage } from "../core/errorMessage.js"
+import { errorMessage } from "../core/base/schemas.js"
 
 /**
  * Property checkers for hypernetworks and blocks: each checks one case and fails with a

@@ -1,6 +1,6 @@
 import { Arbitrary, Schema } from "effect"
-import { defaultHyperhypernetwork, type BlockSpec, type HypernetworkSpec } from "../core/hypernetworkSpec.js"
-import type { NetShape } from "../core/netShape.js"
+import { defaultHyperhypernetwork, type BlockSpec, type HypernetworkSpec } from "../core/hypernetwork/index.js"
+import type { NetShape } from "../core/network/schemas.js"
 import { type DrawOptions, permutationFromSwaps, type ShapeOptions, type StackOptions } from "./arbitraries.js"
 import type { BlockCase, EquivarianceCase, GenerationCase, GenerationDraw } from "./cases.js"
 

@@ -5,15 +5,15 @@
 import { parentPort, workerData } from "node:worker_threads"
 import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
-import { hyperhypernetworkShapes } from "../layers/hyperhypernetwork.js"
-import { shardGradient } from "../layers/shardGradient.js"
+import { hyperhypernetworkShapes } from "../layers/hypernetwork/index.js"
+import { shardGradient } from "../layers/hypernetwork/index.js"
 import { Effect, Result } from "effect"
-import { builtinComponents } from "../layers/components.js"
-import { resolveRun, type RunPlan } from "../layers/runPlan.js"
-import { installFastKernels, useKernels } from "../services/fastKernels.js"
-import { readback } from "../core/readback.js"
-import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
-import { errorMessage } from "../core/errorMessage.js"
+import { builtinComponents } from "../layers/blocks/index.js"
+import { resolveRun, type RunPlan } from "../layers/hypernetwork/index.js"
+import { installFastKernels, useKernels } from "../services/backend/index.js"
+import { readback } from "../core/base/index.js"
+import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "../programs/training/index.js"
+import { errorMessage } from "../core/base/schemas.js"
 
 const init = workerData as WorkerInit
 const port = parentPort!

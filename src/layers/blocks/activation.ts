@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, blockSpec, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "./block.js"
 
 /** `x → swish(x)` elementwise on a block of hyperfeatures (the hypernetwork's nonlinearity). */
 export const activationBlock = (features = 20, name = "activation"): Block => ({

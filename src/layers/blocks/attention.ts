@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, blockSpec, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "./block.js"
 
 /**
  * Scaled dot-product softmax attention within each pool: `[P, s, 3k]` (q, k, v concatenated) →

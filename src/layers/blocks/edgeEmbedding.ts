@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, blockSpec, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "./block.js"
 
 /**
  * Nothing → learned per-edge hyperfeatures, the same on both KL sides. Unlike the paper's

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, blockSpec, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "./block.js"
 
 /** σ = softplus(ρ) + SIGMA_FLOOR keeps every distribution proper. */
 export const SIGMA_FLOOR = 1e-3

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, blockSpec, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "./block.js"
 
 /**
  * Nothing → learned per-edge hyperfeatures on the encoder side, zeros on the decoder side. They

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, blockSpec, noSpecs } from "../block.js"
+import { type Block, blockSpec, noSpecs } from "./block.js"
 
 /**
  * Nothing → i.i.d. N(0, 1) hyperfeatures per generation and edge, the same on both KL sides.

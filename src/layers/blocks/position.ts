@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
-import { type Block, blockSpec, noSpecs } from "../block.js"
-import { type PositionKind, positionalFeatures } from "../edgeGraph.js"
+import { type Block, blockSpec, noSpecs } from "./block.js"
+import { type PositionKind, positionalFeatures } from "./edgeGraph.js"
 
 /**
  * Nothing → a sinusoidal encoding of the edge's input index (where l = 1), output index (where

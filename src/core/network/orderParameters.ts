@@ -1,0 +1,258 @@
+/**
+ * Order parameters of a first-layer weight matrix (paper §2.2), and two more (not the paper's)
+ * that read the first layer through to the output. They read plain numbers, not tensors, so they cannot leak
+ * memory and run anywhere.
+ *
+ * Arguments are checked: a matrix whose `data` does not hold `rows · cols` numbers, or outgoing
+ * strengths of the wrong length, throw {@link InvalidInput} naming the argument. A non-finite
+ * weight (NaN, ±∞) makes every order parameter NaN, which `classify` calls "unclassifiable": a
+ * broken network is never read as an algorithm.
+ */
+import { Result } from "effect"
+import { InvalidInput } from "../base/schemas.js"
+
+/** A row-major matrix `W ∈ R^(rows × cols)`: entry (i, j) at `data[i·cols + j]`. */
+export interface Matrix {
+  readonly rows: number
+  readonly cols: number
+  readonly data: ArrayLike<number>
+}
+
+const matrixProblem = (W: Matrix): string | undefined =>
+  !Number.isInteger(W.rows) || W.rows < 1 ? `rows must be a positive integer, got ${W.rows}`
+  : !Number.isInteger(W.cols) || W.cols < 1 ? `cols must be a positive integer, got ${W.cols}`
+  : W.data.length !== W.rows * W.cols ? `a ${W.rows}×${W.cols} matrix holds ${W.rows * W.cols} numbers, data has ${W.data.length}`
+  : undefined
+
+/**
+ * A {@link Matrix} from its sizes and row-major entries, checked: positive integer sizes and
+ * `rows · cols` entries. Non-finite entries are allowed (the order parameters of such a matrix
+ * are NaN). Fails with InvalidInput naming `source`.
+ */
+export const matrix = (rows: number, cols: number, data: ArrayLike<number>, source = "matrix"): Result.Result<Matrix, InvalidInput> => {
+  const W = { rows, cols, data }
+  const problem = matrixProblem(W)
+  return problem === undefined ? Result.succeed(W) : Result.fail(new InvalidInput({ source, message: `${source}: ${problem}` }))
+}
+
+const checkMatrix = (W: Matrix, source: string): void => {
+  const problem = matrixProblem(W)
+  if (problem !== undefined) throw new InvalidInput({ source, message: `${source}: ${problem}` })
+}
+
+const checkOut = (W: Matrix, out: ArrayLike<number> | undefined, source: string): void => {
+  if (out === undefined || out === null) {
+    throw new InvalidInput({ source, message: `${source}: needs the outgoing strength of each of the ${W.cols} hidden units (outgoingStrengths(W2), or ones for a one-layer network)` })
+  }
+  if (out.length !== W.cols) {
+    throw new InvalidInput({ source, message: `${source}: needs one outgoing strength per hidden unit: ${W.cols}, got ${out.length}` })
+  }
+}
+
+const allFinite = (xs: ArrayLike<number>): boolean => {
+  for (let k = 0; k < xs.length; k++) if (!Number.isFinite(xs[k]!)) return false
+  return true
+}
+
+const median = (sorted: Float64Array): number => {
+  const n = sorted.length
+  return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2
+}
+
+const maxAbs = (data: ArrayLike<number>): number => {
+  let m = 0
+  for (let k = 0; k < data.length; k++) m = Math.max(m, Math.abs(data[k]!))
+  return m
+}
+
+/**
+ * Double sidedness `α1 = min_i min(−min_j W_ij, max_j W_ij) / median_ij |W_ij|` (paper Eq. 5) of
+ * first-layer weights `W: [n0, n1]`, dimensionless. High when every input has both a strong
+ * positive and a strong negative weight compared with a typical weight; negative when some input
+ * has weights of one sign only.
+ *
+ * Where the median is 0 (more than half of W exactly zero, as in the sparse hand-built
+ * constructions) the paper's α1 is undefined; the convention here divides by the median of the
+ * *nonzero* |W_ij| instead, the typical connection that exists. It keeps α1 finite, invariant
+ * under `W → c·W` (c > 0) and permutations, and equal to the paper's wherever that is defined;
+ * an all-zero W gives 0. (It replaced a floor at 1e−6·max|W|, which sent every sparse matrix
+ * to α1 ≈ 1e6 and so called sparse puddings double-sided.) NaN when W holds a non-finite entry.
+ */
+export const doubleSidedness = (W: Matrix): number => {
+  checkMatrix(W, "doubleSidedness(W)")
+  if (!allFinite(W.data)) return Number.NaN
+  if (maxAbs(W.data) === 0) return 0
+  let numerator = Infinity
+  for (let i = 0; i < W.rows; i++) {
+    let lo = Infinity
+    let hi = -Infinity
+    for (let j = 0; j < W.cols; j++) {
+      const w = W.data[i * W.cols + j]!
+      if (w < lo) lo = w
+      if (w > hi) hi = w
+    }
+    numerator = Math.min(numerator, -lo, hi)
+  }
+  const abs = Float64Array.from(W.data, Math.abs).sort()
+  const all = median(abs)
+  return numerator / (all > 0 ? all : median(abs.subarray(abs.findIndex((a) => a > 0))))
+}
+
+/** Strongest connection `α2 = max_ij |W_ij|` (paper §2.2), in the weights' units; NaN when W holds a non-finite entry. */
+export const strongestConnection = (W: Matrix): number => {
+  checkMatrix(W, "strongestConnection(W)")
+  return allFinite(W.data) ? maxAbs(W.data) : Number.NaN
+}
+
+/**
+ * Seed dependence `α3 = ‖W − V‖²_F / (‖W‖²_F + ‖V‖²_F)` (paper §2.2), with V generated by the same
+ * hypernetwork under another generation seed. In [0, 2]; 0 when the two agree, 1 for independent
+ * draws, 2 for `V = −W`. Two zero matrices give 0; NaN when either holds a non-finite entry.
+ * W and V must have one shape (InvalidInput otherwise).
+ */
+export const seedDependence = (W: Matrix, V: Matrix): number => {
+  checkMatrix(W, "seedDependence(W)")
+  checkMatrix(V, "seedDependence(V)")
+  if (W.rows !== V.rows || W.cols !== V.cols) {
+    throw new InvalidInput({ source: "seedDependence(V)", message: `seed dependence compares matrices of one shape, got ${W.rows}×${W.cols} and ${V.rows}×${V.cols}` })
+  }
+  if (!allFinite(W.data) || !allFinite(V.data)) return Number.NaN
+  let diff = 0
+  let norms = 0
+  for (let k = 0; k < W.data.length; k++) {
+    const w = W.data[k]!
+    const v = V.data[k]!
+    diff += (w - v) * (w - v)
+    norms += w * w + v * v
+  }
+  return norms === 0 ? 0 : diff / norms
+}
+
+/**
+ * The strength of each hidden unit's outgoing weights: the Euclidean norm of each row of
+ * `W2: [n1, n2]` (the second weight layer), as {@link signAgreement} and {@link pathBalance} take
+ * it. For a network with one weight layer the first layer's units are the outputs: pass ones.
+ */
+export const outgoingStrengths = (W2: Matrix): Float64Array => {
+  checkMatrix(W2, "outgoingStrengths(W2)")
+  return Float64Array.from({ length: W2.rows }, (_, j) => {
+    let s = 0
+    for (let k = 0; k < W2.cols; k++) s += W2.data[j * W2.cols + k]! ** 2
+    return Math.sqrt(s)
+  })
+}
+
+/** A network's first weight layer as the order parameters read it: `W^(1)` and its units' outgoing strengths. */
+export interface FirstLayer {
+  /** `W^(1): [n0, n1]`. */
+  readonly W: Matrix
+  /** `[n1]`: the norm of each unit's row of `W^(2)`, or ones for a network with one weight layer. */
+  readonly out: Float64Array
+}
+
+/**
+ * The first layer of a network of layer sizes `shape` from its weight layers `W[l]` (row-major
+ * `[n_l, n_(l+1)]`, biases not needed). Throws InvalidInput when a layer has the wrong length.
+ */
+export const firstLayer = (shape: ReadonlyArray<number>, W: ReadonlyArray<ArrayLike<number>>): FirstLayer => {
+  if (shape.length < 2 || W.length < Math.min(2, shape.length - 1)) {
+    throw new InvalidInput({ source: "firstLayer", message: `firstLayer: a network of shape [${shape.join(", ")}] needs ${Math.min(2, shape.length - 1)} weight layers here, got ${W.length}` })
+  }
+  const W1 = { rows: shape[0]!, cols: shape[1]!, data: W[0]! }
+  checkMatrix(W1, "firstLayer(W[0])")
+  if (shape.length === 2) return { W: W1, out: new Float64Array(W1.cols).fill(1) }
+  const W2 = { rows: shape[1]!, cols: shape[2]!, data: W[1]! }
+  checkMatrix(W2, "firstLayer(W[1])")
+  return { W: W1, out: outgoingStrengths(W2) }
+}
+
+/**
+ * Sign agreement `s = |Σ_i sign(W_(i, j*(i)))| / n0`: j*(i) is the hidden unit of input i's
+ * strongest path, the largest `|W_ij| · |out_j|`, with `out: [n1]` the strength of unit j's
+ * outgoing weights ({@link outgoingStrengths}). A row whose strongest path comes with both signs,
+ * or a row without a path, counts 0. Not one of the paper's: it tells a signed pudding (s = 1,
+ * every input's own unit reached with one sign, as the leftover units' `±Σ x_i` needs) from a
+ * network that draws each input's sign at random (s ≈ 0), which stays near the convexity loss
+ * although α2 calls it pudding. The outgoing strengths are required: by first-layer weights alone
+ * a pudding's inputs tie (−κ to the own unit, +κ to each sum unit) and would count 0.
+ * In [0, 1]; invariant under `W → c·W` (c ≠ 0), scaling of `out`, and permutations of inputs and
+ * (with `out`) of hidden units. NaN when W or out holds a non-finite entry.
+ */
+export const signAgreement = (W: Matrix, out: ArrayLike<number>): number => {
+  checkMatrix(W, "signAgreement(W)")
+  checkOut(W, out, "signAgreement(out)")
+  if (!allFinite(W.data) || !allFinite(out)) return Number.NaN
+  let sum = 0
+  for (let i = 0; i < W.rows; i++) {
+    let top = 0
+    let sign = 0
+    for (let j = 0; j < W.cols; j++) {
+      const w = W.data[i * W.cols + j]!
+      const a = Math.abs(w) * Math.abs(out[j]!)
+      if (a > top) [top, sign] = [a, Math.sign(w)]
+      else if (a === top && a > 0 && Math.sign(w) !== sign) sign = 0
+    }
+    sum += sign
+  }
+  return Math.abs(sum) / W.rows
+}
+
+/**
+ * Path balance: whether every input computes its absolute value on hidden units of its own, the
+ * double-sided algorithm's structure `ReLU(x_i) + ReLU(−x_i)` (paper Eq. 1), read directly. For
+ * input i take its strongest positive path `P⁺_i = max_j W_ij·|out_j|` (over W_ij > 0) and its
+ * strongest negative path `P⁻_i = max_j −W_ij·|out_j|` (over W_ij < 0), with `W: [n0, n1]` and
+ * `out: [n1]` as for {@link signAgreement}. The input scores `min(P⁺_i, P⁻_i) / max(P⁺_i, P⁻_i)` if
+ * both run through hidden units that no other input feeds (every other weight into them exactly
+ * 0), else 0; ρ is the least score over inputs. In [0, 1]; not one of the paper's.
+ *
+ * The double-sided construction has ρ = 1, a signed pudding at most 1/2 (its sum units are shared,
+ * or, with one input, carry half its own unit's path). Any network in which every hidden unit is
+ * fed by two or more inputs has ρ = 0, so for trained networks (no weight exactly 0) ρ never
+ * overrides α1. It decides where α1 cannot: the double-sided `[1, 2, 1]` and the pudding `[1, 2, 1]`
+ * have the same first-layer weights up to the order of the hidden units (α1 = 1 for both), and any
+ * sparse construction has α1 = 1 by the zero-median convention. Invariant under `W → c·W` (c ≠ 0),
+ * scaling of `out`, and permutations of inputs and (with `out`) of hidden units. NaN when W or
+ * out holds a non-finite entry.
+ */
+export const pathBalance = (W: Matrix, out: ArrayLike<number>): number => {
+  checkMatrix(W, "pathBalance(W)")
+  checkOut(W, out, "pathBalance(out)")
+  if (!allFinite(W.data) || !allFinite(out)) return Number.NaN
+  // feeders[j]: how many inputs have a nonzero weight into hidden unit j
+  const feeders = new Int32Array(W.cols)
+  for (let k = 0; k < W.data.length; k++) if (W.data[k] !== 0) feeders[k % W.cols]!++
+  let rho = 1
+  for (let i = 0; i < W.rows; i++) {
+    // the strongest path of each sign, and whether one of equal strength runs through a unit of i's own
+    let plus = 0, minus = 0
+    let plusOwn = false, minusOwn = false
+    for (let j = 0; j < W.cols; j++) {
+      const w = W.data[i * W.cols + j]!
+      const p = Math.abs(w) * Math.abs(out[j]!)
+      const own = feeders[j] === 1
+      if (w > 0 && p > 0) {
+        if (p > plus) [plus, plusOwn] = [p, own]
+        else if (p === plus) plusOwn ||= own
+      } else if (w < 0 && p > 0) {
+        if (p > minus) [minus, minusOwn] = [p, own]
+        else if (p === minus) minusOwn ||= own
+      }
+    }
+    rho = Math.min(rho, plusOwn && minusOwn ? Math.min(plus, minus) / Math.max(plus, minus) : 0)
+  }
+  return rho
+}
+
+export interface OrderParameters {
+  readonly alpha1: number
+  readonly alpha2: number
+  readonly alpha3: number
+}
+
+/** All three order parameters of a generated network W and its seed twin V. */
+export const orderParameters = (W: Matrix, V: Matrix): OrderParameters => ({
+  alpha1: doubleSidedness(W),
+  alpha2: strongestConnection(W),
+  alpha3: seedDependence(W, V)
+})

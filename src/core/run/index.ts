@@ -1,0 +1,12 @@
+/** The public face of core/run (see ARCHITECTURE.md): other groups import this file (or schemas.ts), never the files behind it. */
+export * from "./betaGrid.js"
+export * from "./checkpoint.js"
+export * from "./experimentSettings.js"
+export * from "./metricsLog.js"
+export * from "./presets.js"
+export * from "./results.js"
+export * from "./runIntegrity.js"
+export * from "./runManifest.js"
+export * from "./sizeGrid.js"
+export * from "./summary.js"
+export * from "./trainConfig.js"

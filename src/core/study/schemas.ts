@@ -1,0 +1,6 @@
+/** This group's Schemas and constants, without tensors or other heavy modules: what a command line or a settings reader needs (see ARCHITECTURE.md). */
+export * from "./cellId.js"
+export * from "./cellResult.js"
+export * from "./databaseUrl.js"
+export * from "./studyPlan.js"
+export * from "./studyResults.js"

@@ -1,0 +1,10 @@
+/** The public face of core/task (see ARCHITECTURE.md): other groups import this file (or schemas.ts), never the files behind it. */
+export * from "./schemas.js"
+export * from "./boxSdf.js"
+export * from "./builtinTasks.js"
+export * from "./condition.js"
+export * from "./heatEquation.js"
+export * from "./l1Task.js"
+export * from "./normTasks.js"
+export * from "./specialFunctions.js"
+export * from "./task.js"

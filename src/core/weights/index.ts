@@ -1,0 +1,11 @@
+/** The public face of core/weights (see ARCHITECTURE.md): other groups import this file (or schemas.ts), never the files behind it. */
+export * from "./schemas.js"
+export * from "./networkAnalysis.js"
+export * from "./networkFile.js"
+export * from "./networkFileErrors.js"
+export * from "./networkJson.js"
+export * from "./npy.js"
+export * from "./npz.js"
+export * from "./rawTensor.js"
+export * from "./safetensors.js"
+export * from "./zipArchive.js"

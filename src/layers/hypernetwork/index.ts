@@ -1,0 +1,10 @@
+/** The public face of layers/hypernetwork (see ARCHITECTURE.md): other groups import this file (or schemas.ts), never the files behind it. */
+export * from "./encoder.js"
+export * from "./fusedStage.js"
+export * from "./hyperhypernetwork.js"
+export * from "./hypernetwork.js"
+export * from "./linearProbeHypernetwork.js"
+export * from "./paperHypernetwork.js"
+export * from "./paretoObjective.js"
+export * from "./runPlan.js"
+export * from "./shardGradient.js"

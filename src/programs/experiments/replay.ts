@@ -1,0 +1,161 @@
+import { Effect, Schema } from "effect"
+import type { Checkpoint } from "../../core/run/index.js"
+import { paperExperiments } from "../../core/run/index.js"
+import { lineStep, withoutTiming } from "../../core/run/index.js"
+import { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "../../core/run/index.js"
+import { valueDifferences } from "../../core/run/index.js"
+import { RunManifest } from "../../core/run/index.js"
+import { RESUMABLE_FIELDS } from "../../core/run/index.js"
+import { withKernels } from "../../services/backend/index.js"
+import { KERNELS_KEY, LATEST_KERNELS, recordedKernels } from "../../services/backend/index.js"
+import { seededRngLayer } from "../../services/rng/index.js"
+import { RunStore } from "../../services/store/index.js"
+import { ablation } from "./ablation.js"
+import { baseline } from "./baseline.js"
+import { generalize } from "./generalize.js"
+import { report, runSummary } from "./report.js"
+import { sweep } from "./sweep.js"
+import { train } from "../training/index.js"
+import { quoteValue } from "../../core/base/schemas.js"
+
+export interface ReplayResult {
+  readonly replayDir: string
+  readonly identical: boolean
+  /** What was compared, and what differed. */
+  readonly compared: ReadonlyArray<string>
+  readonly differences: ReadonlyArray<string>
+  /** What is worth knowing but is no difference (e.g. the original's `summary.json` is older than its results). */
+  readonly notes: ReadonlyArray<string>
+}
+
+/** The first index where two float arrays differ, or −1 (bitwise, NaN equal to NaN). */
+const firstDifference = (a: Float32Array, b: Float32Array): number => {
+  if (a.length !== b.length) return 0
+  for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) return k
+  return -1
+}
+
+/** A checkpoint's state apart from its tensors, as replays must reproduce it. */
+const stateOf = (c: Checkpoint) => {
+  const config: Record<string, unknown> = { ...c.config }
+  for (const k of RESUMABLE_FIELDS) delete config[k]
+  // the log's digest covers its rows' timings; the rows are compared without them
+  return { step: c.step, config, rng: c.rng, optimizer: c.optimizer, logRows: c.log?.rows, logWindow: c.log?.window }
+}
+
+const show = (v: unknown) => (v === undefined ? "absent" : quoteValue(v, 200))
+
+/**
+ * Re-run a run from its manifest (same settings, root seed and, as the caller ensures, backend)
+ * into `replayDir`, then compare every checkpoint bit for bit (tensors, RNG counters, optimizer
+ * and metrics state), every row of `metrics.jsonl` (timings aside) and every result table exactly.
+ *
+ * Training writes checkpoints and rows at the original's steps, so a run that was interrupted,
+ * resumed or extended replays to the same files. Each experiment whose result the original holds
+ * (`sweep.json`, `ablation.json`, `generalization.json`, `baseline.json`, `summary.json`) is re-run
+ * with the settings its manifest records (the paper's where it records none), whether it ran
+ * within `reproduce` or later on its own. Every phase draws from a fresh Rng seeded with the
+ * manifest's root seed, as the command line gives each command. The original's checkpoints and
+ * log are checked as every reader checks them (an edited file is an error, not a difference).
+ */
+export const replay = (runDir: string, replayDir: string) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const manifest = yield* store.readJson(store.join(runDir, "manifest.json"), RunManifest)
+    // the kernels the run was made with (none recorded: before versions were, version 1)
+    const kernels = recordedKernels(manifest.versions)
+    if (kernels === undefined) {
+      const made = manifest.versions[KERNELS_KEY]
+      return {
+        replayDir, identical: false, compared: [], notes: [],
+        differences: [`the run was made with kernel version ${made}, which this code does not have (it has versions 1 to ${LATEST_KERNELS}): its numbers cannot be reproduced here`]
+      } satisfies ReplayResult
+    }
+    const result = yield* withKernels(kernels, replayWith(runDir, replayDir, manifest))
+    return kernels === LATEST_KERNELS ? result : {
+      ...result,
+      notes: [...result.notes, `replayed with kernel version ${kernels}, the one the run was made with (new runs use version ${LATEST_KERNELS}, whose float rounding differs)`]
+    }
+  })
+
+const replayWith = (runDir: string, replayDir: string, manifest: RunManifest) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const seeded = Effect.provide(seededRngLayer(manifest.rootSeed))
+    const originals = yield* store.listCheckpoints(runDir)
+    const lastOriginal = originals[originals.length - 1]
+    const originalRows = lastOriginal === undefined ? [] : yield* store.metricsAt(runDir, yield* store.readCheckpoint(lastOriginal.path), lastOriginal.path)
+    // replay as far as the original got (it may have been stopped early), writing what it wrote
+    const steps = lastOriginal === undefined ? manifest.config.steps : lastOriginal.step
+    const config = { ...manifest.config, steps }
+    yield* train({
+      runDir: replayDir, config, resume: false, command: manifest.command,
+      ...(manifest.preset === undefined ? {} : { preset: manifest.preset }),
+      ...(manifest.experiments === undefined ? {} : { experiments: manifest.experiments }),
+      ...(lastOriginal === undefined ? {} : { schedule: { checkpoints: originals.map((c) => c.step), rows: originalRows.map((l) => lineStep(l)!) } })
+    }).pipe(seeded)
+    const settings = manifest.experiments ?? paperExperiments
+    const has = (file: string) => store.exists(store.join(runDir, file))
+    if (yield* has("sweep.json")) yield* sweep(replayDir, settings.sweep, settings.thresholds).pipe(seeded)
+    if (yield* has("ablation.json")) yield* ablation(replayDir, settings.ablation, settings.thresholds).pipe(seeded)
+    if (yield* has("generalization.json")) yield* generalize(replayDir, settings.generalization, settings.thresholds).pipe(seeded)
+    if (yield* has("baseline.json")) yield* baseline(replayDir, config, settings.baseline, settings.thresholds).pipe(seeded)
+    if (yield* has("summary.json")) yield* report(replayDir, settings).pipe(seeded)
+
+    const compared: Array<string> = []
+    const differences: Array<string> = []
+    const replayed = yield* store.listCheckpoints(replayDir)
+    if (replayed.map((c) => c.step).join() !== originals.map((c) => c.step).join()) {
+      differences.push(`checkpoint steps differ: [${originals.map((c) => c.step).join(", ")}] vs [${replayed.map((c) => c.step).join(", ")}]`)
+    }
+    for (const o of originals) {
+      const r = replayed.find((c) => c.step === o.step)
+      if (r === undefined) continue
+      const [a, b] = [yield* store.readCheckpoint(o.path), yield* store.readCheckpoint(r.path)]
+      compared.push(`checkpoint ${o.step}`)
+      for (const d of valueDifferences(stateOf(a), stateOf(b))) differences.push(`checkpoint ${o.step}: ${d.path} is ${show(d.left)} in the original, ${show(d.right)} in the replay`)
+      for (const t of a.tensors) {
+        const u = b.tensors.find((x) => x.name === t.name)
+        const at = u === undefined ? 0 : firstDifference(t.values, u.values)
+        if (at >= 0) differences.push(`checkpoint ${o.step}: ${t.name}[${at}] is ${t.values[at]} in the original, ${u?.values[at]} in the replay`)
+      }
+    }
+    if (lastOriginal !== undefined) {
+      compared.push("metrics.jsonl")
+      const text = yield* store.readText(store.join(replayDir, "metrics.jsonl"))
+      const replayRows = text.split("\n").filter((l) => lineStep(l) !== undefined)
+      if (replayRows.length !== originalRows.length) differences.push(`metrics.jsonl: ${originalRows.length} rows in the original, ${replayRows.length} in the replay`)
+      originalRows.forEach((line, k) => {
+        const other = replayRows[k]
+        if (other !== undefined && withoutTiming(line) !== withoutTiming(other)) {
+          differences.push(`metrics.jsonl row ${k + 1} (step ${lineStep(line)}): ${withoutTiming(line)} in the original, ${withoutTiming(other)} in the replay`)
+        }
+      })
+    }
+    const tables: ReadonlyArray<readonly [string, Schema.Codec<unknown, unknown>]> = [
+      ["sweep.json", SweepResult as Schema.Codec<unknown, unknown>], ["ablation.json", AblationResult as Schema.Codec<unknown, unknown>],
+      ["generalization.json", GeneralizationResult as Schema.Codec<unknown, unknown>], ["baseline.json", BaselineResult as Schema.Codec<unknown, unknown>]
+    ]
+    for (const [file, schema] of tables) {
+      const original = store.join(runDir, file)
+      if (!(yield* store.exists(original))) continue
+      compared.push(file)
+      const [a, b] = [yield* store.readJson(original, schema), yield* store.readJson(store.join(replayDir, file), schema)]
+      if (JSON.stringify(a) !== JSON.stringify(b)) differences.push(`${file} differs`)
+    }
+    // summary.json is derived from the result files: the replay's is compared with the summary of
+    // the original's results as they stand now (an experiment run after `report` leaves the stored
+    // one behind, which is no failure to reproduce)
+    const notes: Array<string> = []
+    if (yield* has("summary.json")) {
+      compared.push("summary.json")
+      const current = yield* runSummary(runDir)
+      const replayed = yield* store.readJson(store.join(replayDir, "summary.json"), RunSummary)
+      if (JSON.stringify(current) !== JSON.stringify(replayed)) differences.push("summary.json differs")
+      const stored = yield* store.readJson(store.join(runDir, "summary.json"), RunSummary)
+      if (JSON.stringify(stored) !== JSON.stringify(current)) {
+        notes.push(`the original's summary.json is older than its results (run \`hyperlayers report ${runDir}\` to refresh it); its results' summary was compared instead`)
+      }
+    }
+    return { replayDir, identical: differences.length === 0, compared, differences, notes } satisfies ReplayResult
+  })

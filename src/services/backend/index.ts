@@ -1,0 +1,10 @@
+/** The public face of services/backend (see ARCHITECTURE.md): other groups import this file (or schemas.ts), never the files behind it. */
+export * from "./schemas.js"
+export * from "./Backend.js"
+export * from "./fastKernels.js"
+export * from "./fusedAdam.js"
+export * from "./fusedHyperlayer.js"
+export * from "./kernelVersion.js"
+export * from "./wasmHyperlayer.js"
+export * from "./wasmSimd.js"
+export * from "./webgpu.js"
