@@ -47,7 +47,7 @@ describe("analyze", () => {
     expect(n.signAgreement).toBe(signAgreement(W, Float64Array.from({ length: 48 }, (_, j) => Math.abs(p.W[1]![j]!))))
     expect(n.signAgreement).toBe(1)
     expect(n.loss!.task).toBe("l1")
-    expect(n.loss!.value).toBeLessThan(0.02) // the swish construction's loss is ≈ 0.007 (DESIGN §3)
+    expect(n.loss!.value).toBeLessThan(0.02) // the swish construction's loss is ≈ 0.007 (ARCHITECTURE.md, "Constructions")
     expect(analysis.compare!.network.algorithm).toBe("double-sided")
     expect(analysis.compare!.alpha3).toBe(seedDependence(W, V))
     expect(files.map((f) => f.slice(out.length + 1)).sort()).toEqual(["analysis.json", "figures/drawing-compare.png", "figures/drawing-compare.svg", "figures/drawing.png", "figures/drawing.svg", "report.html"])

@@ -103,7 +103,7 @@ const check = (property: string, body: () => Result.Result<void, PropertyViolati
   })
 
 /**
- * Hidden units have no identity (DESIGN §5): relabelling the hidden units in every per-edge input
+ * Hidden units have no identity (B.2; ARCHITECTURE.md, "The hypernetwork"): relabelling the hidden units in every per-edge input
  * (the random inputs whose first axis is the edge axis, and the per-edge hyperweights in θ)
  * relabels the generated weights and biases the same way, and leaves the KL unchanged. Compared to
  * a relative `tolerance` (default 1e-4: attention sums in another order).

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 
 /**
- * A hypernetwork as data (DESIGN §7, "generic over model and task"): what to build and how large
+ * A hypernetwork as data (ARCHITECTURE.md, "Where a new piece goes"): what to build and how large
  * it is, separate from the functions that apply it, the way stax separates `init` from `apply`.
  * It round-trips JSON, is stored in every run manifest and checkpoint, and
  * `makeHypernetwork(spec)` builds the stack from it.

@@ -7,7 +7,7 @@ const Width = (what: string) => Schema.Number.check(
   Schema.isLessThanOrEqualTo(256, { message: `${what} must be at most 256` })
 )
 
-/** Block widths and depth of the paper's hypernetwork (appendix B.2; DESIGN §5). */
+/** Block widths and depth of the paper's hypernetwork (appendix B.2; ARCHITECTURE.md, "The hypernetwork"). */
 export const PaperSizes = Schema.Struct({
   activation: Width("activation"),
   position: Width("position").check(Schema.makeFilter((n: number) => n % 2 === 0 || "position must be even (sin and cos pairs)")),

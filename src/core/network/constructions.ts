@@ -8,7 +8,7 @@ import { activate, type Activation, type NetWeights, netWeightsOrThrow } from ".
 import { quoteValue } from "../base/schemas.js"
 
 /**
- * Hand-built networks `[n, h, 1]` for the normalised L1 task (DESIGN §3). With ReLU hidden units
+ * Hand-built networks `[n, h, 1]` for the normalised L1 task (§2.1; ARCHITECTURE.md, "Constructions"). With ReLU hidden units
  * the double-sided and pudding networks are exact; with swish they use `swish(κz)/κ → ReLU(z)`
  * and their error shrinks like 1/κ; their output bias absorbs swish's mean shortfall (see
  * {@link swishGap}). The weight scale κ also sets α2 = κ, so the default κ = 4

@@ -54,7 +54,7 @@ export const TrainConfig = Schema.Struct({
 export type TrainConfig = typeof TrainConfig.Type
 
 /**
- * The canonical configuration (DESIGN §5) but for the seed, which each run chooses. A template of
+ * The canonical configuration (B.2; ARCHITECTURE.md, "The hypernetwork") but for the seed, which each run chooses. A template of
  * defaults: the CLI merges flags and files over it and decodes the result with TrainConfig, which
  * names a bad seed ("seed must be an integer") as a typed error, so this function does not check
  * `seed` itself (a throw here would turn that error into a defect).

@@ -27,7 +27,7 @@ export const l1Loss = (prediction: tf.Tensor, x: tf.Tensor): tf.Tensor =>
   tf.tidy(() => tf.mean(tf.square(tf.sub(tf.squeeze(prediction, [-1]), l1Target(x))), -1))
 
 /**
- * The paper's task (DESIGN §2): inputs `x ~ N(0, I_n0)`, one output, target the L1 norm
+ * The paper's task (§2; ARCHITECTURE.md, "The target network and the task"): inputs `x ~ N(0, I_n0)`, one output, target the L1 norm
  * normalised by {@link l1Target}, loss the mean squared error. A constant predictor scores ≈ 1.
  */
 export const l1Task: Task = Result.getOrThrow(defineTask({

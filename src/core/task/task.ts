@@ -69,7 +69,7 @@ export class TaskDefinitionError extends Data.TaggedError("TaskDefinitionError")
 
 /**
  * Mean squared error over samples and outputs: `[..., S, k]` against `[..., S, k]` → `[...]`.
- * The loss of every built-in task (DESIGN §2: a constant predictor of a normalised target scores ≈ 1).
+ * The loss of every built-in task (§2: a constant predictor of a normalised target scores ≈ 1).
  */
 export const meanSquaredError = (prediction: tf.Tensor, target: tf.Tensor): tf.Tensor =>
   tf.tidy(() => tf.mean(tf.square(tf.sub(prediction, target)), [-2, -1]))

@@ -6,7 +6,7 @@ import type { StoredNetwork } from "../run/index.js"
 
 /**
  * How a file stores each weight matrix. hyperlayers' own layout is `in-out`: `W^(l)` is
- * `[n_(l−1), n_l]` (inputs × outputs), so a layer computes `a · W + b` (DESIGN §2). PyTorch's
+ * `[n_(l−1), n_l]` (inputs × outputs), so a layer computes `a · W + b` (§2; ARCHITECTURE.md, "The target network and the task"). PyTorch's
  * `nn.Linear.weight` is `torch`: `[out, in]`, computing `a · Wᵀ + b`. JAX/Flax `kernel`s and Keras
  * `kernel`s are `in-out`.
  */
@@ -78,7 +78,7 @@ export interface SourceLayer {
 
 /** A network read from named tensors, in hyperlayers' own layout. */
 export interface NetworkFromTensors {
-  /** Shape and weights: `W[l−1]` row-major `[n_(l−1), n_l]`, `b[l−1]` `[n_l]` (DESIGN §2). */
+  /** Shape and weights: `W[l−1]` row-major `[n_(l−1), n_l]`, `b[l−1]` `[n_l]` (§2; ARCHITECTURE.md, "The target network and the task"). */
   readonly network: StoredNetwork
   readonly layers: ReadonlyArray<SourceLayer>
   /** The layout the file's matrices were read in. */

@@ -14,7 +14,7 @@ const Width = (what: string) => Schema.Number.check(
   Schema.isLessThanOrEqualTo(256, { message: `${what} must be at most 256` })
 )
 
-/** The blocks of the paper's hypernetwork (appendix B.2; DESIGN §5), by kind. */
+/** The blocks of the paper's hypernetwork (appendix B.2; ARCHITECTURE.md, "The hypernetwork"), by kind. */
 export const builtinBlocks: ReadonlyArray<BlockDefinition> = [
   defineBlock({
     kind: "activation", example: { features: 3 }, description: "swish on a slice of hyperfeatures, elementwise (features in = out)",

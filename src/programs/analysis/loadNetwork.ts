@@ -22,7 +22,7 @@ export interface LoadNetworkOptions {
  * Read an MLP trained elsewhere: a `.safetensors` file (e.g. `safetensors.torch.save_file(
  * model.state_dict(), path)` of an `nn.Sequential` of `Linear` layers), an `.npz`, a folder of
  * `.npy` files, or a `.json` (layouts in `networkJson.ts`). Weights come back in hyperlayers'
- * layout (`W^(l)`: `[n_(l−1), n_l]`, DESIGN §2) as float32 values, with the tensors they came from.
+ * layout (`W^(l)`: `[n_(l−1), n_l]`, ARCHITECTURE.md, "The target network and the task") as float32 values, with the tensors they came from.
  *
  * A file (or folder of `.npy` files) holding more than `MAX_WEIGHT_BYTES` (`MAX_JSON_BYTES` for
  * JSON) is refused by its size before it is read.

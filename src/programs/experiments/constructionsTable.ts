@@ -30,7 +30,7 @@ export interface ConstructionsTableOptions {
 
 
 /**
- * Every construction of DESIGN §3 for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
+ * Every construction of §2.1 (ARCHITECTURE.md, "Constructions") for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
  * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2, path balance and the class it gets.
  * On the cpu backend where the active one cannot read synchronously (`convexity` is cpu-only).
  */

@@ -30,7 +30,7 @@ const readMetrics = (runDir: string) => Effect.gen(function* () {
 export const experimentCommand = (experiment: Experiment, runDir: string): string =>
   `hyperlayers ${{ sweep: "sweep", ablation: "ablate", generalization: "generalize", baseline: "baseline" }[experiment]} ${runDir}`
 
-/** Whether the hand-built constructions (DESIGN §3, L1 only) apply to a run: task l1 and shape `[n, h, 1]`. */
+/** Whether the hand-built constructions (ARCHITECTURE.md, "Constructions"; L1 only) apply to a run: task l1 and shape `[n, h, 1]`. */
 export const constructionsApply = (task: string, shape: ReadonlyArray<number>) => task === "l1" && shape.length === 3 && shape[2] === 1
 
 /**

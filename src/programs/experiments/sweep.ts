@@ -15,7 +15,7 @@ const pickCheckpoints = (all: ReadonlyArray<CheckpointFile>, every: number): Rea
   all.filter((_, k) => k % every === 0 || k === all.length - 1)
 
 /**
- * The sweep (DESIGN §6): for each checkpoint and each β of a log-spaced grid, generate networks
+ * The sweep (§2; ARCHITECTURE.md, "Experiments"): for each checkpoint and each β of a log-spaced grid, generate networks
  * with every generation seed and record mean loss, KL, α1–α3 and the class. Writes `sweep.json`.
  * A checkpoint that generates a network with NaN or infinite loss, KL or weights fails the sweep
  * with NonFiniteValues naming it, its step, β and seed (such a network has no loss or algorithm,
