@@ -13,8 +13,8 @@
 # QUICK_STEPS=20 (its figures are then the CPU's, and summary.json says "software": true).
 #
 # It stops, saying so, if Dawn finds no adapter or only a software one (llvmpipe, lavapipe): such
-# timings would be the CPU's, not the GPU's. Put the figures in the README's backend table with the
-# card named; until then the README says the GPU speed is unmeasured.
+# timings would be the CPU's, not the GPU's. Put the figures in the backend table of docs/backends-and-performance.md with the
+# card named; until then that table says the GPU speed is unmeasured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/gpu-check-$(date +%Y%m%dT%H%M%S)}
@@ -88,7 +88,7 @@ for backend in webgpu wasm; do
   say "quick $backend: $(( rows * every )) steps in $(( ($(date +%s%N) - t) / 1000000 )) ms wall, start-up and checkpoints included"
 done
 
-# 7. One JSON summary: the ratios the README needs.
+# 7. One JSON summary: the ratios that table needs.
 "$NODE" --input-type=module -e '
   import { readFileSync, writeFileSync } from "node:fs"
   const out = process.argv[1]

@@ -26,7 +26,8 @@ const MAY_IMPORT: Readonly<Record<string, ReadonlyArray<string>>> = {
   testing: ["core", "layers", "services", "programs"],
   cli: ["core", "layers", "services", "programs"],
   bin: ["core", "layers", "services", "programs", "cli"],
-  index: ["core", "layers", "services", "programs"]
+  api: ["core", "layers", "services", "programs"],
+  index: ["core", "layers", "services", "programs", "api"]
 }
 
 const HEAVY = ["@tensorflow/", "vega", "@effect/sql-pg", "wabt", "@resvg/", "fflate", "d3-", "@stdlib/", "webgpu"]

@@ -3,10 +3,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 
-// Every runnable TypeScript block of the README (fenced ```ts; fragments are ```ts fragment and
-// vitest files ```ts test, run by test/userProject.test.ts), run as written with the package name
-// pointing at this checkout's source, so that the examples cannot rot.
-const blocks = [...readFileSync("README.md", "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
+// Every runnable TypeScript block of the README and of docs/ (fenced ```ts; fragments are
+// ```ts fragment and vitest files ```ts test, run by test/userProject.test.ts), run as written with
+// the package name pointing at this checkout's source, so that the examples cannot rot.
+const blocksOf = (file: string) => [...readFileSync(file, "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
+const blocks = blocksOf("README.md")
+const library = blocksOf("docs/library.md")
+const own = blocksOf("docs/bring-your-own-network.md")
+const inr = blocksOf("docs/inr.md")
+const others = ["docs/command-line.md", "docs/studies.md", "docs/reproduction.md", "docs/similarity.md", "docs/testing-kit.md", "docs/backends-and-performance.md"].flatMap(blocksOf)
 const source = resolve("src/index.ts")
 
 // under node_modules, so that the examples' imports resolve to this checkout's packages
@@ -23,16 +28,22 @@ const run = (code: string): string => {
 }
 
 describe("README examples", () => {
-  it("has the examples this test runs", () => {
-    expect(blocks.length).toBe(5)
+  it("has the examples this test runs, and no other", () => {
+    expect([blocks.length, library.length, own.length, inr.length, others.length]).toEqual([2, 2, 1, 1, 0])
   })
 
   it("a construction, its order parameters, its class", () => {
     expect(run(blocks[0]!).trim()).toBe("pudding")
   })
 
+  it("the paper's hypernetwork trained and swept with one layer for every service", () => {
+    const lines = run(blocks[1]!).trim().split("\n")
+    expect(lines.length).toBe(3)
+    lines.forEach((l, k) => expect(l).toMatch(new RegExp(`^log β ${[-12, -6, 0][k]}: loss \\d+\\.\\d{3}, (convexity|pudding|double-sided)$`)))
+  })
+
   it("a custom stack with two KL channels that carry information", () => {
-    const out = run(blocks[1]!)
+    const out = run(library[0]!)
     expect(out).toMatch(/\[ \[ 2, 16, 48 \], \[ 2, 48, 1 \] \]/)
     const kl = /Float32Array\(2\) \[ ([\d.e+-]+), ([\d.e+-]+) \]/.exec(out)
     expect(kl).not.toBeNull()
@@ -40,11 +51,11 @@ describe("README examples", () => {
   })
 
   it("a construction saved in PyTorch's layout and read back", () => {
-    expect(run(blocks[3]!).trim()).toBe("torch [ 16, 48, 1 ]")
+    expect(run(own[0]!).trim()).toBe("torch [ 16, 48, 1 ]")
   })
 
   it("a stack and a task from code, trained, resumed and swept", () => {
-    const out = run(blocks[2]!)
+    const out = run(library[1]!)
     expect(out).toContain("resuming runs/mine at step 30 of 60")
     const lines = out.trim().split("\n").filter((l) => l.startsWith("step"))
     // checkpoints 0, 30 and 60, three β each
@@ -54,7 +65,7 @@ describe("README examples", () => {
   })
 
   it("a researcher's own family of functions through the INR experiment", () => {
-    const out = run(blocks[4]!).trim().split("\n")
+    const out = run(inr[0]!).trim().split("\n")
     expect(out.slice(0, 3).map((l) => l.split(":")[0])).toEqual(["training", "interpolation", "extrapolation"])
     for (const l of out.slice(0, 3)) expect(l).toMatch(/hypernetwork \d+\.\d{3}, mlp \d+\.\d{3}, scratch \d+\.\d{3}, nearest \d+\.\d{3}$/)
     expect(out[3]).toBe("runs/sine/inr-report.html")

@@ -2,7 +2,7 @@ import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result } from "effect"
-import { type Block, loadNetwork, paperHypernetwork, pudding, saveNetwork, toStoredNetwork } from "hyperlayers"
+import { type Block, Hypernetworks, loadNetwork, Network, saveNetwork, Weights } from "hyperlayers"
 import { checkBlockWidth, checkHiddenEquivariance, checkHypernetwork, PropertyCheckFailed, testStack } from "hyperlayers/testing"
 import { beforeAll, describe, expect, it } from "vitest"
 import { useBackend } from "./helpers.js"
@@ -12,12 +12,12 @@ beforeAll(() => useBackend("cpu"))
 
 // A user's project imports the package by name; so does this file, through package.json's
 // "exports" (a package may import itself by name): it runs the built dist/ (`npm test` builds it
-// first), as a user would. The README's "Bring your own network" and "Property-test your own
+// first), as a user would. The docs' "Bring your own network" and "Property-test your own
 // block" examples, kept here so that they cannot rot.
 describe("the README, from a user's project", () => {
   it("saves a construction in PyTorch's layout and loads it back", async () => {
     const dir = tempDir()
-    const net = Result.getOrThrow(toStoredNetwork(Result.getOrThrow(pudding(16, 48, "negative"))))
+    const net = Result.getOrThrow(Weights.toStoredNetwork(Result.getOrThrow(Network.pudding(16, 48, "negative"))))
     const loaded = await Effect.runPromise(Effect.gen(function* () {
       yield* saveNetwork(join(dir, "pudding.safetensors"), net, "safetensors", { layout: "torch" })
       return yield* loadNetwork(join(dir, "pudding.safetensors"))
@@ -39,7 +39,7 @@ describe("the README, from a user's project", () => {
   })
 
   it("the kit's runners work on the paper's hypernetwork and throw PropertyCheckFailed for a broken block", () => {
-    checkHiddenEquivariance(paperHypernetwork(), { numRuns: 3, maxWidth: 3 })
+    checkHiddenEquivariance(Hypernetworks.paperHypernetwork(), { numRuns: 3, maxWidth: 3 })
     const liar: Block = { ...gateBlock(2, "liar"), outputs: 3 }
     expect(() => checkBlockWidth(liar, { numRuns: 5 })).toThrow(PropertyCheckFailed)
   })

@@ -86,7 +86,7 @@ export const reproduceCommand = Command.make("reproduce", {
  */
 export const stillDeveloping = (lowBetaLoss: number, preset: string, runDir: string, steps: number): ReadonlyArray<string> =>
   lowBetaLoss < PAPER_CONTOURS.outer ? [] : [
-    `  above the paper's outer contour (${PAPER_CONTOURS.outer}) at step ${steps}: how the phases develop depends on the seed (the README's seed table).`,
+    `  above the paper's outer contour (${PAPER_CONTOURS.outer}) at step ${steps}: how the phases develop depends on the seed (the seed table of docs/reproduction.md).`,
     `  Some seeds get there with more steps (hyperlayers reproduce --preset ${preset} --resume --out ${runDir} --steps ${2 * steps}), some stall; another --seed draws another path.`
   ]
 

@@ -12,7 +12,7 @@ import { matMul2d } from "../blocks/index.js"
  * those are not generated but trained directly (one vector shared by every β), and the MLP
  * generates the others.
  */
-export interface HyperhypernetworkSpec {
+export interface HyperhypernetworkPlan {
   /** Hyperweights generated per β (P, less the plain ones). */
   readonly outputs: number
   readonly hidden: ReadonlyArray<number>
@@ -29,7 +29,7 @@ export interface HyperhypernetworkSpec {
 export const defaultHidden: ReadonlyArray<number> = [100, 10]
 
 /** The hyperhypernetwork for a layout of θ: which hyperweights it generates, which are plain. */
-export const hyperhypernetworkFor = (layout: ParamLayout, settings: HyperhypernetworkSettings, conditions: ReadonlyArray<Condition> = []): HyperhypernetworkSpec => {
+export const hyperhypernetworkFor = (layout: ParamLayout, settings: HyperhypernetworkSettings, conditions: ReadonlyArray<Condition> = []): HyperhypernetworkPlan => {
   const plain = settings.perEdge === "plain" ? layout.entries.filter((e) => e.perEdge).reduce((a, e) => a + e.size, 0) : 0
   return {
     outputs: layout.size - plain, hidden: settings.hidden, plain, conditions,
@@ -39,7 +39,7 @@ export const hyperhypernetworkFor = (layout: ParamLayout, settings: Hyperhyperne
 }
 
 /** Parameter names and shapes, in order: `W1, b1, W2, b2, …`, then `plain` if there are plain hyperweights. */
-export const hyperhypernetworkShapes = (spec: HyperhypernetworkSpec): ReadonlyArray<{ readonly name: string; readonly shape: ReadonlyArray<number> }> => {
+export const hyperhypernetworkShapes = (spec: HyperhypernetworkPlan): ReadonlyArray<{ readonly name: string; readonly shape: ReadonlyArray<number> }> => {
   const widths = [1 + (spec.conditions?.length ?? 0), ...spec.hidden, 2 * spec.outputs]
   const layers = widths.slice(1).flatMap((w, k) => [
     { name: `W${k + 1}`, shape: [widths[k]!, w] },
@@ -62,7 +62,7 @@ const conditionFeature = (c: Condition, values: tf.Tensor): tf.Tensor =>
  * The MLP's input `[B, 1 + C]`: the family's conditions (`condition: [B, C]`, in the spec's order)
  * then log10 β, each scaled to [−1, 1]. For β alone this is the paper's `(log10 β + 6)/6`.
  */
-export const hyperhypernetworkInput = (spec: HyperhypernetworkSpec, logBeta: tf.Tensor, condition?: tf.Tensor): tf.Tensor =>
+export const hyperhypernetworkInput = (spec: HyperhypernetworkPlan, logBeta: tf.Tensor, condition?: tf.Tensor): tf.Tensor =>
   tf.tidy(() => {
     const conditions = spec.conditions ?? []
     const beta = conditionFeature(betaCondition, logBeta)
@@ -75,7 +75,7 @@ export const hyperhypernetworkInput = (spec: HyperhypernetworkSpec, logBeta: tf.
  * Which draw each parameter of {@link hyperhypernetworkShapes} starts from, in order: `uniform` on
  * (−1, 1), or `normal` (standard normal) for plain hyperweights whose `plainInit` is normal.
  */
-export const initDistributions = (spec: HyperhypernetworkSpec): ReadonlyArray<"uniform" | "normal"> =>
+export const initDistributions = (spec: HyperhypernetworkPlan): ReadonlyArray<"uniform" | "normal"> =>
   hyperhypernetworkShapes(spec).map(({ name }) => (name === "plain" && spec.plainInit?.distribution === "normal" ? "normal" : "uniform"))
 
 /**
@@ -85,7 +85,7 @@ export const initDistributions = (spec: HyperhypernetworkSpec): ReadonlyArray<"u
  * `draws` holds one tensor per parameter, in the order of the shapes, of the distribution
  * {@link initDistributions} names: uniform on (−1, 1) or standard normal.
  */
-export const initHyperhypernetwork = (spec: HyperhypernetworkSpec, draws: ReadonlyArray<tf.Tensor>): HyperhypernetworkParams => {
+export const initHyperhypernetwork = (spec: HyperhypernetworkPlan, draws: ReadonlyArray<tf.Tensor>): HyperhypernetworkParams => {
   const shapes = hyperhypernetworkShapes(spec)
   const lastHidden = spec.hidden.length === 0 ? 1 : spec.hidden[spec.hidden.length - 1]!
   const plainScale = spec.plainInit === undefined ? 0.5 / Math.sqrt(lastHidden)
@@ -119,7 +119,7 @@ export const hyperhypernetwork = (params: HyperhypernetworkParams, input: tf.Ten
  * broadcast over the batch into their places, and the per-edge ones multiplied by the spec's
  * `perEdgeScale` (if any).
  */
-export const hyperweights = (layout: ParamLayout, spec: HyperhypernetworkSpec, params: HyperhypernetworkParams, logBeta: tf.Tensor, condition?: tf.Tensor): tf.Tensor =>
+export const hyperweights = (layout: ParamLayout, spec: HyperhypernetworkPlan, params: HyperhypernetworkParams, logBeta: tf.Tensor, condition?: tf.Tensor): tf.Tensor =>
   tf.tidy(() => {
     const theta = unscaledHyperweights(layout, spec, params, logBeta, condition)
     const scale = spec.perEdgeScale
@@ -134,7 +134,7 @@ export const hyperweights = (layout: ParamLayout, spec: HyperhypernetworkSpec, p
     return tf.mul(theta, tf.tensor2d(multiplier, [1, layout.size]))
   })
 
-const unscaledHyperweights = (layout: ParamLayout, spec: HyperhypernetworkSpec, params: HyperhypernetworkParams, logBeta: tf.Tensor, condition?: tf.Tensor): tf.Tensor =>
+const unscaledHyperweights = (layout: ParamLayout, spec: HyperhypernetworkPlan, params: HyperhypernetworkParams, logBeta: tf.Tensor, condition?: tf.Tensor): tf.Tensor =>
   tf.tidy(() => {
     const input = hyperhypernetworkInput(spec, logBeta, condition)
     if ((spec.plain ?? 0) === 0) return hyperhypernetwork(params, input)

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs"
 import { type Activation, forward, netWeightsOrThrow } from "../../core/network/index.js"
 import type { Task } from "../../core/task/index.js"
 import { type GenerationPlan, generateUnchecked } from "./hypernetwork.js"
-import { type HyperhypernetworkParams, type HyperhypernetworkSpec, hyperweights } from "./hyperhypernetwork.js"
+import { type HyperhypernetworkParams, type HyperhypernetworkPlan, hyperweights } from "./hyperhypernetwork.js"
 
 export interface ParetoTerms {
   /** Scalar: mean over the batch of `log(L + β·KL)`. */
@@ -17,7 +17,7 @@ export interface ParetoTerms {
 export interface ObjectiveContext {
   readonly plan: GenerationPlan
   readonly task: Task
-  readonly hyperhypernetwork: HyperhypernetworkSpec
+  readonly hyperhypernetwork: HyperhypernetworkPlan
 }
 
 /** Per-step settings of the objective. */

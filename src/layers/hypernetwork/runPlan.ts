@@ -7,7 +7,7 @@ import { type Components, findTask } from "../blocks/index.js"
 import type { TensorSpec } from "../blocks/index.js"
 import type { HypernetworkSpecError, UnknownComponent } from "../blocks/index.js"
 import { type GenerationError, type GenerationPlan, type Hypernetwork, makeHypernetwork, type ParamLayout, paramLayout, planGeneration, randomSpecs } from "./hypernetwork.js"
-import { hyperhypernetworkFor, type HyperhypernetworkSpec } from "./hyperhypernetwork.js"
+import { hyperhypernetworkFor, type HyperhypernetworkPlan } from "./hyperhypernetwork.js"
 
 /** What a run names: its hypernetwork spec, its task and the shape it trains. */
 export interface RunDefinition {
@@ -27,7 +27,7 @@ export interface RunPlan {
   readonly layout: ParamLayout
   readonly plan: GenerationPlan
   readonly randoms: ReadonlyArray<TensorSpec>
-  readonly hyperhypernetwork: HyperhypernetworkSpec
+  readonly hyperhypernetwork: HyperhypernetworkPlan
 }
 
 export type RunPlanError = HypernetworkSpecError | UnknownComponent | TaskShapeError | ConditionError | GenerationError

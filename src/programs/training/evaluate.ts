@@ -155,7 +155,7 @@ const evaluateGenerations = (
   })
 
 /** What one β of a checkpoint looks like, over its generation seeds. */
-export interface BetaSummary {
+export interface GenerationSummary {
   readonly logBeta: number
   /** Mean over seeds (a single network's loss varies 2–4× between seeds). */
   readonly loss: number
@@ -175,7 +175,7 @@ export interface BetaSummary {
 }
 
 /** Summarise the generations of one β (at least one seed; α3 needs two). */
-export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: Thresholds = defaultThresholds): BetaSummary => {
+export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: Thresholds = defaultThresholds): GenerationSummary => {
   const losses = evals.map((e) => e.loss)
   const alpha1 = median(evals.map((e) => doubleSidedness(e.W1)))
   const alpha2 = median(evals.map((e) => strongestConnection(e.W1)))

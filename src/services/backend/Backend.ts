@@ -31,7 +31,12 @@ export class Backend extends Context.Service<Backend, {
   readonly reason: string
   /** The GPU adapter, for webgpu. */
   readonly adapter?: GpuAdapter
-}>()("hyperlayers/Backend") {}
+}>()("hyperlayers/Backend") {
+  /** The backend asked for (`auto` by default), for the layer's scope: {@link backendLayer}. */
+  static layer(request: BackendRequest = "auto"): Layer.Layer<Backend, BackendUnavailable> {
+    return backendLayer(request)
+  }
+}
 
 const TENSORFLOW_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const
 const INSTALL_TENSORFLOW =

@@ -21,7 +21,16 @@ export interface ProgressUpdate {
 export class Progress extends Context.Service<Progress, {
   readonly update: (task: string, update: ProgressUpdate) => Effect.Effect<void>
   readonly finish: (task: string, summary: string) => Effect.Effect<void>
-}>()("hyperlayers/Progress") {}
+}>()("hyperlayers/Progress") {
+  /** Progress that goes nowhere (tests, embedding): {@link silentProgressLayer}. */
+  static get layerSilent(): Layer.Layer<Progress> {
+    return silentProgressLayer
+  }
+  /** One redrawn line on a terminal, a line every 10 s elsewhere: {@link terminalProgressLayer}. */
+  static get layerTerminal(): Layer.Layer<Progress> {
+    return terminalProgressLayer
+  }
+}
 
 /** `1h05m`, `3m07s`, `42s`; `?` for a duration that is not finite. */
 export const formatDuration = (seconds: number): string => {

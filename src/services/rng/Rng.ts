@@ -36,7 +36,16 @@ export class Rng extends Context.Service<Rng, {
   readonly uniformAt: (stream: string, counter: number, shape: ReadonlyArray<number>, lo?: number, hi?: number) => Effect.Effect<tf.Tensor>
   readonly snapshot: Effect.Effect<RngState>
   readonly restore: (state: RngState) => Effect.Effect<void, RngStateError>
-}>()("hyperlayers/Rng") {}
+}>()("hyperlayers/Rng") {
+  /** Every draw a function of (root seed, stream, counter): {@link seededRngLayer}. */
+  static layerSeeded(rootSeed: number): Layer.Layer<Rng, RngStateError> {
+    return seededRngLayer(rootSeed)
+  }
+  /** A root seed from the system, logged so the run can be replayed: {@link systemRngLayer}. */
+  static get layerSystem(): Layer.Layer<Rng> {
+    return systemRngLayer
+  }
+}
 
 const size = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
 

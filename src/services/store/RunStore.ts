@@ -65,7 +65,12 @@ export class RunStore extends Context.Service<RunStore, {
   readonly listDirectory: (dir: string) => Effect.Effect<ReadonlyArray<string>, StoreError>
   readonly join: (...parts: ReadonlyArray<string>) => string
   readonly resolve: (path: string) => string
-}>()("hyperlayers/RunStore") {}
+}>()("hyperlayers/RunStore") {
+  /** The run store over a FileSystem and Path of the caller's: {@link runStoreLayer}. */
+  static get layer(): Layer.Layer<RunStore, never, FileSystem.FileSystem | Path.Path> {
+    return runStoreLayer
+  }
+}
 
 export const runStoreLayer: Layer.Layer<RunStore, never, FileSystem.FileSystem | Path.Path> = Layer.effect(RunStore, Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
