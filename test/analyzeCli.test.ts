@@ -4,10 +4,11 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { encodeSafetensors } from "../src/core/weights/safetensors.js"
 import { tempDir } from "./programs.js"
+import { hyperlayersArgs } from "./cliProcess.js"
 
 /** Run the command line from source (through tsx), as a user would run the built one. */
 const cli = (...args: Array<string>) => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", ...args], { encoding: "utf8", timeout: 120_000 })
+  const r = spawnSync(process.execPath, hyperlayersArgs(...args), { encoding: "utf8", timeout: 120_000 })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 

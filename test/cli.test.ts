@@ -11,6 +11,7 @@ import { paperHypernetworkSpec } from "../src/core/hypernetwork/paperHypernetwor
 import { cliServices } from "../src/cli/shared.js"
 import { train } from "../src/programs/training/train.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
+import { hyperlayersArgs } from "./cliProcess.js"
 
 /**
  * Run the command line in this process (no start-up cost): the message it fails with, as `main`
@@ -25,7 +26,7 @@ const cliHere = async (...args: Array<string>): Promise<string> => {
 
 /** Run the command line from source (through tsx), as a user would run the built one. */
 const cli = (...args: Array<string>) => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", ...args], { encoding: "utf8", timeout: 120_000 })
+  const r = spawnSync(process.execPath, hyperlayersArgs(...args), { encoding: "utf8", timeout: 120_000 })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
@@ -125,7 +126,7 @@ describe("hyperlayers command line", () => {
     const run = join(dir, "run")
     writeFileSync(join(dir, "tiny.json"), JSON.stringify({ ...tinyConfig(), steps: 1_000_000, checkpointEvery: 1_000_000, logEvery: 1_000_000, seed: 3 }))
     // no metrics row or checkpoint is due for a million steps: before, nothing let the signal in
-    const first = spawn(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", "train", "--config", join(dir, "tiny.json"), "--backend", "cpu", "--out", run], { stdio: ["ignore", "pipe", "pipe"] })
+    const first = spawn(process.execPath, hyperlayersArgs("train", "--config", join(dir, "tiny.json"), "--backend", "cpu", "--out", run), { stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     first.stdout.on("data", (d) => (out += String(d)))
     first.stderr.on("data", (d) => (out += String(d)))

@@ -22,6 +22,7 @@ import { disposeTrainer, initTrainer, trainStep } from "../src/programs/training
 import { RunStore } from "../src/services/store/RunStore.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
+import { hyperlayersArgs } from "./cliProcess.js"
 
 beforeAll(() => useBackend("cpu"))
 
@@ -332,7 +333,7 @@ describe("the embedding block", () => {
 describe("hyperlayers inr", () => {
   it("explains itself and rejects bad settings with a message naming the flag, writing nothing", async () => {
     const { spawnSync } = await import("node:child_process")
-    const cli = (...args: Array<string>) => spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", ...args], { encoding: "utf8", timeout: 120_000 })
+    const cli = (...args: Array<string>) => spawnSync(process.execPath, hyperlayersArgs(...args), { encoding: "utf8", timeout: 120_000 })
     const help = cli("inr", "--help")
     expect(help.status).toBe(0)
     expect(help.stdout).toMatch(/--family choice[\s\S]*\(choices: heat, sdf\)/)

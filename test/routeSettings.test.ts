@@ -10,6 +10,7 @@ import { cliServices } from "../src/cli/shared.js"
 import { paperHypernetworkSpec, paperSizes } from "../src/core/hypernetwork/paperHypernetworkSpec.js"
 import { decodePlan, resolvePlan } from "../src/core/study/studyPlan.js"
 import { klWeightAt, type TrainConfig } from "../src/core/run/trainConfig.js"
+import { presets } from "../src/core/run/presets.js"
 import { builtinComponents } from "../src/layers/blocks/components.js"
 import { hyperweights } from "../src/layers/hypernetwork/hyperhypernetwork.js"
 import { paretoObjective } from "../src/layers/hypernetwork/paretoObjective.js"
@@ -53,6 +54,14 @@ describe("defaults keep every earlier run as it was", () => {
     expect(await digestAfter4Steps({ ...withHhn(base, { perEdgeScale: 1 }), klWarmupSteps: 0 })).toBe(before.default)
     const everyRound = { ...base, hypernetwork: paperHypernetworkSpec({ activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3, noiseRounds: "every" }) }
     expect(await digestAfter4Steps(everyRound)).toBe(before.default)
+  })
+
+  it("the routes preset is the memorised-route study's unit-plain-b4 arm, setting for setting", () => {
+    const plan = Result.getOrThrow(decodePlan(JSON.parse(readFileSync("studies/memorised-route/plan.json", "utf8"))))
+    const cells = Result.getOrThrow(resolvePlan(plan, "plan", (c) => checkRunDefinition(c, builtinComponents)))
+    const arm = cells.find((c) => c.arm === "unit-plain-b4" && c.seed === 3)!
+    expect(presets.routes.train(3, 1)).toEqual(arm.config)
+    expect(presets.routes.experiments).toEqual(presets.quick.experiments)
   })
 
   it("the first study's plan resolves to the cell ids of its committed results", () => {

@@ -18,6 +18,7 @@ import { fitConditions, functionalSimilarity, pretrainProbeHypernetwork, transfe
 import type { DatasetName } from "../src/core/similarity/similaritySettings.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 import { runProgram, tempDir } from "./programs.js"
+import { hyperlayersArgs } from "./cliProcess.js"
 
 beforeAll(() => useBackend("cpu"))
 
@@ -317,7 +318,7 @@ describe("the similarity program", () => {
   })
 
   it("has a command line with --help and readable errors", () => {
-    const cli = (...args: Array<string>) => spawnSync(process.execPath, ["--import", "tsx", "src/bin/hyperlayers.ts", ...args], { encoding: "utf8", timeout: 120_000 })
+    const cli = (...args: Array<string>) => spawnSync(process.execPath, hyperlayersArgs(...args), { encoding: "utf8", timeout: 120_000 })
     const help = cli("similarity", "--help")
     expect(help.status).toBe(0)
     expect(help.stdout).toMatch(/--preset choice[\s\S]*quick[\s\S]*full/)

@@ -11,6 +11,20 @@ export interface Preset {
   readonly experiments: ExperimentSettings
 }
 
+/** The quick preset's training settings (see its comments in {@link presets}). */
+const quickTrain = (seed: number, _cores: number): TrainConfig =>
+  ({ ...canonicalTrainConfig(seed), shape: [8, 24, 1], steps: 10_000, learningRate: 2e-3, checkpointEvery: 500, threads: 1 })
+
+/** The quick preset's experiments: 30 β × 4 seeds, a 17 × 16 shape grid (four sizes to a doubling through the trained 8 and 24). */
+const quickExperiments: ExperimentSettings = {
+  sweep: { betas: 30, seeds: 4, samples: 2048, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
+  ablation: { betas: 30, seeds: 4, samples: 2048 },
+  generalization: { inputs: sizeGrid(8, 4, 64, 4), hidden: sizeGrid(24, 8, 128, 4), logBeta: -6, seeds: 4, samples: 2048 },
+  baseline: { steps: 6000, batch: 256, learningRate: 1e-3, logEvery: 100, samples: 16384 },
+  drawing: { lowLogBeta: -12, highLogBeta: 0, seed: 0, iterations: 2000 },
+  thresholds: defaultThresholds
+}
+
 export const presets = {
   /*
    * The paper's [16, 48, 1] stays in the convexity algorithm for 4–9k steps of ≈ 0.2 s, beyond
@@ -28,16 +42,23 @@ export const presets = {
    */
   quick: {
     description: "[8, 24, 1] on a 2-core CPU in under 20 minutes: 10000 steps at learning rate 2e-3, 30 β × 4 seeds, a 17 × 16 shape grid",
-    train: (seed) => ({ ...canonicalTrainConfig(seed), shape: [8, 24, 1], steps: 10_000, learningRate: 2e-3, checkpointEvery: 500, threads: 1 }),
-    experiments: {
-      sweep: { betas: 30, seeds: 4, samples: 2048, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 },
-      ablation: { betas: 30, seeds: 4, samples: 2048 },
-      // four sizes to a doubling through the trained 8 and 24
-      generalization: { inputs: sizeGrid(8, 4, 64, 4), hidden: sizeGrid(24, 8, 128, 4), logBeta: -6, seeds: 4, samples: 2048 },
-      baseline: { steps: 6000, batch: 256, learningRate: 1e-3, logEvery: 100, samples: 16384 },
-      drawing: { lowLogBeta: -12, highLogBeta: 0, seed: 0, iterations: 2000 },
-      thresholds: defaultThresholds
-    }
+    train: quickTrain,
+    experiments: quickExperiments
+  },
+  /*
+   * The memorised route (studies/memorised-route, docs/studies.md): the quick preset with the
+   * learned per-edge variables as plain parameters started at unit variance and the training β
+   * capped at 1e−4. In that study every seed of this arm so far carried a memorised assignment at
+   * low β (KL of thousands of nats, decoder-only loss hundreds of times the full loss, α3 ≈ 0),
+   * where the quick preset's 33 seeds never did. Same steps and experiments as quick.
+   */
+  routes: {
+    description: "the memorised route: quick with plain per-edge variables started N(0, 1) and training β capped at 1e-4 (same budget as quick)",
+    train: (seed, cores) => ({
+      ...quickTrain(seed, cores), logBetaMax: -4,
+      hypernetwork: { ...canonicalTrainConfig(seed).hypernetwork, hyperhypernetwork: { hidden: [100, 10], perEdge: "plain", perEdgeInit: { distribution: "normal", std: 1 } } }
+    }),
+    experiments: quickExperiments
   },
   paper: {
     description: "the paper's scale (30 β, 8 seeds, 50k steps, a 23 × 24 shape grid): a GPU or a long CPU run",

@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads"
 import { Data, Effect, type Scope } from "effect"
 import type { ShardFailure, ShardRequest, ShardResult, WorkerInit } from "./shardProtocol.js"
 import { kernelVersion } from "../../services/backend/index.js"
+import { ownScript } from "../../services/study/index.js"
 
 /** A gradient worker failed or died. */
 export class WorkerError extends Data.TaggedError("WorkerError")<{ readonly message: string }> {}
@@ -13,13 +14,6 @@ export interface WorkerPool {
   readonly run: (k: number, request: Omit<ShardRequest, "type" | "id">) => Promise<ShardResult>
 }
 
-// The worker runs this package's own code: compiled JavaScript, or TypeScript through tsx under
-// the test runner.
-const workerUrl = (): { url: URL; execArgv: Array<string> } => {
-  const typescript = import.meta.url.endsWith(".ts")
-  return { url: new URL(`../../workers/gradientWorker.${typescript ? "ts" : "js"}`, import.meta.url), execArgv: typescript ? ["--import", "tsx"] : [] }
-}
-
 /**
  * Start `size` gradient workers on `backend` for the scope; they are terminated when it closes.
  * Each worker holds its own TensorFlow.js engine (≈ 150 MB with wasm).
@@ -27,8 +21,9 @@ const workerUrl = (): { url: URL; execArgv: Array<string> } => {
 export const startWorkerPool = (size: number, backend: WorkerInit["backend"]): Effect.Effect<WorkerPool, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const { url, execArgv } = workerUrl()
-      const workers = Array.from({ length: size }, () => new Worker(url, { workerData: { backend, kernels: kernelVersion() } satisfies WorkerInit, execArgv }))
+      // this package's own worker: compiled JavaScript, or TypeScript through tsx under the test runner
+      const { script, execArgv } = ownScript("workers/gradientWorker")
+      const workers = Array.from({ length: size }, () => new Worker(script, { workerData: { backend, kernels: kernelVersion() } satisfies WorkerInit, execArgv: [...execArgv] }))
       const pending = new Map<number, { resolve: (r: ShardResult) => void; reject: (e: WorkerError) => void }>()
       let next = 0
       for (const w of workers) {

@@ -305,7 +305,7 @@ const startWithBackoff = (start: Effect.Effect<Running, DatabaseError>, what: st
 const watchdog = (dataDir: string, uid: number | undefined, socketDir: string) => Effect.acquireRelease(
   Effect.try({
     try: () => {
-      const { script, execArgv } = ownScript("serverWatchdog")
+      const { script, execArgv } = ownScript("bin/serverWatchdog")
       const child = spawn(process.execPath, [...execArgv, script, dataDir, uid === undefined ? "-" : String(uid), socketDir], {
         stdio: ["pipe", "ignore", "ignore"], detached: true
       })

@@ -36,7 +36,7 @@ export const startRunnerProcesses = (options: {
   readonly onStorageFault?: (detail: string) => void
 }): Effect.Effect<RunnerProcesses, never, Scope.Scope> => Effect.acquireRelease(
   Effect.sync(() => {
-    const { script, execArgv } = ownScript("hyperlayers")
+    const { script, execArgv } = ownScript("bin/hyperlayers")
     const children = new Map<number, ChildProcess>()
     let stopping = false
     /** The study finished: the runners' own words on being stopped ("interrupted", no runners left in the cluster) would mislead. */
