@@ -25,8 +25,8 @@ export { sizeGrid } from "./core/run/index.js"
 export { presets } from "./core/run/index.js"
 export { MetricsRow, RunManifest } from "./core/run/index.js"
 export { CHECKPOINT_VERSION, type Checkpoint, CheckpointError, decodeCheckpoint, encodeCheckpoint } from "./core/run/index.js"
-export { AblationResult, BaselineResult, Experiment, GeneralizationResult, RunSummary, StoredNetwork, SweepResult } from "./core/run/index.js"
-export { missingExperiments, type RunResults } from "./core/run/index.js"
+export { AblationResult, BaselineResult, GeneralizationResult, RunSummary, StoredNetwork, SweepResult } from "./core/run/index.js"
+export { recordedSettings, type RunSummaryPart, summarise, withRecordedSettings } from "./core/run/index.js"
 export { type Canonical, canonicalJson } from "./core/base/schemas.js"
 // hypernetworks as data
 export { BlockSpec, defaultHyperhypernetwork, HyperhypernetworkSpec, HypernetworkSpec, StageSpec } from "./core/hypernetwork/index.js"
@@ -37,8 +37,8 @@ export { builtinComponents, type Components, componentsWith, findTask } from "./
 export { resolveRun, type RunDefinition, type RunPlan, type RunPlanError } from "./layers/hypernetwork/index.js"
 // studies: plans, cells, results
 export { cellId } from "./core/study/schemas.js"
-export { CellExperiments, decodePlan, planSeeds, resolvePlan, StudyCell, StudyPlan } from "./core/study/schemas.js"
-export { CellExecution, CellResult, withoutExecution } from "./core/study/schemas.js"
+export { CELL_FIELDS, CellExperiments, decodePlan, type PlannedExperiment, planSeeds, resolvePlan, StudyCell, StudyPlan } from "./core/study/schemas.js"
+export { CellBaseline, CellExecution, CellResult, withoutExecution } from "./core/study/schemas.js"
 export { encodeStudyResults, StudyResults } from "./core/study/schemas.js"
 export { maskDatabaseUrl } from "./core/study/schemas.js"
 // studies: reading them (developmental paths, shares per arm, arms against the first)
@@ -69,6 +69,7 @@ export { onCpu, readback } from "./core/base/index.js"
 export { makeSeededRng, Rng, RngState, RngStateError, RootSeed, seededRngLayer, systemRngLayer } from "./services/rng/index.js"
 export { fixedDraws, streamDraws } from "./services/rng/index.js"
 export { Registry, registryLayer } from "./services/registry/index.js"
+export { ClassThresholds } from "./services/settings/index.js"
 export { Progress, silentProgressLayer, terminalProgressLayer } from "./services/console/index.js"
 export { type CheckpointFile, MetricsMismatch, RunLocked, RunStore, runStoreLayer, StoreError } from "./services/store/index.js"
 export type { FileProblem } from "./services/store/index.js"
@@ -81,11 +82,17 @@ export { train, type TrainError, type TrainOptions, type TrainResult } from "./p
 export { Diverged, disposeTrainer, initTrainer, runPlanOf, type StepMetrics, type Trainer, trainStep } from "./programs/training/index.js"
 export { WorkerError } from "./programs/training/index.js"
 export { disposeModel, modelFromCheckpoint, type TrainedModel } from "./programs/training/index.js"
-export { sweep } from "./programs/experiments/index.js"
-export { ablation } from "./programs/experiments/index.js"
-export { generalize } from "./programs/experiments/index.js"
-export { baseline, type BaselineTarget } from "./programs/experiments/index.js"
-export { experimentCommand, report } from "./programs/experiments/index.js"
+export { adamBaseline, type BaselineTarget } from "./programs/training/index.js"
+// experiments as values: the built-in ones, a researcher's own, the registry and the runner
+export {
+  cellValue, choiceFlag, decodeExperimentSettings, defineExperiment, type Experiment, type ExperimentCell, type ExperimentCommand, type ExperimentError,
+  type ExperimentFigure, type ExperimentFlag, type ExperimentReport, type ExperimentSection, type ExperimentServices, experimentCommandLine, integerFlag, listFlag, numberFlag,
+  readManifest, type RunOnDisk, runExperiment, runRecorded, runThresholds, settingsIn, withRunThresholds
+} from "./programs/experiments/index.js"
+export { builtinExperiments, Experiments, experimentsLayer, experimentsWith, findExperiment, UnknownExperiment } from "./programs/experiments/index.js"
+export { ablation, ablationExperiment, baseline, baselineExperiment, drawingExperiment, generalizationExperiment, generalize, sweep, sweepExperiment } from "./programs/experiments/index.js"
+export { drawConstructions, drawNetwork, drawRun } from "./programs/experiments/index.js"
+export { readRun, report, runSummary } from "./programs/experiments/index.js"
 export { reproduce } from "./programs/experiments/index.js"
 export { replay } from "./programs/experiments/index.js"
 // functional similarity by hypernetwork transfer (issue 14, item 3)
