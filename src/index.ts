@@ -36,6 +36,7 @@ export { Registry, registryLayer } from "./services/registry/index.js"
 // the programs a researcher runs first
 export { train, type TrainOptions, type TrainResult } from "./programs/training/index.js"
 export { ablation, baseline, generalize, replay, report, reproduce, sweep } from "./programs/experiments/index.js"
+export { defineExperiment, experimentsLayer, runExperiment } from "./programs/experiments/index.js"
 export { runStudy, studyReport } from "./programs/study/index.js"
 export { analyze, loadNetwork, saveNetwork } from "./programs/analysis/index.js"
 export { inr } from "./programs/inr/index.js"

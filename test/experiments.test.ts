@@ -70,20 +70,17 @@ describe("phase diagram", () => {
 
 describe("loss curves", () => {
   const metrics = (steps: number) => Array.from({ length: steps / 10 }, (_, k) => ({ step: 10 * (k + 1), objective: 0, loss: 1 / (k + 1), kl: 0.1, lossLowBeta: 1, msPerStep: 1 }))
-  const baseline = (steps: number) => ({
-    steps, learningRate: 1e-3, batch: 8, loss: 0.03, alpha1: 1, alpha2: 1, alpha3: 0, algorithm: "pudding" as const,
-    network: { shape: [2, 3, 1], W: [], b: [] }, curve: Array.from({ length: steps / 100 }, (_, k) => ({ step: 100 * (k + 1), loss: 0.5 / (k + 1) }))
-  })
+  const adam = (steps: number) => ({ series: "Adam baseline", points: Array.from({ length: steps / 100 }, (_, k) => ({ step: 100 * (k + 1), loss: 0.5 / (k + 1) })) })
   const panels = (spec: unknown) => (spec as { vconcat: ReadonlyArray<{ title: string; data: { values: ReadonlyArray<{ series?: string }> } }> }).vconcat
   it("draws the Adam baseline on the hypernetwork's axis when their step counts are comparable, in a panel of its own when not", () => {
-    const near = panels(lossCurvesSpec(metrics(10_000), "l1", baseline(6000)))
+    const near = panels(lossCurvesSpec(metrics(10_000), "l1", [adam(6000)]))
     expect(near.map((p) => p.title)).toEqual(["Training loss (batch mean, task l1)", "Accumulated KL (batch mean)"])
     expect(new Set(near[0]!.data.values.map((v) => v.series))).toEqual(new Set(["hypernetwork, all β", "hypernetwork, β ≤ 1e-6", "Adam baseline"]))
     // 90 steps against 30,000: one axis would squeeze the hypernetwork's curve into its first pixel
-    const far = panels(lossCurvesSpec(metrics(90), "max-abs", baseline(30_000)))
+    const far = panels(lossCurvesSpec(metrics(90), "max-abs", [adam(30_000)]))
     expect(far.map((p) => p.title)).toEqual(["Training loss (batch mean, task max-abs)", "Adam baseline loss (its own 30000 steps, task max-abs)", "Accumulated KL (batch mean)"])
     expect(far[0]!.data.values.some((v) => v.series === "Adam baseline")).toBe(false)
     expect(far[1]!.data.values.every((v) => v.series === "Adam baseline")).toBe(true)
-    expect(panels(lossCurvesSpec(metrics(90), "l1")).length).toBe(2)
+    expect(panels(lossCurvesSpec(metrics(90), "l1", [])).length).toBe(2)
   })
 })

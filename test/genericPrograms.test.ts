@@ -102,14 +102,15 @@ describe("any hypernetwork, any task, any target network", () => {
 
   it("builds the report from whatever results a run has, listing each missing experiment with its command", async () => {
     const runDir = tempDir()
-    await runProgram(train({ runDir, config: tinyConfig({ steps: 2 }), resume: false }))
-    const first = await runProgram(report(runDir, tinyExperiments))
+    // the run records its experiments' settings (the drawings' among them), which report reads
+    await runProgram(train({ runDir, config: tinyConfig({ steps: 2 }), resume: false, experiments: tinyExperiments }))
+    const first = await runProgram(report(runDir))
     expect(first.summary.missing).toEqual(["sweep", "ablation", "generalization", "baseline"])
     expect(first.summary.findings).toBeNull()
     const html = readFileSync(first.path, "utf8")
     for (const command of ["sweep", "ablate", "generalize", "baseline"]) expect(html).toContain(`hyperlayers ${command} ${runDir}`)
     await runProgram(sweep(runDir, tinyExperiments.sweep))
-    const second = await runProgram(report(runDir, tinyExperiments))
+    const second = await runProgram(report(runDir))
     expect(second.summary.missing).toEqual(["ablation", "generalization", "baseline"])
     expect(second.summary.phases.length).toBe(2 * 3)
     expect(Schema.decodeUnknownSync(RunSummary)(JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")))).toEqual(second.summary)

@@ -6,9 +6,10 @@ import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from "../src/core
 import { Algorithm } from "../src/core/network/classifier.js"
 import { orderParametersOverTrainingSpec, phaseDiagramSpec } from "../src/core/report/figures.js"
 import { reportHtml } from "../src/core/report/reportHtml.js"
+import { ablationTable, sweepFindingSentences, sweepLastCheckpointTable } from "../src/core/report/runSections.js"
 import { type AblationResult, type BaselineResult, type GeneralizationResult, SweepResult } from "../src/core/run/results.js"
 import type { RunManifest } from "../src/core/run/runManifest.js"
-import { summarise } from "../src/core/run/summary.js"
+import { ablationSummary, baselineSummary, generalizationSummary, summarise, sweepSummary } from "../src/core/run/summary.js"
 import { drawRun } from "../src/programs/experiments/draw.js"
 import { sweep } from "../src/programs/experiments/sweep.js"
 import { train } from "../src/programs/training/train.js"
@@ -97,10 +98,11 @@ describe("the unclassifiable class in result files, figures and the report", () 
     const generalization: GeneralizationResult = { step: 10, logBeta: -6, seeds: 2, trained: [3, 4, 1], cells: [] }
     const baseline: BaselineResult = { steps: 1, learningRate: 1e-3, batch: 1, curve: [], loss: 0.1, alpha1: 1, alpha2: 1, alpha3: 1, algorithm: "convexity", network: { shape: [3, 4, 1], W: [new Array(12).fill(0.1), new Array(4).fill(0.1)], b: [new Array(4).fill(0), [0]] } }
     const manifest: RunManifest = { format: "hyperlayers-run", createdAt: "2026-01-01T00:00:00Z", command: "test", config: tinyConfig(), rootSeed: 1, backend: "cpu", versions: {}, gitCommit: null }
-    const results = { sweep: back, ablation, generalization, baseline }
-    const summary = summarise({ steps: 10, seed: 1, backend: "cpu", task: manifest.config.task, shape: manifest.config.shape }, results)
+    const parts = [sweepSummary(back), ablationSummary(ablation), generalizationSummary(generalization), baselineSummary(baseline)]
+    const summary = summarise({ steps: 10, seed: 1, backend: "cpu", task: manifest.config.task, shape: manifest.config.shape }, [], parts)
     expect(summary.findings?.majorityByStep.map((m) => m.algorithm)).toEqual(["convexity", "unclassifiable"])
-    const html = reportHtml({ manifest, summary, results, missing: [], figures: [], drawings: [] })
+    const sections = [sweepLastCheckpointTable(back)!, { title: "Encoder ablation", html: ablationTable(ablation) }]
+    const html = reportHtml({ manifest, summary, missing: [], findings: sweepFindingSentences(back), training: [], sections })
     expect(html).toContain(`<span class="c-unclassifiable">unclassifiable</span>`)
     expect(html).toContain("Last checkpoint (step 10): unclassifiable at 100% of β.")
     expect(html).toContain(`.c-unclassifiable{color:${classColours.unclassifiable}`)

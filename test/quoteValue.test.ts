@@ -10,6 +10,7 @@ import { decodePlan, resolvePlan } from "../src/core/study/studyPlan.js"
 import { decodeSimilaritySettings, similarityPresets } from "../src/core/similarity/similaritySettings.js"
 import { cutList, cutText, quoteValue } from "../src/core/base/quoteValue.js"
 import { tempDir } from "./programs.js"
+import { builtinExperiments } from "../src/programs/experiments/registry.js"
 
 const TEN_MB = 10 * 2 ** 20
 const huge = "a".repeat(TEN_MB)
@@ -78,7 +79,7 @@ describe("values quoted in errors are cut to a readable length", () => {
     const plan = { name: "p", arms: [{ name: huge, base: "quick" }], seeds: [1], experiments: { sweep: true } }
     const named = decodePlan(plan)
     expect(Result.isFailure(named) && named.failure.message).toBe(`invalid study plan plan: arms.0.name: an arm's name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit (got "${"a".repeat(80)}…" (10485760 characters))`)
-    const keyed = Result.flatMap(decodePlan({ ...plan, arms: [{ name: "a", base: "quick", overrides: { [huge]: 1 } }] }), (p) => resolvePlan(p))
+    const keyed = Result.flatMap(decodePlan({ ...plan, arms: [{ name: "a", base: "quick", overrides: { [huge]: 1 } }] }), (p) => resolvePlan(p, builtinExperiments))
     expect(Result.isFailure(keyed) && keyed.failure.message).toBe(`invalid study plan plan: arm "a": overrides.${"a".repeat(80)}… (10485760 characters): unknown setting`)
   })
 

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 
@@ -18,9 +18,12 @@ const source = resolve("src/index.ts")
 mkdirSync("node_modules/.cache", { recursive: true })
 const root = mkdtempSync(resolve("node_modules/.cache/hyperlayers-readme-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
+// enterable by others: as root, a study's PostgreSQL runs as nobody, who must reach its directory
+chmodSync(root, 0o755)
 
 const run = (code: string): string => {
   const dir = mkdtempSync(join(root, "example-"))
+  chmodSync(dir, 0o755)
   const file = join(dir, "example.mts")
   writeFileSync(file, code.replace(/from "hyperlayers"/g, `from ${JSON.stringify(source)}`))
   // tsx from this checkout; the example's relative paths (runs/…) land in the temporary directory
@@ -29,7 +32,7 @@ const run = (code: string): string => {
 
 describe("README examples", () => {
   it("has the examples this test runs, and no other", () => {
-    expect([blocks.length, library.length, own.length, inr.length, others.length]).toEqual([2, 2, 1, 1, 0])
+    expect([blocks.length, library.length, own.length, inr.length, others.length]).toEqual([2, 3, 1, 1, 0])
   })
 
   it("a construction, its order parameters, its class", () => {
@@ -62,6 +65,19 @@ describe("README examples", () => {
     expect(lines.length).toBe(9)
     expect(lines[0]).toMatch(/^step 0, log β -12: loss \d+\.\d{3}, (convexity|pudding|double-sided)$/)
     expect(lines[8]).toMatch(/^step 60, log β 0: loss /)
+  })
+
+  it("a researcher's own experiment in one file, run inside a study", () => {
+    const lines = run(library[2]!).trim().split("\n")
+    // one line per cell (seeds 1 and 2), the drift at checkpoints 0, 20 and 40: 0 at the start, then growing
+    expect(lines.map((l) => l.split(":")[0])).toEqual(["seed 1", "seed 2"])
+    for (const l of lines) {
+      const drifts = [...l.matchAll(/step (\d+) (\d+\.\d{3})/g)].map((m) => [Number(m[1]), Number(m[2])])
+      expect(drifts.map(([step]) => step)).toEqual([0, 20, 40])
+      expect(drifts[0]![1]).toBe(0)
+      expect(drifts[1]![1]).toBeGreaterThan(0)
+      expect(drifts[2]![1]).toBeGreaterThan(drifts[1]![1]!)
+    }
   })
 
   it("a researcher's own family of functions through the INR experiment", () => {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
-import { Effect, Result } from "effect"
+import { Effect, Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { runCli } from "../src/cli/main.js"
 import { cliServices } from "../src/cli/shared.js"
@@ -20,6 +20,10 @@ import { decodeStudyResults } from "../src/programs/study/study.js"
 import { Rng } from "../src/services/rng/Rng.js"
 import { noLeak, useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
+import { builtinExperiments, experimentsWith } from "../src/programs/experiments/registry.js"
+import { defineExperiment } from "../src/programs/experiments/experiment.js"
+import { type Canonical, cellId } from "../src/core/study/cellId.js"
+import { encodeStudyResults } from "../src/core/study/studyResults.js"
 
 /**
  * The open choices of issue 20 (the initial scale of the learned per-edge variables, the training
@@ -56,19 +60,56 @@ describe("defaults keep every earlier run as it was", () => {
     expect(await digestAfter4Steps(everyRound)).toBe(before.default)
   })
 
+  const committed = (study: string) => {
+    const plan = Result.getOrThrow(decodePlan(JSON.parse(readFileSync(`studies/${study}/plan.json`, "utf8"))))
+    const cells = Result.getOrThrow(resolvePlan(plan, builtinExperiments, "plan", (c) => checkRunDefinition(c, builtinComponents)))
+    const text = readFileSync(`studies/${study}/results.json`, "utf8")
+    return { plan, cells, text, results: Result.getOrThrow(decodeStudyResults(text)).cells }
+  }
+
   it("the routes preset is the memorised-route study's unit-plain-b4 arm, setting for setting", () => {
-    const plan = Result.getOrThrow(decodePlan(JSON.parse(readFileSync("studies/memorised-route/plan.json", "utf8"))))
-    const cells = Result.getOrThrow(resolvePlan(plan, "plan", (c) => checkRunDefinition(c, builtinComponents)))
+    const { cells } = committed("memorised-route")
     const arm = cells.find((c) => c.arm === "unit-plain-b4" && c.seed === 3)!
     expect(presets.routes.train(3, 1)).toEqual(arm.config)
     expect(presets.routes.experiments).toEqual(presets.quick.experiments)
   })
 
   it("the first study's plan resolves to the cell ids of its committed results", () => {
-    const plan = Result.getOrThrow(decodePlan(JSON.parse(readFileSync("studies/quick-paths/plan.json", "utf8"))))
-    const cells = Result.getOrThrow(resolvePlan(plan, "plan", (c) => checkRunDefinition(c, builtinComponents)))
-    const results = Result.getOrThrow(decodeStudyResults(readFileSync("studies/quick-paths/results.json", "utf8")))
-    expect(cells.map((c) => c.id).sort()).toEqual(results.cells.map((c) => c.id).sort())
+    const { cells, results } = committed("quick-paths")
+    expect(cells.map((c) => c.id).sort()).toEqual(results.map((c) => c.id).sort())
+  })
+
+  it("the second study's plan resolves to the ids of every committed cell, arm and seed alike (it is part-way: the rest are still to run)", () => {
+    const { cells, results } = committed("memorised-route")
+    const byId = new Map(cells.map((c) => [c.id, c]))
+    expect(results.length).toBeGreaterThan(0)
+    for (const r of results) {
+      expect(byId.get(r.id), r.id).toMatchObject({ arm: r.arm, seed: r.seed })
+      // the experiments a cell recorded are the ones its plan resolves to today, and hash to its id
+      expect(byId.get(r.id)!.experiments).toEqual(r.experiments)
+      expect(cellId({ config: r.config as unknown as Canonical, seed: r.seed, experiments: r.experiments as unknown as Canonical })).toBe(r.id)
+    }
+    // the control arm's cells are the first study's, by id (the plan reuses them)
+    const first = new Set(committed("quick-paths").cells.map((c) => c.id))
+    expect(cells.filter((c) => c.arm === "quick").every((c) => first.has(c.id))).toBe(true)
+  })
+
+  it("both studies' committed results decode and encode back to the very same text", () => {
+    for (const study of ["quick-paths", "memorised-route"]) {
+      const { plan, cells, text, results } = committed(study)
+      expect(results.every((r) => r.extra === undefined && r.experiments.extra === undefined)).toBe(true)
+      expect(encodeStudyResults(plan.name, cells, results) === text, study).toBe(true)
+    }
+  })
+
+  it("registering an experiment of one's own leaves every built-in cell id as it was", () => {
+    const own = Result.getOrThrow(defineExperiment({
+      name: "noop", settings: Schema.Struct({}), defaults: {}, result: Schema.Struct({}),
+      run: () => Effect.succeed({}), cell: { schema: Schema.Struct({}), keep: () => ({}) }
+    }))
+    const { plan, cells } = committed("quick-paths")
+    const withOwn = Result.getOrThrow(resolvePlan(plan, experimentsWith([own]), "plan", (c) => checkRunDefinition(c, builtinComponents)))
+    expect(withOwn.map((c) => c.id)).toEqual(cells.map((c) => c.id))
   })
 })
 
@@ -181,7 +222,7 @@ describe("the settings are decoded from plans and flags, and bad values are name
   const tiny = { shape: [3, 4, 1], steps: 4, betasPerStep: 2, samplesPerBeta: 16, checkpointEvery: 2 }
   const resolve = (overrides: Record<string, unknown>) => Result.flatMap(
     decodePlan({ name: "p", arms: [{ name: "a", base: "quick", overrides: { ...tiny, ...overrides } }], seeds: [1], experiments: { sweep: true } }),
-    (p) => resolvePlan(p, "plan", (c) => checkRunDefinition(c, builtinComponents)))
+    (p) => resolvePlan(p, builtinExperiments, "plan", (c) => checkRunDefinition(c, builtinComponents)))
   const messageOf = (overrides: Record<string, unknown>) => {
     const r = resolve(overrides)
     return Result.isFailure(r) ? r.failure.message : "no error"

@@ -10,6 +10,7 @@ import { builtinComponents } from "../src/layers/blocks/components.js"
 import { checkRunDefinition } from "../src/layers/hypernetwork/runPlan.js"
 import { encodeStudyResults } from "../src/core/study/studyResults.js"
 import { decodeStudyResults } from "../src/programs/study/study.js"
+import { builtinExperiments } from "../src/programs/experiments/registry.js"
 
 /** The same JSON value with every object's keys in another order (chosen by `seed`). */
 const shuffleKeys = (value: unknown, seed: number): unknown => {
@@ -35,7 +36,7 @@ const plan = {
   seeds: { count: 3, root: 5 },
   experiments: { sweep: { betas: 3, seeds: 2, samples: 64 }, ablation: true }
 }
-const resolve = (raw: unknown) => Result.flatMap(decodePlan(raw), (p) => resolvePlan(p, "plan", (config) => checkRunDefinition(config, builtinComponents)))
+const resolve = (raw: unknown) => Result.flatMap(decodePlan(raw), (p) => resolvePlan(p, builtinExperiments, "plan", (config) => checkRunDefinition(config, builtinComponents)))
 const cellsOf = (raw: unknown): ReadonlyArray<StudyCell> => Result.getOrThrow(resolve(raw))
 const messageOf = (raw: unknown): string => {
   const r = resolve(raw)

@@ -15,6 +15,7 @@ import { drawMemorisedNetworks } from "../src/programs/study/studyDrawings.js"
 import { train } from "../src/programs/training/train.js"
 import { tinyConfig, tinyExperiments } from "./programs.js"
 import { runProgram, tempDir } from "./programs.js"
+import { builtinExperiments } from "../src/programs/experiments/registry.js"
 
 describe("Wilson score intervals", () => {
   it("hold the share, stay in [0, 1], and narrow as n grows", () => {
@@ -55,7 +56,7 @@ describe("the study report", () => {
     ablation: null, generalization: null, baseline: null,
     execution: { attempt: 1, ...run, trainSeconds: 540, runner: "here/1", backend: "wasm", runDir: "runs/x", finishedAt: "2026-12-01T00:00:00Z" }
   })
-  const cellsOf = (raw: unknown) => Result.getOrThrow(Result.flatMap(decodePlan(raw), (p) => resolvePlan(p)))
+  const cellsOf = (raw: unknown) => Result.getOrThrow(Result.flatMap(decodePlan(raw), (p) => resolvePlan(p, builtinExperiments)))
 
   it("reads each cell's path, counts them per arm with intervals, and draws every figure", async () => {
     const dir = tempDir()
@@ -174,7 +175,7 @@ describe("the study report", () => {
 
   it("refuses a trend over an arm that is not in the plan or a setting that is not a number", () => {
     const bad = (trends: unknown) => {
-      const r = Result.flatMap(decodePlan({ ...planText, trends }), (p) => resolvePlan(p))
+      const r = Result.flatMap(decodePlan({ ...planText, trends }), (p) => resolvePlan(p, builtinExperiments))
       return Result.isFailure(r) ? r.failure.message : "no error"
     }
     expect(bad([{ name: "t", setting: "logBetaMax", arms: ["quick", "nope"] }])).toContain("trends[0] (\"t\"): no arm is named \"nope\"")

@@ -1,6 +1,7 @@
 import { Console, Effect, Option, Result, Schema, SchemaIssue } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { classReason, defaultThresholds, Thresholds } from "../core/network/schemas.js"
+import { ClassThresholds } from "../services/settings/index.js"
 import { InvalidInput } from "../core/base/schemas.js"
 import { LayoutOption } from "../core/weights/schemas.js"
 import { formatNumber } from "../core/base/schemas.js"
@@ -51,8 +52,8 @@ export const analyzeCommand = Command.make("analyze", {
     const [{ analyze }, { findingsRows, thresholdsText }] = yield* load(() => Promise.all([import("../programs/analysis/index.js"), import("../core/report/index.js")]))
     const { analysis, files } = yield* analyze({
       file: a.file, ...(Option.isSome(compare) ? { compare: compare.value } : {}), layout: a.layout, task: a.task, activation: a.activation,
-      samples: a.samples, thresholds, out, html: a.html
-    }).pipe(programLayer(a.backend, Option.some(a.seed)))
+      samples: a.samples, out, html: a.html
+    }).pipe(Effect.provideService(ClassThresholds, thresholds), programLayer(a.backend, Option.some(a.seed)))
     const rows = [...findingsRows(analysis.network, analysis.thresholds)]
     if (analysis.compare !== undefined) rows.push([`α3 vs ${analysis.compare.network.file}`, formatNumber(analysis.compare.alpha3)])
     const width = Math.max(...rows.map(([k]) => k.length))

@@ -3,7 +3,7 @@ import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { analyzeCommand } from "./analyzeCommand.js"
 import { constructionsCommand } from "./constructionsCommand.js"
-import { ablateCommand, baselineCommand, drawCommand, generalizeCommand, reportCommand, sweepCommand } from "./experimentCommands.js"
+import { experimentCommands, reportCommand } from "./experimentCommands.js"
 import { inrCommand } from "./inrCommand.js"
 import { replayCommand, reproduceCommand } from "./reproduceCommand.js"
 import { cliServices } from "./shared.js"
@@ -16,7 +16,7 @@ const VERSION = "0.1.0"
 
 const root = Command.make("hyperlayers").pipe(
   Command.withDescription("Generate interpretable networks with hypernetworks (Liao, Liu & Tegmark): train, sweep, ablate, generalise, draw, report, run studies across seeds, measure functional similarity, analyse networks trained elsewhere, and generate implicit neural representations"),
-  Command.withSubcommands([trainCommand, sweepCommand, ablateCommand, generalizeCommand, baselineCommand, drawCommand, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, studyReportCommand, runnerCommand, similarityCommand, analyzeCommand, inrCommand])
+  Command.withSubcommands([trainCommand, ...experimentCommands, reportCommand, reproduceCommand, replayCommand, constructionsCommand, studyCommand, studyReportCommand, runnerCommand, similarityCommand, analyzeCommand, inrCommand])
 )
 
 /**

@@ -8,6 +8,7 @@ import type { Rng, RngStateError } from "../services/rng/index.js"
 import { RootSeed } from "../services/rng/schemas.js"
 import { compactLoggingLayer } from "../services/console/index.js"
 import { runStoreLayer } from "../services/store/index.js"
+import { load } from "../core/base/schemas.js"
 
 /**
  * What every command shares. This module and the command definitions stay light (no
@@ -15,8 +16,8 @@ import { runStoreLayer } from "../services/store/index.js"
  * once; a command loads what it needs with {@link load} when it runs.
  */
 
-/** A module loaded when a command runs, not when the command line starts. */
-export const load = <M>(module: () => Promise<M>): Effect.Effect<M> => Effect.promise(module)
+/** A module loaded when a command runs, not when the command line starts (see `load` in core/base). */
+export { load }
 
 /** `--backend`: which TensorFlow.js backend runs the tensors. */
 export const backendFlag = Flag.Literals("backend", BackendRequest.literals).pipe(

@@ -3,7 +3,7 @@ import { classColours } from "./palette.js"
 import type { TopLevelSpec } from "vega-lite"
 import type { MetricsRow } from "../run/index.js"
 import { Algorithm, type Thresholds } from "../network/schemas.js"
-import type { AblationResult, BaselineResult, GeneralizationResult, SweepResult } from "../run/index.js"
+import type { AblationResult, GeneralizationResult, SweepResult } from "../run/index.js"
 import { PAPER_CONTOURS } from "../run/index.js"
 
 /**
@@ -19,21 +19,30 @@ const classColour = { field: "algorithm", type: "nominal", title: "algorithm", s
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 const logBetaAxis = { field: "logBeta", type: "quantitative", title: "log₁₀ β" } as const
 
+/** A training curve drawn beside the hypernetwork's: a network an experiment trained (the Adam baseline). */
+export interface TrainingCurve {
+  /** Its name in the legend, e.g. "Adam baseline". */
+  readonly series: string
+  readonly points: ReadonlyArray<{ readonly step: number; readonly loss: number }>
+}
+
 /**
- * Training curves: loss (all β and β ≤ 1e−6), the Adam baseline, and the KL. The baseline shares
- * the loss panel when the two runs' step counts are within a factor 2 of each other; otherwise it
- * gets its own panel (one axis for 90 hypernetwork steps and 30,000 baseline steps squeezed the
- * hypernetwork's curve into the first pixel).
+ * Training curves: loss (all β and β ≤ 1e−6), the `others` (the Adam baseline's), and the KL. A
+ * curve of another run shares the loss panel when the two step counts are within a factor 2 of
+ * each other; otherwise it gets its own panel (one axis for 90 hypernetwork steps and 30,000
+ * baseline steps squeezed the hypernetwork's curve into the first pixel).
  */
-export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, task: string, baseline?: BaselineResult): TopLevelSpec => {
+export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, task: string, others: ReadonlyArray<TrainingCurve>): TopLevelSpec => {
   const hyper = [
     ...metrics.map((m) => ({ step: m.step, value: m.loss, series: "hypernetwork, all β" })),
     ...metrics.filter((m) => Number.isFinite(m.lossLowBeta)).map((m) => ({ step: m.step, value: m.lossLowBeta, series: "hypernetwork, β ≤ 1e-6" }))
   ]
-  const adam = (baseline?.curve ?? []).map((c) => ({ step: c.step, value: c.loss, series: "Adam baseline" }))
   const lastStep = (rows: ReadonlyArray<{ step: number }>) => rows.reduce((m, r) => Math.max(m, r.step), 0)
-  const ratio = lastStep(adam) / Math.max(1, lastStep(hyper))
-  const together = adam.length === 0 || (ratio <= 2 && ratio >= 0.5)
+  const curves = others.map((c) => c.points.map((p) => ({ step: p.step, value: p.loss, series: c.series })))
+  const together = (rows: ReadonlyArray<{ step: number }>) => {
+    const ratio = lastStep(rows) / Math.max(1, lastStep(hyper))
+    return rows.length === 0 || (ratio <= 2 && ratio >= 0.5)
+  }
   const lossPanel = (title: string, values: ReadonlyArray<{ step: number; value: number; series: string }>) => ({
     title, width: 560, height: 240, data: { values: values.filter((d) => d.value > 0) }, mark: { type: "line", strokeWidth: 1.2 },
     encoding: { x: { field: "step", type: "quantitative" }, y: { field: "value", type: "quantitative", scale: { type: "log" }, title: "loss" }, color: { field: "series", type: "nominal", legend: { labelLimit: 300 } } }
@@ -41,9 +50,8 @@ export const lossCurvesSpec = (metrics: ReadonlyArray<MetricsRow>, task: string,
   return {
     $schema: SCHEMA,
     vconcat: [
-      ...(together
-        ? [lossPanel(`Training loss (batch mean, task ${task})`, [...hyper, ...adam])]
-        : [lossPanel(`Training loss (batch mean, task ${task})`, hyper), lossPanel(`Adam baseline loss (its own ${lastStep(adam)} steps, task ${task})`, adam)]),
+      lossPanel(`Training loss (batch mean, task ${task})`, [...hyper, ...curves.filter(together).flat()]),
+      ...curves.flatMap((rows, k) => together(rows) ? [] : [lossPanel(`${others[k]!.series} loss (its own ${lastStep(rows)} steps, task ${task})`, rows)]),
       {
         title: "Accumulated KL (batch mean)", width: 560, height: 140, data: { values: metrics.map((m) => ({ step: m.step, kl: Math.max(m.kl, 1e-6) })) }, mark: { type: "line", strokeWidth: 1.2, color: "#555" },
         encoding: { x: { field: "step", type: "quantitative" }, y: { field: "kl", type: "quantitative", scale: { type: "log" }, title: "KL (nats)" } }

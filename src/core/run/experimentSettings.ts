@@ -69,15 +69,37 @@ export const DrawingSettings = Schema.Struct({
 }).check(Schema.makeFilter((d: { lowLogBeta: number; highLogBeta: number }) => d.lowLogBeta <= d.highLogBeta || `drawing.lowLogBeta (${d.lowLogBeta}) must not be above drawing.highLogBeta (${d.highLogBeta})`))
 export type DrawingSettings = typeof DrawingSettings.Type
 
+/**
+ * The settings of a run's experiments, as its manifest records them (and a preset or a `reproduce`
+ * config gives them): the paper's experiments each in a field of its own, the class thresholds
+ * every one of them classifies with, and the settings of a researcher's own experiments under
+ * `extra`, by name (each decoded by its experiment's settings Schema when it runs).
+ */
 export const ExperimentSettings = Schema.Struct({
   sweep: SweepSettings,
   ablation: AblationSettings,
   generalization: GeneralizationSettings,
   baseline: BaselineSettings,
   drawing: DrawingSettings,
-  thresholds: Thresholds
+  thresholds: Thresholds,
+  extra: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 export type ExperimentSettings = typeof ExperimentSettings.Type
+
+/** The names no experiment may take: the fields of {@link ExperimentSettings} that hold no experiment's settings. */
+export const RESERVED_EXPERIMENT_NAMES: ReadonlyArray<string> = ["thresholds", "extra"]
+
+/** Whether experiment `name` has a field of its own in {@link ExperimentSettings} (the paper's experiments), rather than a place in `extra`. */
+const hasOwnField = (name: string): name is Exclude<keyof ExperimentSettings, "thresholds" | "extra"> =>
+  name in ExperimentSettings.fields && !RESERVED_EXPERIMENT_NAMES.includes(name)
+
+/** The settings `settings` records for experiment `name` (in its own field, or in `extra`), or undefined where it records none. */
+export const recordedSettings = (settings: ExperimentSettings, name: string): unknown =>
+  hasOwnField(name) ? settings[name] : settings.extra?.[name]
+
+/** `settings` with experiment `name`'s settings set to `value` (in its own field, or in `extra`). */
+export const withRecordedSettings = (settings: ExperimentSettings, name: string, value: unknown): ExperimentSettings =>
+  hasOwnField(name) ? { ...settings, [name]: value } : { ...settings, extra: { ...settings.extra, [name]: value } }
 
 /**
  * The paper's experiments (30 β on [1e−12, 1], 8 seeds; a shape grid n0 ∈ 4…64, n1 ∈ 8…128, six sizes

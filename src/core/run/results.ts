@@ -87,10 +87,6 @@ export const BaselineResult = Schema.Struct({
 })
 export type BaselineResult = typeof BaselineResult.Type
 
-/** The experiments run on a trained run, each writing its own result file. */
-export const Experiment = Schema.Literals(["sweep", "ablation", "generalization", "baseline"])
-export type Experiment = typeof Experiment.Type
-
 /**
  * `summary.json`: the run's findings in numbers (deterministic, so a replay can compare it). Built
  * from whatever result files the run has; `missing` lists the experiments not yet run, and the
@@ -103,7 +99,8 @@ export const RunSummary = Schema.Struct({
   /** The task's name and the trained shape. */
   task: Schema.String,
   shape: NetShape,
-  missing: Schema.Array(Experiment),
+  /** The registered experiments with a result file that the run has not run yet, in the order `reproduce` runs them. */
+  missing: Schema.Array(Schema.String),
   /** Class and mean loss per checkpoint step × β (empty without a sweep). */
   phases: Schema.Array(Schema.Struct({ step: Schema.Number, logBeta: Schema.Number, algorithm: Algorithm, loss: Schema.Number })),
   /** Mean loss over the sweep's β ≤ 1e−6 at the last checkpoint (null without a sweep). */

@@ -2,7 +2,7 @@ import { Result, Schema, SchemaIssue } from "effect"
 import { type Canonical, cellId } from "./cellId.js"
 import { Thresholds } from "../network/schemas.js"
 import { InvalidInput } from "../base/schemas.js"
-import { AblationSettings, BaselineSettings, GeneralizationSettings, SweepSettings } from "../run/index.js"
+import { AblationSettings, BaselineSettings, GeneralizationSettings, recordedSettings, SweepSettings } from "../run/index.js"
 import { paperHypernetworkSpec, PaperSizes, paperSizes } from "../hypernetwork/index.js"
 import { type PresetName, presetNames, presets } from "../run/index.js"
 import { cutList, cutText, quoteValue } from "../base/schemas.js"
@@ -88,25 +88,48 @@ export const StudyPlan = Schema.Struct({
     setting: Schema.String.check(Schema.isMinLength(1, { message: "a trend's setting must name a setting, e.g. logBetaMax" })),
     arms: Schema.Array(Schema.String).check(Schema.isMinLength(2, { message: "a trend needs at least two arms" }))
   }))),
-  /** What to measure on each finished run: the sweep always; the others when asked for. */
-  experiments: Schema.Struct({
-    sweep: ExperimentChoice.check(Schema.makeFilter((c: unknown) => c !== false || "experiments.sweep cannot be false: every cell is swept")),
-    ablation: Schema.optional(ExperimentChoice),
-    generalization: Schema.optional(ExperimentChoice),
-    baseline: Schema.optional(ExperimentChoice)
-  })
+  /**
+   * What to measure on each finished run, by the name of a registered experiment that a cell can
+   * keep (the sweep, `ablation`, `generalization`, `baseline`, or a researcher's own): `true`, or
+   * changes of its settings. An experiment every cell runs (the sweep) runs when absent too.
+   */
+  experiments: Schema.Record(Schema.String, ExperimentChoice)
 })
 export type StudyPlan = typeof StudyPlan.Type
 
-/** The experiments a cell runs after training, fully resolved (`null`: not run). */
+/**
+ * The experiments a cell runs after training, fully resolved. The four a cell ran before
+ * experiments were values keep fields of their own (`null`: not run), so that committed results
+ * keep decoding and keep their ids; a researcher's own keeps its settings under `extra.<name>`
+ * (in its settings Schema's encoding), present only when the cell runs it.
+ */
 export const CellExperiments = Schema.Struct({
   sweep: SweepSettings,
   ablation: Schema.NullOr(AblationSettings),
   generalization: Schema.NullOr(GeneralizationSettings),
   baseline: Schema.NullOr(BaselineSettings),
-  thresholds: Thresholds
+  thresholds: Thresholds,
+  extra: Schema.optional(Schema.Record(Schema.String, Schema.Unknown))
 })
 export type CellExperiments = typeof CellExperiments.Type
+
+/** The experiments a cell keeps in fields of their own (of {@link CellExperiments} and `CellResult`), null when it does not run them. */
+export const CELL_FIELDS = ["sweep", "ablation", "generalization", "baseline"] as const
+export type CellField = typeof CELL_FIELDS[number]
+/** Whether a cell keeps experiment `name` in a field of its own rather than under `extra`. */
+export const isCellField = (name: string): name is CellField => (CELL_FIELDS as ReadonlyArray<string>).includes(name)
+
+/**
+ * What a study plan needs of an experiment (an experiment value of programs/experiments has it):
+ * its name, settings Schema and defaults (a preset's recorded settings win), and whether a cell
+ * keeps it (`cell`; `always`: every cell runs it).
+ */
+export interface PlannedExperiment {
+  readonly name: string
+  readonly settings: Schema.Codec<unknown, unknown>
+  readonly defaults: unknown
+  readonly cell?: { readonly always?: boolean }
+}
 
 /** One (arm, seed) of a study, resolved: everything a runner needs to compute its result. */
 export const StudyCell = Schema.Struct({
@@ -158,21 +181,63 @@ const expandHypernetwork = (overrides: Record<string, unknown>, where: string): 
 export const planSeeds = (seeds: StudySeeds): ReadonlyArray<number> =>
   "count" in seeds ? Array.from({ length: seeds.count }, (_, k) => seeds.root + k) : seeds
 
-const EXPERIMENTS = [["ablation", AblationSettings], ["generalization", GeneralizationSettings], ["baseline", BaselineSettings]] as const
+/**
+ * The experiments of a plan resolved for one arm: each registered experiment a cell keeps, with
+ * the preset's settings (or the experiment's defaults where the preset records none) and the
+ * plan's changes; `null` for one the plan does not ask for that keeps a field of its own. Pushes
+ * a message to `problems` for each bad setting.
+ */
+const resolveExperiments = (
+  plan: StudyPlan, preset: (typeof presets)[PresetName], where: string, registered: ReadonlyArray<PlannedExperiment>, problems: Array<string>
+): CellExperiments | undefined => {
+  const kept = registered.filter((e) => e.cell !== undefined)
+  const before = problems.length
+  const experiments: Record<string, unknown> = {}
+  const extra: Record<string, unknown> = {}
+  for (const e of kept) {
+    const asked = plan.experiments[e.name]
+    const choice = e.cell?.always === true && (asked === undefined || asked === false) ? true : asked ?? false
+    if (choice === false) {
+      if (isCellField(e.name)) experiments[e.name] = null
+      continue
+    }
+    const base = recordedSettings(preset.experiments, e.name) ?? e.defaults
+    const settings = decodeStrict(e.settings, choice === true ? base : mergeSettings(base, choice), `${where}: experiments.${e.name}`)
+    if (Result.isFailure(settings)) problems.push(settings.failure)
+    else if (isCellField(e.name)) experiments[e.name] = settings.success
+    else extra[e.name] = Schema.encodeUnknownSync(Schema.toCodecJson(e.settings))(settings.success)
+  }
+  if (problems.length > before) return undefined
+  experiments["thresholds"] = preset.experiments.thresholds
+  if (Object.keys(extra).length > 0) experiments["extra"] = extra
+  return experiments as unknown as CellExperiments
+}
 
 /**
  * Every cell of a plan, arm by arm and seed by seed (the order of the results file). A cell's
  * training settings are its arm's preset at one thread for the seed, with the arm's overrides laid
  * over them and decoded with {@link TrainConfig}; its experiment settings are the preset's, with the
- * plan's changes. Fails with a message naming the arm and setting of every problem: an unknown
- * key, a bad value, an override of `seed` (the plan's seeds set it), a config `checkRun` refuses
- * (a hypernetwork that does not build, a task that does not fit the shape: see `checkRunDefinition`),
- * or two arms that resolve to the same settings (the same cells).
+ * plan's changes, for the `experiments` registered (see {@link PlannedExperiment}). Fails with a
+ * message naming the arm and setting of every problem: an unknown key or experiment, a bad value,
+ * an override of `seed` (the plan's seeds set it), a config `checkRun` refuses (a hypernetwork that
+ * does not build, a task that does not fit the shape: see `checkRunDefinition`), or two arms that
+ * resolve to the same settings (the same cells).
  */
-export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config: TrainConfig) => string | undefined = () => undefined): Result.Result<ReadonlyArray<StudyCell>, InvalidInput> => {
+export const resolvePlan = (
+  plan: StudyPlan, experiments: ReadonlyArray<PlannedExperiment>, source = "plan", checkRun: (config: TrainConfig) => string | undefined = () => undefined
+): Result.Result<ReadonlyArray<StudyCell>, InvalidInput> => {
   const problems: Array<string> = []
   const cells: Array<StudyCell> = []
   const owner = new Map<string, string>()
+  const kept = experiments.filter((e) => e.cell !== undefined)
+  for (const name of Object.keys(plan.experiments)) {
+    if (!kept.some((e) => e.name === name)) {
+      problems.push(`experiments.${cutText(name)}: no experiment of that name that a study cell can keep is registered (known: ${kept.map((e) => e.name).join(", ")})`)
+    }
+  }
+  for (const e of kept) {
+    if (e.cell?.always === true && plan.experiments[e.name] === false) problems.push(`experiments.${e.name} cannot be false: every cell runs it`)
+  }
   for (const arm of plan.arms) {
     const preset = presets[arm.base as PresetName]
     const where = `arm ${quoteValue(arm.name)}`
@@ -180,23 +245,8 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
       problems.push(`${where}: overrides.seed: a cell's seed comes from the plan's seeds, not from an arm`)
       continue
     }
-    const experiments: Record<string, unknown> = {}
-    const sweepChoice = plan.experiments.sweep
-    const sweep = decodeStrict(SweepSettings, sweepChoice === true ? preset.experiments.sweep : mergeSettings(preset.experiments.sweep, sweepChoice), `${where}: experiments.sweep`)
-    if (Result.isFailure(sweep)) problems.push(sweep.failure)
-    else experiments["sweep"] = sweep.success
-    for (const [key, schema] of EXPERIMENTS) {
-      const choice = plan.experiments[key]
-      if (choice === undefined || choice === false) {
-        experiments[key] = null
-        continue
-      }
-      const settings = decodeStrict(schema as Schema.Codec<unknown, unknown>, choice === true ? preset.experiments[key] : mergeSettings(preset.experiments[key], choice), `${where}: experiments.${key}`)
-      if (Result.isFailure(settings)) problems.push(settings.failure)
-      else experiments[key] = settings.success
-    }
-    experiments["thresholds"] = preset.experiments.thresholds
-    let armOk = Object.keys(experiments).length === 5
+    const resolved = resolveExperiments(plan, preset, where, experiments, problems)
+    let armOk = resolved !== undefined
     const armCells: Array<StudyCell> = []
     const seeds = planSeeds(arm.seeds ?? plan.seeds)
     const overrides = expandHypernetwork(arm.overrides ?? {}, where)
@@ -218,9 +268,8 @@ export const resolvePlan = (plan: StudyPlan, source = "plan", checkRun: (config:
         break
       }
       if (!armOk) break
-      const cellExperiments = experiments as unknown as CellExperiments
-      const id = cellId({ config: config.success as unknown as Canonical, seed, experiments: cellExperiments as unknown as Canonical })
-      armCells.push({ id, study: plan.name, arm: arm.name, seed, config: config.success, experiments: cellExperiments })
+      const id = cellId({ config: config.success as unknown as Canonical, seed, experiments: resolved as unknown as Canonical })
+      armCells.push({ id, study: plan.name, arm: arm.name, seed, config: config.success, experiments: resolved! })
     }
     if (!armOk) continue
     const same = armCells.map((c) => owner.get(c.id)).find((o) => o !== undefined)

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, type FileSystem, type Path, Result } from "effect"
 import { analysisHtml } from "../../core/report/index.js"
-import { defaultThresholds, type Thresholds } from "../../core/network/schemas.js"
+import { ClassThresholds } from "../../services/settings/index.js"
 import { InvalidInput } from "../../core/base/schemas.js"
 import { type Activation, disposeNetWeights, forward } from "../../core/network/index.js"
 import { comparable, firstLayerFindings, firstLayerSeedDependence, NetworkAnalysis, type NetworkFindings } from "../../core/weights/index.js"
@@ -29,13 +29,13 @@ export interface AnalyzeOptions {
   readonly activation?: Activation
   /** Evaluation inputs for the loss (default 4096), shared by every network (stream `eval/x/<n0>`). */
   readonly samples?: number
-  readonly thresholds?: Thresholds
 }
 
 /**
  * The findings of one network: α1, α2, path balance and sign agreement (through the outgoing
  * strengths: the norms of each first-layer unit's outgoing weights) and class of its first layer, and its loss on the task
- * where the task fits its shape (else `loss: null` and the reason in `lossNote`). Fails with
+ * where the task fits its shape (else `loss: null` and the reason in `lossNote`), classified under the
+ * {@link ClassThresholds} (the paper's unless a caller provides others). Fails with
  * `UnknownComponent` for a task that is not registered.
  */
 export const analyzeNetwork = (net: LoadedNetwork, options: AnalyzeOptions = {}): Effect.Effect<NetworkFindings, UnknownComponent | InvalidInput, Rng> =>
@@ -63,7 +63,7 @@ export const analyzeNetwork = (net: LoadedNetwork, options: AnalyzeOptions = {})
     }
     return {
       file: net.file, format: net.format, layout: net.layout, layoutFrom: net.layoutFrom, shape: stored.shape, layers: net.layers,
-      ...firstLayerFindings(stored, options.thresholds ?? defaultThresholds),
+      ...firstLayerFindings(stored, yield* ClassThresholds),
       loss, ...(lossNote === undefined ? {} : { lossNote })
     }
   })
@@ -112,7 +112,8 @@ export interface AnalyzeRequest extends AnalyzeOptions {
  * `report.html` into `out`. Everything is read and checked before anything is written, so a bad
  * file leaves nothing behind. Fails with a `LoadNetworkError` (a bad or non-finite file),
  * `UnknownComponent` (an unregistered task), `InvalidInput` (two networks α3 cannot compare) or
- * `StoreError` (the output cannot be written).
+ * `StoreError` (the output cannot be written). The classes use the {@link ClassThresholds}
+ * (recorded in `analysis.json`).
  */
 export const analyze = (request: AnalyzeRequest): Effect.Effect<
   { readonly analysis: NetworkAnalysis; readonly files: ReadonlyArray<string> },
@@ -130,9 +131,9 @@ export const analyze = (request: AnalyzeRequest): Effect.Effect<
         message: `α3 compares first layers of one shape, but ${net.file} has [${net.network.shape.slice(0, 2).join(", ")}] and ${other.file} [${other.network.shape.slice(0, 2).join(", ")}]`
       })
     }
-    const thresholds = request.thresholds ?? defaultThresholds
-    const findings = yield* analyzeNetwork(net, { ...request, thresholds })
-    const otherFindings = other === undefined ? undefined : yield* analyzeNetwork(other, { ...request, thresholds })
+    const thresholds = yield* ClassThresholds
+    const findings = yield* analyzeNetwork(net, request)
+    const otherFindings = other === undefined ? undefined : yield* analyzeNetwork(other, request)
     const drawings: Array<Figure> = []
     const notes: Array<string> = []
     for (const [k, n] of [net, other].entries()) {

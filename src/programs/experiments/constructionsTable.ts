@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Result } from "effect"
-import { type Algorithm, classifyFirstLayer, type Thresholds, defaultThresholds } from "../../core/network/schemas.js"
+import { type Algorithm, classifyFirstLayer } from "../../core/network/schemas.js"
+import { ClassThresholds } from "../../services/settings/index.js"
 import { convexity, doubleSided, pudding } from "../../core/network/index.js"
 import type { ConstructionError } from "../../core/base/schemas.js"
 import { l1Loss } from "../../core/task/index.js"
@@ -25,18 +26,19 @@ export interface ConstructionsTableOptions {
   readonly hidden: number
   /** Gaussian samples on which the loss is measured. */
   readonly samples: number
-  readonly thresholds?: Thresholds
 }
 
 
 /**
  * Every construction of §2.1 (ARCHITECTURE.md, "Constructions") for `[inputs, hidden, 1]`, with swish and with ReLU: its loss on
- * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2, path balance and the class it gets.
+ * the normalised L1 task (fresh Gaussian inputs from the Rng), α1, α2, path balance and the class it gets
+ * under the {@link ClassThresholds}.
  * On the cpu backend where the active one cannot read synchronously (`convexity` is cpu-only).
  */
 export const constructionsTable = (options: ConstructionsTableOptions): Effect.Effect<ReadonlyArray<ConstructionRow>, ConstructionError, Rng> =>
   onCpu(Effect.gen(function* () {
     const rng = yield* Rng
+    const thresholds = yield* ClassThresholds
     const { inputs: n, hidden: h } = options
     const x = yield* rng.normal("constructions/x", [options.samples, n])
     const calibration = yield* rng.normal("constructions/calibration", [4096, n])
@@ -55,7 +57,7 @@ export const constructionsTable = (options: ConstructionsTableOptions): Effect.E
           const [loss] = yield* readback([tf.tidy(() => l1Loss(forward(net, x, activation), x))])
           const layer = firstLayer(net.shape, yield* readback(net.W, { keep: true }))
           disposeNetWeights(net)
-          rows.push({ construction: name, activation, loss: loss[0]!, ...classifyFirstLayer(layer, options.thresholds ?? defaultThresholds) })
+          rows.push({ construction: name, activation, loss: loss[0]!, ...classifyFirstLayer(layer, thresholds) })
         }
       }
     } finally {

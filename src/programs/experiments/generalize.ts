@@ -1,13 +1,11 @@
-import { Effect } from "effect"
-import { RunError } from "../../core/base/schemas.js"
-import type { Thresholds } from "../../core/network/schemas.js"
-import type { GeneralizationSettings } from "../../core/run/index.js"
-import { GeneralizationResult } from "../../core/run/index.js"
-import { formatNumber } from "../../core/base/schemas.js"
+import { Effect, Result } from "effect"
+import { formatNumber, load, RunError } from "../../core/base/schemas.js"
+import { GeneralizationResult, GeneralizationSettings, generalizationSummary, PAPER_CONTOURS, paperExperiments } from "../../core/run/index.js"
 import { Progress } from "../../services/console/index.js"
-import { RunStore } from "../../services/store/index.js"
-import { evaluateBetas, seedList } from "../training/index.js"
-import { lastModel } from "../training/index.js"
+import { choiceFlag, defineExperiment, integerFlag, listFlag, numberFlag, runExperiment } from "./experiment.js"
+
+const training = load(() => import("../training/index.js"))
+const figures = load(() => import("../../core/report/index.js"))
 
 /**
  * Generalisation to unseen shapes (Figure 5): with the last checkpoint, generate
@@ -18,11 +16,16 @@ import { lastModel } from "../training/index.js"
  * Writes `generalization.json`. Fails with RunError for a network without a hidden layer, a grid no
  * input size of which the task takes, or a trained-scale normalisation the task cannot give.
  */
-export const generalize = (runDir: string, settings: GeneralizationSettings, thresholds?: Thresholds) =>
-  Effect.gen(function* () {
-    const store = yield* RunStore
+export const generalizationExperiment = Result.getOrThrow(defineExperiment({
+  name: "generalization",
+  settings: GeneralizationSettings,
+  defaults: paperExperiments.generalization,
+  result: GeneralizationResult,
+  file: "generalization.json",
+  run: (run, settings) => Effect.gen(function* () {
+    const { evaluateBetas, lastModel, seedList } = yield* training
     const progress = yield* Progress
-    const { model: trainedModel, step } = yield* lastModel(runDir)
+    const { model: trainedModel, step } = yield* lastModel(run.dir)
     const trained = trainedModel.config.shape
     const byTrainedScale = settings.normalisation === "trained"
     const rescale = trainedModel.run.task.atReferenceInputs
@@ -45,13 +48,35 @@ export const generalize = (runDir: string, settings: GeneralizationSettings, thr
     for (const n0 of inputs) {
       for (const n1 of settings.hidden) {
         const shape = [n0, n1, ...trained.slice(2)]
-        const [s] = yield* evaluateBetas(model, shape, "decoder-only", [settings.logBeta], seeds, settings.samples, thresholds)
+        const [s] = yield* evaluateBetas(model, shape, "decoder-only", [settings.logBeta], seeds, settings.samples)
         cells.push({ inputs: n0, hidden: n1, loss: s!.loss, lossMin: s!.lossMin, lossMax: s!.lossMax, algorithm: s!.algorithm })
         yield* progress.update("generalize", { done: cells.length, total, detail: `[${shape.join(", ")}] loss ${formatNumber(s!.loss)}` })
       }
     }
-    const result: GeneralizationResult = { step, logBeta: settings.logBeta, seeds: settings.seeds, trained, ...(settings.normalisation === undefined ? {} : { normalisation: settings.normalisation }), cells }
-    yield* store.writeJson(store.join(runDir, "generalization.json"), GeneralizationResult, result)
     yield* progress.finish("generalize", `${total} shapes`)
-    return result
-  }).pipe(Effect.scoped)
+    return { step, logBeta: settings.logBeta, seeds: settings.seeds, trained, ...(settings.normalisation === undefined ? {} : { normalisation: settings.normalisation }), cells } satisfies GeneralizationResult
+  }),
+  report: (generalization) => Effect.map(figures, (f) => ({
+    figures: [{
+      name: "generalization", spec: f.generalizationSpec(generalization),
+      caption: `Figure 5 analogue: decoder-only loss for shapes never trained on; contours at ${PAPER_CONTOURS.inner} (red) and ${PAPER_CONTOURS.outer} (blue); the star marks the trained shape.`
+    }],
+    sections: [{ title: "Generalisation to unseen shapes", figures: ["generalization"] }],
+    findings: [f.generalizationFinding(generalization)]
+  })),
+  summary: generalizationSummary,
+  cell: { schema: GeneralizationResult.fields.cells, keep: (generalization) => generalization.cells },
+  command: {
+    name: "generalize",
+    description: "Generalisation (Figure 5): decoder-only generation of other shapes [n0, n1, 1], loss per shape → generalization.json",
+    flags: {
+      inputs: listFlag("inputs", "input sizes n0, e.g. 4,8,16,32,64"), hidden: listFlag("hidden", "hidden sizes n1, e.g. 8,16,48,96,128"),
+      logBeta: numberFlag("log-beta", "log10 β of the generations (default -6)"), seeds: integerFlag("seeds", "generation seeds per shape"), samples: integerFlag("samples", "Gaussian inputs per loss"),
+      normalisation: choiceFlag("normalisation", ["own", "trained"], "score each width on its own normalised target (default) or on the trained width's (the training targets' shift and scale)")
+    },
+    done: (g, runDir) => `${g.cells.filter((c) => c.loss < PAPER_CONTOURS.outer).length} of ${g.cells.length} shapes below loss ${PAPER_CONTOURS.outer} → ${runDir}/generalization.json`
+  }
+}))
+
+/** {@link generalizationExperiment} on the run in `runDir` with `settings` (see `runExperiment`): writes and returns `generalization.json`. */
+export const generalize = (runDir: string, settings: GeneralizationSettings) => runExperiment(generalizationExperiment, runDir, settings)

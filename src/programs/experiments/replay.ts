@@ -1,8 +1,7 @@
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import type { Checkpoint } from "../../core/run/index.js"
-import { paperExperiments } from "../../core/run/index.js"
 import { lineStep, withoutTiming } from "../../core/run/index.js"
-import { AblationResult, BaselineResult, GeneralizationResult, RunSummary, SweepResult } from "../../core/run/index.js"
+import { RunSummary } from "../../core/run/index.js"
 import { valueDifferences } from "../../core/run/index.js"
 import { RunManifest } from "../../core/run/index.js"
 import { RESUMABLE_FIELDS } from "../../core/run/index.js"
@@ -10,11 +9,9 @@ import { withKernels } from "../../services/backend/index.js"
 import { KERNELS_KEY, LATEST_KERNELS, recordedKernels } from "../../services/backend/index.js"
 import { seededRngLayer } from "../../services/rng/index.js"
 import { RunStore } from "../../services/store/index.js"
-import { ablation } from "./ablation.js"
-import { baseline } from "./baseline.js"
-import { generalize } from "./generalize.js"
+import { runRecorded } from "./experiment.js"
+import { Experiments } from "./registry.js"
 import { report, runSummary } from "./report.js"
-import { sweep } from "./sweep.js"
 import { train } from "../training/index.js"
 import { quoteValue } from "../../core/base/schemas.js"
 
@@ -51,10 +48,10 @@ const show = (v: unknown) => (v === undefined ? "absent" : quoteValue(v, 200))
  * and metrics state), every row of `metrics.jsonl` (timings aside) and every result table exactly.
  *
  * Training writes checkpoints and rows at the original's steps, so a run that was interrupted,
- * resumed or extended replays to the same files. Each experiment whose result the original holds
- * (`sweep.json`, `ablation.json`, `generalization.json`, `baseline.json`, `summary.json`) is re-run
- * with the settings its manifest records (the paper's where it records none), whether it ran
- * within `reproduce` or later on its own. Every phase draws from a fresh Rng seeded with the
+ * resumed or extended replays to the same files. Each registered experiment whose result file the
+ * original holds (`sweep.json`, `ablation.json`, `generalization.json`, `baseline.json`, a
+ * researcher's own), and `summary.json`, is re-run with the settings its manifest records (the
+ * experiment's defaults where it records none), whether it ran within `reproduce` or later on its own. Every phase draws from a fresh Rng seeded with the
  * manifest's root seed, as the command line gives each command. The original's checkpoints and
  * log are checked as every reader checks them (an edited file is an error, not a difference).
  */
@@ -94,13 +91,16 @@ const replayWith = (runDir: string, replayDir: string, manifest: RunManifest) =>
       ...(manifest.experiments === undefined ? {} : { experiments: manifest.experiments }),
       ...(lastOriginal === undefined ? {} : { schedule: { checkpoints: originals.map((c) => c.step), rows: originalRows.map((l) => lineStep(l)!) } })
     }).pipe(seeded)
-    const settings = manifest.experiments ?? paperExperiments
     const has = (file: string) => store.exists(store.join(runDir, file))
-    if (yield* has("sweep.json")) yield* sweep(replayDir, settings.sweep, settings.thresholds).pipe(seeded)
-    if (yield* has("ablation.json")) yield* ablation(replayDir, settings.ablation, settings.thresholds).pipe(seeded)
-    if (yield* has("generalization.json")) yield* generalize(replayDir, settings.generalization, settings.thresholds).pipe(seeded)
-    if (yield* has("baseline.json")) yield* baseline(replayDir, config, settings.baseline, settings.thresholds).pipe(seeded)
-    if (yield* has("summary.json")) yield* report(replayDir, settings).pipe(seeded)
+    // the replay's manifest records what the original's does, so each experiment runs with the original's settings
+    const experiments = (yield* Experiments).filter((e) => e.file !== undefined)
+    const ran = []
+    for (const e of experiments) {
+      if (!(yield* has(e.file!))) continue
+      ran.push(e)
+      yield* runRecorded(e, replayDir).pipe(seeded)
+    }
+    if (yield* has("summary.json")) yield* report(replayDir).pipe(seeded)
 
     const compared: Array<string> = []
     const differences: Array<string> = []
@@ -132,15 +132,10 @@ const replayWith = (runDir: string, replayDir: string, manifest: RunManifest) =>
         }
       })
     }
-    const tables: ReadonlyArray<readonly [string, Schema.Codec<unknown, unknown>]> = [
-      ["sweep.json", SweepResult as Schema.Codec<unknown, unknown>], ["ablation.json", AblationResult as Schema.Codec<unknown, unknown>],
-      ["generalization.json", GeneralizationResult as Schema.Codec<unknown, unknown>], ["baseline.json", BaselineResult as Schema.Codec<unknown, unknown>]
-    ]
-    for (const [file, schema] of tables) {
-      const original = store.join(runDir, file)
-      if (!(yield* store.exists(original))) continue
+    for (const e of ran) {
+      const file = e.file!
       compared.push(file)
-      const [a, b] = [yield* store.readJson(original, schema), yield* store.readJson(store.join(replayDir, file), schema)]
+      const [a, b] = [yield* store.readJson(store.join(runDir, file), e.result), yield* store.readJson(store.join(replayDir, file), e.result)]
       if (JSON.stringify(a) !== JSON.stringify(b)) differences.push(`${file} differs`)
     }
     // summary.json is derived from the result files: the replay's is compared with the summary of

@@ -1,17 +1,16 @@
 import * as nodeFs from "node:fs"
 import { hostname } from "node:os"
-import { Cause, Clock, Effect, FileSystem, Layer, Schedule } from "effect"
+import { Cause, Clock, Effect, FileSystem, Layer, Schedule, Schema } from "effect"
 import type { CellResult, CellTraining } from "../../core/study/schemas.js"
 import { Backend, backendLayer, type BackendRequest } from "../../services/backend/index.js"
 import { silentProgressLayer } from "../../services/console/index.js"
 import { seededRngLayer } from "../../services/rng/index.js"
 import { RunStore } from "../../services/store/index.js"
 import { StorageFault, storageProblemOfCause } from "../../services/store/index.js"
-import { ablation } from "../experiments/index.js"
-import { baseline } from "../experiments/index.js"
-import { generalize } from "../experiments/index.js"
+import { decodeExperimentSettings, Experiments, findExperiment, runExperiment } from "../experiments/index.js"
 import { CellFailure, type CellRunner } from "./studyEngine.js"
-import { sweep } from "../experiments/index.js"
+import { cellResultFields, isCellField, type StudyCell } from "../../core/study/schemas.js"
+import { ClassThresholds } from "../../services/settings/index.js"
 import { train } from "../training/index.js"
 import { errorMessage } from "../../core/base/schemas.js"
 import { errorCode } from "../../services/store/index.js"
@@ -21,7 +20,8 @@ import { errorCode } from "../../services/store/index.js"
  * trains the cell's configuration into `<runsDir>/<cell id>` (continuing from the run's latest
  * checkpoint when an earlier attempt left one, which resumes exactly), keeps only the checkpoints
  * on the `checkpointEvery` grid (an interrupted attempt saves one off it), then runs the cell's
- * experiments, each with a fresh Rng seeded by the cell's seed, as the stand-alone commands do.
+ * experiments (the registered ones it names: see `runCellExperiments`), each with a fresh Rng
+ * seeded by the cell's seed, as the stand-alone commands do, classifying under the cell's thresholds.
  * A cell's result therefore does not depend on how often it was interrupted or retried.
  *
  * Two deliveries of one cell on one machine (a claim that lapsed while its runner was busy) take
@@ -57,18 +57,12 @@ export const studyCellRunner = (options: { readonly runsDir: string; readonly ba
           return yield* new CellFailure({ kind: "error", execution: null, message: `diverged: training loss ${training.loss}, objective ${training.objective} at step ${training.step}` })
         }
         const t1 = yield* Clock.currentTimeMillis
-        const swept = yield* seeded(sweep(runDir, e.sweep, e.thresholds))
-        const ablated = e.ablation === null ? null : yield* seeded(ablation(runDir, e.ablation, e.thresholds))
-        const generalized = e.generalization === null ? null : yield* seeded(generalize(runDir, e.generalization, e.thresholds))
-        const base = e.baseline === null ? null : yield* seeded(baseline(runDir, config, e.baseline, e.thresholds))
+        const kept = yield* runCellExperiments(cell, runDir).pipe(Effect.provideService(ClassThresholds, e.thresholds))
+        const fields = yield* Effect.fromResult(cellResultFields(kept))
         const t2 = yield* Clock.currentTimeMillis
         const result: CellResult = {
           id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config, experiments: e,
-          status: "done", error: null, training,
-          sweep: swept.rows,
-          ablation: ablated === null ? null : ablated.rows,
-          generalization: generalized === null ? null : generalized.cells,
-          baseline: base === null ? null : { loss: base.loss, alpha1: base.alpha1, alpha2: base.alpha2, alpha3: base.alpha3, algorithm: base.algorithm },
+          status: "done", error: null, training, ...fields,
           execution: {
             attempt: context.attempt, deliveries: context.deliveries, wallSeconds: (t2 - t0) / 1000, trainSeconds: (t1 - t0) / 1000,
             runner: `${hostname()}/${process.pid}`, backend: backend.name, runDir, finishedAt: new Date(t2).toISOString()
@@ -94,6 +88,32 @@ export const studyCellRunner = (options: { readonly runsDir: string; readonly ba
       }))
     )
   }
+
+/**
+ * Run every experiment `cell` names on its run, in the registry's order, each with a fresh Rng
+ * seeded by the cell's seed (as the stand-alone commands give each its own), and return what the
+ * cell keeps of each, by name: for an experiment with a field of its own in the cell, its cell
+ * value; for a researcher's own, that value in its cell Schema's JSON encoding. Fails with
+ * UnknownExperiment for an experiment the cell names that this process has not registered (a
+ * runner started from the command line knows the built-in ones only), InvalidInput for settings
+ * that do not decode, or what an experiment fails with.
+ */
+const runCellExperiments = (cell: StudyCell, runDir: string) => Effect.gen(function* () {
+  const registered = yield* Experiments
+  const e = cell.experiments
+  for (const name of Object.keys(e.extra ?? {})) yield* Effect.fromResult(findExperiment(registered, name))
+  const kept = new Map<string, unknown>()
+  for (const experiment of registered) {
+    const keep = experiment.cell
+    const raw = isCellField(experiment.name) ? e[experiment.name] : e.extra?.[experiment.name]
+    if (keep === undefined || raw === null || raw === undefined) continue
+    const settings = yield* Effect.fromResult(decodeExperimentSettings(experiment, raw, `cell ${cell.id}: experiments.${experiment.name}`))
+    const result = yield* runExperiment(experiment, runDir, settings).pipe(Effect.provide(seededRngLayer(cell.seed)))
+    const value = keep.keep(result)
+    kept.set(experiment.name, isCellField(experiment.name) ? value : yield* Schema.encodeUnknownEffect(Schema.toCodecJson(keep.schema))(value))
+  }
+  return kept
+})
 
 /**
  * The last line of a run's `metrics.jsonl`, without its timing. A number JSON cannot hold (a NaN

@@ -49,6 +49,19 @@ const tellStudy = (message: RunnerStopMessage): Effect.Effect<void> =>
     : Effect.void
 
 /**
+ * A runner's work: take a study's cells one at a time, as the database hands them out, until
+ * interrupted; what a runner process does, and what a study runs inside its own process when asked
+ * to (`StudyOptions.runnerInProcess`). Fails with a {@link StorageFault} when it cannot write its
+ * own files (its cell goes back to the queue), or a {@link DatabaseError}.
+ */
+export const takeCells = (options: RunnerOptions): Effect.Effect<never, DatabaseError | StorageFault, RunStore | FileSystem.FileSystem> =>
+  runCellWorker(announced(studyCellRunner({ runsDir: options.runsDir, backend: options.backend }), options.log)).pipe(
+    Effect.provide(engineLayer(false, options.timing ?? defaultTiming)),
+    Effect.provide(databaseLayer(options.database, 4)),
+    Effect.mapError((e) => e instanceof StorageFault ? e : new DatabaseError({ message: `the study database: ${e.message}` }))
+  )
+
+/**
  * A runner: joins a study's database and takes its cells one at a time until interrupted
  * (Ctrl-C), or until the study that started it is gone. Needs nothing but the database: any
  * machine that reaches it can run one. A runner that cannot write its own files (a full disk, a
@@ -58,11 +71,8 @@ const tellStudy = (message: RunnerStopMessage): Effect.Effect<void> =>
 export const runRunner = (options: RunnerOptions): Effect.Effect<void, DatabaseError | StorageFault, RunStore | FileSystem.FileSystem> =>
   Effect.gen(function* () {
     options.log(`runner ${hostname()}/${process.pid}: taking cells; run directories in ${options.runsDir}`)
-    yield* Effect.raceFirst(runCellWorker(announced(studyCellRunner({ runsDir: options.runsDir, backend: options.backend }), options.log)), parentGone)
+    yield* Effect.raceFirst(takeCells(options), parentGone)
   }).pipe(
-    Effect.provide(engineLayer(false, options.timing ?? defaultTiming)),
-    Effect.provide(databaseLayer(options.database, 4)),
-    Effect.mapError((e) => e instanceof StorageFault ? e : new DatabaseError({ message: `the study database: ${e.message}` })),
     Effect.tapError((e) => e instanceof StorageFault ? tellStudy({ type: "storage-fault", detail: e.detail }) : Effect.void),
     (run) => Effect.andThen(checkDatabase(options.database), run)
   )

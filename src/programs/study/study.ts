@@ -1,7 +1,8 @@
 import { checkRunDefinition } from "../../layers/hypernetwork/index.js"
 import { Registry } from "../../services/registry/index.js"
+import { Experiments } from "../experiments/index.js"
 import { Deferred, type Duration, Effect, Exit, FileSystem, Layer, Option, Path, Redacted, Result, Schedule, Schema } from "effect"
-import type { CellResult } from "../../core/study/schemas.js"
+import { type CellResult, noCellResults } from "../../core/study/schemas.js"
 import { maskDatabaseUrl } from "../../core/study/schemas.js"
 import { InvalidInput } from "../../core/base/schemas.js"
 import { decodePlan, describeArms, dispatchOrder, resolvePlan, type StudyCell, type StudyPlan } from "../../core/study/schemas.js"
@@ -17,6 +18,8 @@ import { errorCode, storeFailure } from "../../services/store/index.js"
 import { checkFreeSpace, StorageFault, storageProblem } from "../../services/store/index.js"
 import { withStudyLock } from "../../services/study/index.js"
 import { cellWorkflowLayer, CellWorkflow, checkDatabase, databaseLayer, defaultTiming, type EngineTiming, engineLayer, runningCells } from "./studyEngine.js"
+import { takeCells } from "./runner.js"
+import type { BackendRequest } from "../../services/backend/schemas.js"
 import { causeMessage, errorMessage } from "../../core/base/schemas.js"
 
 /** Where a study keeps its files, under its directory (`studies/<name>/` by default). */
@@ -27,7 +30,10 @@ export const studyFiles = (studyDir: string) => ({
   postgres: `${studyDir}/.postgres`
 })
 
-/** Read and resolve a plan file: its cells in order, or a typed error naming each problem. */
+/**
+ * Read and resolve a plan file against the registered blocks, tasks (`Registry`) and experiments
+ * (`Experiments`): its cells in order, or a typed error naming each problem.
+ */
 export const readPlan = (planPath: string): Effect.Effect<{ readonly plan: StudyPlan; readonly cells: ReadonlyArray<StudyCell> }, InvalidInput, RunStore> =>
   Effect.gen(function* () {
     const store = yield* RunStore
@@ -40,7 +46,7 @@ export const readPlan = (planPath: string): Effect.Effect<{ readonly plan: Study
     }
     const plan = yield* Effect.fromResult(decodePlan(raw, planPath))
     const components = yield* Registry
-    const cells = yield* Effect.fromResult(resolvePlan(plan, planPath, (config) => checkRunDefinition(config, components)))
+    const cells = yield* Effect.fromResult(resolvePlan(plan, yield* Experiments, planPath, (config) => checkRunDefinition(config, components)))
     return { plan, cells }
   })
 
@@ -162,6 +168,13 @@ export interface StudyOptions {
   readonly log: (line: string) => void
   /** How long the study's own database server is tried again after it stops (default 2 minutes). */
   readonly serverRestartFor?: Duration.Input
+  /**
+   * Run a runner inside this process too, on this backend. It sees this process's registries (a
+   * researcher's own experiments, blocks and tasks, provided with their layers), which runner
+   * processes started from the command line do not. At most one: TensorFlow.js keeps one engine
+   * per process.
+   */
+  readonly runnerInProcess?: { readonly backend: BackendRequest }
 }
 
 export interface StudySummary {
@@ -189,7 +202,7 @@ const resultFromExit = (cell: StudyCell, exit: Exit.Exit<CellResult, unknown>): 
   Exit.isSuccess(exit) ? exit.value : {
     id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config: cell.config, experiments: cell.experiments,
     status: "failed", error: `the cell's workflow failed: ${causeMessage(exit.cause)}`,
-    training: null, sweep: null, ablation: null, generalization: null, baseline: null, execution: null
+    training: null, ...noCellResults, execution: null
   }
 
 /** A failure of the study's own writes: a storage problem (full disk, quota, read-only) stops the study as a {@link StorageFault}. */
@@ -272,7 +285,15 @@ const studyLocked = (options: StudyOptions, plan: StudyPlan, cells: ReadonlyArra
           args: [...(options.runnerArgs ?? []), "--lease", String(timing.leaseSeconds), "--out", files.runs],
           onStorageFault: (detail) => Deferred.doneUnsafe(halt, Effect.fail(new StorageFault({ stopped: "study", detail })))
         })
-      } else {
+      }
+      if (options.runnerInProcess !== undefined) {
+        options.log(`a runner in this process (pid ${process.pid}, backend ${options.runnerInProcess.backend})`)
+        yield* takeCells({ database: url, runsDir: files.runs, backend: options.runnerInProcess.backend, timing, log: options.log }).pipe(
+          Effect.catch(stop),
+          Effect.forkScoped
+        )
+      }
+      if (options.runners === 0 && options.runnerInProcess === undefined) {
         options.log("no runners started here: start them with `hyperlayers runner --database <url>`")
       }
       let unreachable = false

@@ -5,7 +5,7 @@ import { ClusterWorkflowEngine, RunnerAddress, RunnerHealth, Runners, Sharding, 
 import { PersistedQueue } from "effect/persistence"
 import { SqlClient } from "effect/sql"
 import { Activity, DurableDeferred, DurableQueue, Workflow } from "effect/workflow"
-import { CellExecution, CellResult } from "../../core/study/schemas.js"
+import { CellExecution, CellResult, noCellResults } from "../../core/study/schemas.js"
 import { maskDatabaseUrl } from "../../core/study/schemas.js"
 import { causeMessage } from "../../core/base/schemas.js"
 import { DatabaseError } from "../../services/study/index.js"
@@ -141,7 +141,7 @@ export const checkDatabase = (url: Redacted.Redacted<string>): Effect.Effect<voi
 /** The result recorded for a cell whose attempts all failed. */
 const failedResult = (cell: StudyCell, failure: CellFailure): CellResult => ({
   id: cell.id, study: cell.study, arm: cell.arm, seed: cell.seed, config: cell.config, experiments: cell.experiments,
-  status: "failed", error: failure.message, training: null, sweep: null, ablation: null, generalization: null, baseline: null,
+  status: "failed", error: failure.message, training: null, ...noCellResults,
   execution: failure.execution
 })
 

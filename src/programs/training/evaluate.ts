@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs"
 import { Effect } from "effect"
 import { mean, median } from "../../core/run/index.js"
 import { type Checkpoint, CheckpointError } from "../../core/run/index.js"
-import { type Algorithm, classify, defaultThresholds, type Thresholds } from "../../core/network/schemas.js"
+import { type Algorithm, classify, type Thresholds } from "../../core/network/schemas.js"
+import { ClassThresholds } from "../../services/settings/index.js"
 import type { NetShape } from "../../core/network/schemas.js"
 import { forward, netWeightsOrThrow } from "../../core/network/index.js"
 import type { NonFiniteValues } from "../../core/base/schemas.js"
@@ -174,8 +175,8 @@ export interface GenerationSummary {
   readonly algorithm: Algorithm
 }
 
-/** Summarise the generations of one β (at least one seed; α3 needs two). */
-export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: Thresholds = defaultThresholds): GenerationSummary => {
+/** Summarise the generations of one β (at least one seed; α3 needs two), classified under `thresholds`. */
+export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: Thresholds): GenerationSummary => {
   const losses = evals.map((e) => e.loss)
   const alpha1 = median(evals.map((e) => doubleSidedness(e.W1)))
   const alpha2 = median(evals.map((e) => strongestConnection(e.W1)))
@@ -197,12 +198,16 @@ export const summariseBeta = (evals: ReadonlyArray<GenerationEval>, thresholds: 
   }
 }
 
-/** Evaluate every (β, seed) of a grid and summarise per β. */
-export const evaluateBetas = (model: TrainedModel, target: NetShape, mode: GenerationMode, logBetas: ReadonlyArray<number>, seeds: ReadonlyArray<number>, samples: number, thresholds?: Thresholds) =>
-  Effect.map(
-    evaluateGenerations(model, target, mode, logBetas.flatMap((logBeta) => seeds.map((seed) => ({ logBeta, seed }))), samples),
-    (evals) => logBetas.map((_, b) => summariseBeta(evals.slice(b * seeds.length, (b + 1) * seeds.length), thresholds))
-  )
+/**
+ * Evaluate every (β, seed) of a grid and summarise per β, classifying under the
+ * {@link ClassThresholds} (a run's recorded ones, as the experiment runner provides them).
+ */
+export const evaluateBetas = (model: TrainedModel, target: NetShape, mode: GenerationMode, logBetas: ReadonlyArray<number>, seeds: ReadonlyArray<number>, samples: number) =>
+  Effect.gen(function* () {
+    const thresholds = yield* ClassThresholds
+    const evals = yield* evaluateGenerations(model, target, mode, logBetas.flatMap((logBeta) => seeds.map((seed) => ({ logBeta, seed }))), samples)
+    return logBetas.map((_, b) => summariseBeta(evals.slice(b * seeds.length, (b + 1) * seeds.length), thresholds))
+  })
 
 /** Generation seeds 0 … count − 1. */
 export const seedList = (count: number): ReadonlyArray<number> => Array.from({ length: count }, (_, k) => k)

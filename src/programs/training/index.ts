@@ -1,4 +1,5 @@
 /** The public face of programs/training (see ARCHITECTURE.md): other groups import this file (or schemas.ts), never the files behind it. */
+export * from "./adamBaseline.js"
 export * from "./evaluate.js"
 export * from "./runDirectory.js"
 export * from "./runEnvironment.js"
