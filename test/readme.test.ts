@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 
@@ -12,7 +12,9 @@ const library = blocksOf("docs/library.md")
 const own = blocksOf("docs/bring-your-own-network.md")
 const inr = blocksOf("docs/inr.md")
 const others = ["docs/command-line.md", "docs/studies.md", "docs/reproduction.md", "docs/similarity.md", "docs/testing-kit.md", "docs/backends-and-performance.md"].flatMap(blocksOf)
-const source = resolve("src/index.ts")
+// under npm test, which compiles first, the compiled library (tsx then transforms only the example)
+const compiled = resolve("dist/src/index.js")
+const source = process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync(compiled) ? compiled : resolve("src/index.ts")
 
 // under node_modules, so that the examples' imports resolve to this checkout's packages
 mkdirSync("node_modules/.cache", { recursive: true })
