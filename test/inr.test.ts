@@ -188,7 +188,7 @@ describe("conditioning a hypernetwork on a family", () => {
         const y = forward(netWeightsOrThrow(config.shape, g.W, g.bias), x, "swish")
         const truth = heatTask.target(x, c)
         const swapped = tf.reverse(truth, 0)
-        return { own: relativeL2(y, truth), other: relativeL2(y, swapped), gap: tf.max(tf.abs(tf.sub(g.W[1]!.slice(0, 1), g.W[1]!.slice(1, 1)))).dataSync()[0]! }
+        return { own: relativeL2(y, truth), other: relativeL2(y, swapped), gap: tf.max(tf.abs(tf.sub(tf.slice(g.W[1]!, 0, 1), tf.slice(g.W[1]!, 1, 1)))).dataSync()[0]! }
       })
       disposeTrainer(t)
       return { losses, ...errors }

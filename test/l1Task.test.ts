@@ -51,7 +51,7 @@ describe("target network", () => {
         const net = Result.getOrThrow(makeNetWeights(shape, W, b))
         const all = take(forward(net, x, act))
         for (let g = 0; g < G; g++) {
-          const pick = (t: tf.Tensor) => tf.tidy(() => t.slice(g, 1).squeeze([0]))
+          const pick = (t: tf.Tensor) => tf.tidy(() => tf.squeeze(tf.slice(t, g, 1), [0]))
           const one = Result.getOrThrow(makeNetWeights(shape, W.map(pick), b.map(pick)))
           const xg = pick(x)
           const single = take(forward(one, xg, act))

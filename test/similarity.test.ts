@@ -238,7 +238,7 @@ describe("degenerate numbers given to the similarity programs", () => {
     // a probe hypernetwork to hand bad arguments to
     const inputs = tf.tensor2d(Float32Array.from(data.inputs.data), [20, 3])
     const pool = yield* initMlp([3, 4, 2], "d/pool")
-    const targets = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(data.task.labels), "int32"), 2).toFloat()) as tf.Tensor2D
+    const targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from(data.task.labels), "int32"), 2), "float32")) as tf.Tensor2D
     const features = tf.tidy(() => tf.stack([forward(pool, inputs)])) as tf.Tensor3D
     const hyper = yield* pretrainProbeHypernetwork(features, targets, { ...hypernetwork, steps: 2 })
     const conditions = fitConditions(hyper, features, targets, { conditionSteps: 0, conditionLearningRate: 0.1 })

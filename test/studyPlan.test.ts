@@ -123,7 +123,7 @@ describe("study plans", () => {
     expect(messageOf({ ...plan, experiments: { sweep: false } })).toContain("experiments.sweep cannot be false")
     expect(messageOf({ ...plan, arms: [plan.arms[0], plan.arms[0]] })).toContain("arm names must differ (repeated: a)")
     expect(messageOf({ ...plan, arms: [plan.arms[0], { ...plan.arms[0], name: "same" }] })).toContain('arm "same" resolves to the same settings as arm "a"')
-    expect(messageOf({ ...plan, arms: [{ name: "a", base: "fast" }] })).toMatch(/arms\.0\.base: Expected "quick" \| "paper"/)
+    expect(messageOf({ ...plan, arms: [{ name: "a", base: "fast" }] })).toMatch(/arms\.0\.base: Expected "quick" \| "routes" \| "paper"/)
     expect(messageOf({ ...plan, sedes: [1] })).toContain("sedes: unknown setting")
     expect(messageOf({ ...plan, seeds: [1, 1] })).toContain("seeds must not repeat a seed")
     expect(messageOf({ ...plan, name: "../x" })).toContain("the study's name must be")

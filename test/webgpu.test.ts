@@ -81,8 +81,8 @@ const OPS: ReadonlyArray<readonly [string, (x: tf.Tensor, y: tf.Tensor, p: tf.Te
   ["log, exp, expm1", (x, _y, p) => tf.concat([tf.log(p), tf.exp(x), tf.expm1(x)])],
   ["sigmoid, relu, softplus, swish", (x) => tf.concat([tf.sigmoid(x), tf.relu(x), tf.softplus(x), tf.mul(x, tf.sigmoid(x))])],
   ["softmax, logSoftmax", (x) => tf.concat([tf.softmax(x), tf.logSoftmax(x)])],
-  ["sum, mean, max, norm", (x) => tf.concat([tf.sum(x, [1, 2]), tf.mean(x, 1).flatten(), tf.max(x, -1).flatten(), tf.norm(x, "euclidean", -1).flatten()])],
-  ["argMax, equal, cast", (x) => tf.cast(tf.concat([tf.argMax(x, -1).flatten(), tf.cast(tf.equal(tf.argMax(x, 1), 0), "int32").flatten()]), "float32")],
+  ["sum, mean, max, norm", (x) => tf.concat([tf.sum(x, [1, 2]), tf.reshape(tf.mean(x, 1), [-1]), tf.reshape(tf.max(x, -1), [-1]), tf.reshape(tf.norm(x, "euclidean", -1), [-1])])],
+  ["argMax, equal, cast", (x) => tf.cast(tf.concat([tf.reshape(tf.argMax(x, -1), [-1]), tf.reshape(tf.cast(tf.equal(tf.argMax(x, 1), 0), "int32"), [-1])]), "float32")],
   ["concat, slice, split, stack", (x) => {
     const [a, b] = tf.split(x, [1, 3], 2)
     return tf.stack([tf.concat([b!, a!], 2), tf.slice(tf.concat([x, x], 1), [0, 2, 0], [2, 3, 4])])

@@ -48,9 +48,10 @@ export const presets = {
   /*
    * The memorised route (studies/memorised-route, docs/studies.md): the quick preset with the
    * learned per-edge variables as plain parameters started at unit variance and the training β
-   * capped at 1e−4. In that study every seed of this arm so far carried a memorised assignment at
-   * low β (KL of thousands of nats, decoder-only loss hundreds of times the full loss, α3 ≈ 0),
-   * where the quick preset's 33 seeds never did. Same steps and experiments as quick.
+   * capped at 1e−4. In that study every seed of this arm carried a memorised assignment at low β
+   * (KL of thousands of nats, decoder-only loss hundreds of times the full loss, α3 ≈ 0), where
+   * the quick preset's 33 seeds never did; its networks at low β read double-sided, not the
+   * paper's pudding. Same steps and experiments as quick.
    */
   routes: {
     description: "the memorised route: quick with plain per-edge variables started N(0, 1) and training β capped at 1e-4 (same budget as quick)",
