@@ -10,7 +10,7 @@
  * Arguments: `<data directory> <server uid or -> <socket directory>`.
  */
 import * as fs from "node:fs"
-import { pidFileOwner, postmasterOf, processExists } from "../services/study/index.js"
+import { pidFileOwner, postmasterOf, processExists } from "../services/study/schemas.js"
 
 const [dataDir, uidArg, socketDir] = process.argv.slice(2)
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
