@@ -58,6 +58,22 @@ describe("hyperlayers command line", () => {
     expect(existsSync(join(dir, "run-t"))).toBe(false)
     expect(await cliHere("train", "--hypernetwork", join(dir, "none.json"))).toMatch(/--hypernetwork .*none\.json/)
     expect(await cliHere("train", "--shape", "16x48x1")).toContain('shape (--shape): expected a comma-separated list of numbers (e.g. 16,48,1), got "16x48x1"')
+    // a setting inside the spec names its own flag, and a check of two settings names both
+    expect(await cliHere("train", "--per-edge", "plain", "--per-edge-init", "normal:-1")).toMatch(/\(--per-edge-init\)\[hyperhypernetwork\]\.\[perEdgeInit\]\.\[std\]: perEdgeInit\.std must be positive/)
+    expect(await cliHere("train", "--per-edge-scale", "0")).toMatch(/\(--per-edge-scale\)\[hyperhypernetwork\]\.\[perEdgeScale\]: perEdgeScale must be positive/)
+    expect(await cliHere("train", "--log-beta-min", "1", "--log-beta-max", "-4")).toContain("logBetaMin must be below logBetaMax (--log-beta-min, --log-beta-max)")
+    // a value the flag's parser refuses: the problem and where the flags are listed, not the whole help
+    const choice = cli("train", "--noise-rounds", "sometimes")
+    expect(choice.code).toBe(1)
+    expect(choice.err).toContain('Invalid value for flag --noise-rounds: "sometimes". Expected: "every" | "h0"')
+    expect(choice.err).toContain("(`hyperlayers train --help` lists the flags)")
+    expect(choice.out + choice.err).not.toMatch(/USAGE|GLOBAL FLAGS/)
+    // study-report's --out is the study directory: one without results says so instead of reporting nothing silently
+    const empty = tempDir("hyperlayers-cli-")
+    const report = cli("study-report", "studies/quick-paths/plan.json", "--out", empty)
+    expect(report.code).toBe(0)
+    expect(report.err).toContain(`hyperlayers: ${empty} holds no results of a study (no results.json, no cells/)`)
+    expect(report.out).toContain("report of 0 finished cells")
     // other list flags are no shapes: no shape as the example
     const inputs = decodeSettings(GeneralizationSettings, { defaults: paperExperiments.generalization, file: {}, flags: { inputs: parseList("0,x") } }, Object.keys(paperExperiments.generalization), { inputs: "--inputs" })
     expect(Result.isFailure(inputs) && inputs.failure.message).toBe('invalid settings: inputs (--inputs): expected a comma-separated list of numbers, got "0,x"')

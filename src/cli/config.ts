@@ -41,6 +41,24 @@ const at = (value: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
   path.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined), value)
 
 /**
+ * The flag of the deepest setting on `path` that has one (`hypernetwork.hyperhypernetwork.perEdgeInit`
+ * → `--per-edge-init` before `hypernetwork` → `--hypernetwork`), as " (--flag)", or "".
+ */
+const flagOf = (flagNames: Readonly<Record<string, string>>, path: ReadonlyArray<PropertyKey>): string => {
+  for (let k = path.length; k > 0; k--) {
+    const flag = flagNames[path.slice(0, k).map(String).join(".")]
+    if (flag !== undefined) return ` (${flag})`
+  }
+  return ""
+}
+
+/** The flags of the top-level settings a message names as words, as " (--a, --b)", or "". */
+const flagsNamedIn = (flagNames: Readonly<Record<string, string>>, message: string): string => {
+  const named = Object.entries(flagNames).filter(([key]) => !key.includes(".") && new RegExp(`\\b${key}\\b`).test(message)).map(([, flag]) => flag)
+  return named.length === 0 ? "" : ` (${named.join(", ")})`
+}
+
+/**
  * Merge defaults, file and flags and decode them. `flagNames` maps a setting to its flag so that
  * messages say what to change; keys the Schema does not know are an error at every nesting level
  * (a typo in a file), listing the keys known there. `prefix` names where the settings sit in a
@@ -64,7 +82,7 @@ export const decodeSettings = <A, I>(
   const problems = formatIssues(r.failure.issue).issues.map((i) => {
     const path = (i.path ?? []).map((p): PropertyKey => (typeof p === "object" ? p.key : p))
     const key = String(path[0] ?? "")
-    const where = key === "" ? "" : `${prefix}${cutText(key)}${flagNames[key] === undefined ? "" : ` (${flagNames[key]})`}${path.length > 1 ? `[${path.slice(1).map((p) => cutText(String(p))).join("].[")}]` : ""}: `
+    const where = key === "" ? "" : `${prefix}${cutText(key)}${flagOf(flagNames, path)}${path.length > 1 ? `[${path.slice(1).map((p) => cutText(String(p))).join("].[")}]` : ""}: `
     if (i.message === "Expected no excess property") {
       const siblings = at(sources.defaults, path.slice(0, -1))
       const knownHere = typeof siblings === "object" && siblings !== null && !Array.isArray(siblings) ? ` (known: ${Object.keys(siblings).join(", ")})` : ""
@@ -78,7 +96,9 @@ export const decodeSettings = <A, I>(
       // a value of the wrong type: say what it was and where it came from
       : i.message.startsWith("Expected ") && value !== undefined ? `${i.message.replace(/^Expected/, "expected")}, got ${quoteValue(value)}${fromFile}`
       : i.message
-    return `${where}${message}`
+    // a check of several settings together (logBetaMin below logBetaMax) names their flags
+    const together = key === "" ? flagsNamedIn(flagNames, message) : ""
+    return `${where}${message}${together}`
   })
   return Result.fail(new InvalidInput({ source: "settings", message: `invalid settings: ${cutList(problems, "; ")}` }))
 }

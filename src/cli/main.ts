@@ -1,6 +1,6 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
-import { CliError, Command } from "effect/cli"
+import { CliError, CliOutput, Command } from "effect/cli"
 import { analyzeCommand } from "./analyzeCommand.js"
 import { constructionsCommand } from "./constructionsCommand.js"
 import { experimentCommands, reportCommand } from "./experimentCommands.js"
@@ -39,17 +39,33 @@ export const joinNegativeValues = (args: ReadonlyArray<string>): Array<string> =
 }
 
 /**
+ * A bad invocation (an unknown flag, a value a flag's Schema refuses, a missing argument) says what
+ * is wrong, in one line per problem, and where the flags are listed; it does not print the whole
+ * help before it (`--help` does).
+ */
+const errorsFirst = CliOutput.layerPresenter({
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.gen(function* () {
+        const formatter = yield* CliOutput.Formatter
+        yield* Console.error(formatter.formatErrors(event.errors))
+        yield* Console.error(`(\`${event.commandPath.join(" ")} --help\` lists the flags)`)
+      })
+      : CliOutput.defaultPresenter.present(event)
+})
+
+/**
  * The command line as an Effect, for the given arguments (without `node` and the script): parse,
  * run the command, fail with its typed error. `main` runs it on `process.argv`; tests run it in
  * process.
  */
-export const runCli = (args: ReadonlyArray<string>) => Command.runWith(root, { version: VERSION })(joinNegativeValues(args))
+export const runCli = (args: ReadonlyArray<string>) => Command.runWith(root, { version: VERSION })(joinNegativeValues(args)).pipe(Effect.provide(errorsFirst))
 
 export const main = (): void =>
   runCli(process.argv.slice(2)).pipe(
     // an interruption (Ctrl-C, SIGTERM) exits with 130; say so (train says what it saved)
     Effect.onInterrupt(() => Console.error("hyperlayers: interrupted")),
-    // command-line parse errors are printed by Command.run with the help; print the rest plainly
+    // command-line parse errors are printed by Command.run (errorsFirst); print the rest plainly
     Effect.catchCause((cause) => Effect.gen(function* () {
       if (Cause.hasInterruptsOnly(cause)) return
       const failure = Cause.squash(cause)

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os"
-import { dirname } from "node:path"
+import { existsSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { Config, Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { DATABASE_URL_ENV } from "../core/study/schemas.js"
@@ -35,7 +36,7 @@ export const studyCommand = Command.make("study", {
   if (count < 0) return yield* new InvalidInput({ source: "--runners", message: `--runners must be at least 0, got ${count}` })
   if (lease < 2) return yield* new InvalidInput({ source: "--lease", message: `--lease must be at least 2 seconds, got ${lease}` })
   const studyDir = Option.getOrElse(out, () => dirname(plan))
-  const [{ runStudy }, { studyReport }] = yield* load(() => Promise.all([import("../programs/study/index.js"), import("../programs/study/index.js")]))
+  const { runStudy, studyReport } = yield* load(() => import("../programs/study/index.js"))
   const summary = yield* runStudy({
     planPath: plan, studyDir, database, runners: count, retries,
     timing: { leaseSeconds: lease }, runnerArgs: ["--backend", backend], log: line
@@ -54,11 +55,16 @@ export const studyReportCommand = Command.make("study-report", {
 }, ({ plan, out, draw, referenceRuns, backend }) => Effect.gen(function* () {
   if (draw < 0) return yield* new InvalidInput({ source: "--draw", message: `--draw must be at least 0, got ${draw}` })
   const references = Option.match(referenceRuns, { onNone: () => [], onSome: (s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "") })
-  const [{ studyReport }, { drawMemorisedNetworks }] = yield* load(() => Promise.all([import("../programs/study/index.js"), import("../programs/study/index.js")]))
+  const { studyReport, drawMemorisedNetworks } = yield* load(() => import("../programs/study/index.js"))
   const drawings = draw === 0 && references.length === 0 ? undefined
     : (results: ReadonlyArray<CellResult>) => drawMemorisedNetworks(Option.getOrElse(out, () => dirname(plan)), results, { perArm: draw, references, settings: presets.quick.experiments.drawing })
       .pipe(programLayer(backend, Option.some(0)), Effect.mapError((e) => new InvalidInput({ source: "--draw", message: `drawing memorised networks: ${errorMessage(e)}` })))
-  const report = yield* studyReport(plan, Option.getOrElse(out, () => dirname(plan)), drawings)
+  const studyDir = Option.getOrElse(out, () => dirname(plan))
+  // --out names where the study wrote its results, not where the report goes: say so when nothing is there
+  if (!existsSync(join(studyDir, "results.json")) && !existsSync(join(studyDir, "cells"))) {
+    yield* Console.error(`hyperlayers: ${studyDir} holds no results of a study (no results.json, no cells/): the report will count no cells; --out names the study directory \`hyperlayers study\` wrote to`)
+  }
+  const report = yield* studyReport(plan, studyDir, drawings)
   yield* Console.log(`report of ${report.cells} finished cells: ${report.path}`)
 })).pipe(Command.withDescription("Write a study's report (developmental paths per arm with intervals, losses, KL against β, every seed's phase diagram, generalisation per path) from its results, finished or not"))
 

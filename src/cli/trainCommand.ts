@@ -44,7 +44,10 @@ const specFlags = {
 const trainFlagNames: Record<string, string> = {
   steps: "--steps", betasPerStep: "--betas-per-step", samplesPerBeta: "--samples-per-beta", learningRate: "--lr",
   checkpointEvery: "--checkpoint-every", logEvery: "--log-every", shape: "--shape", activation: "--activation", seed: "--seed", threads: "--threads",
-  hypernetwork: "--hypernetwork", task: "--task", logBetaMin: "--log-beta-min", logBetaMax: "--log-beta-max", klWarmupSteps: "--kl-warmup"
+  hypernetwork: "--hypernetwork", task: "--task", logBetaMin: "--log-beta-min", logBetaMax: "--log-beta-max", klWarmupSteps: "--kl-warmup",
+  // settings inside the hypernetwork spec that flags of their own set
+  "hypernetwork.hyperhypernetwork.perEdge": "--per-edge", "hypernetwork.hyperhypernetwork.perEdgeInit": "--per-edge-init",
+  "hypernetwork.hyperhypernetwork.perEdgeScale": "--per-edge-scale"
 }
 
 const PER_EDGE_INIT = /^\s*(uniform|normal)\s*:\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$/
