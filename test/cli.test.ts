@@ -74,6 +74,12 @@ describe("hyperlayers command line", () => {
     expect(report.code).toBe(0)
     expect(report.err).toContain(`hyperlayers: ${empty} holds no results of a study (no results.json, no cells/)`)
     expect(report.out).toContain("report of 0 finished cells")
+    // on --resume a clash with one of the run's saved settings says where that setting came from
+    const resumed = join(tempDir("hyperlayers-cli-"), "run")
+    expect(await cliHere("train", "--shape", "3,4,1", "--steps", "2", "--checkpoint-every", "2", "--betas-per-step", "2", "--samples-per-beta", "8", "--per-edge", "plain",
+      "--per-edge-init", "normal:1", "--out", resumed, "--seed", "1", "--backend", "cpu")).toBe("ok")
+    expect(await cliHere("train", "--resume", "--out", resumed, "--per-edge", "generated", "--backend", "cpu"))
+      .toMatch(/perEdgeInit sets how plain per-edge variables start: it needs perEdge "plain".*\(with --resume, the run's saved settings fill in every setting the flags do not give\)$/)
     // other list flags are no shapes: no shape as the example
     const inputs = decodeSettings(GeneralizationSettings, { defaults: paperExperiments.generalization, file: {}, flags: { inputs: parseList("0,x") } }, Object.keys(paperExperiments.generalization), { inputs: "--inputs" })
     expect(Result.isFailure(inputs) && inputs.failure.message).toBe('invalid settings: inputs (--inputs): expected a comma-separated list of numbers, got "0,x"')

@@ -1,4 +1,4 @@
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { builtinTaskNames, taskDescriptions } from "../core/task/schemas.js"
 import { InvalidInput } from "../core/base/schemas.js"
@@ -106,7 +106,11 @@ const trainConfigFrom = (
       hypernetwork = Option.some(yield* applySpecFlags(base, fromFile, spec))
     }
     const given = { ...given0, ...Option.match(hypernetwork, { onNone: () => ({}), onSome: (h) => ({ hypernetwork: h }) }) }
-    return yield* Effect.fromResult(decodeSettings(TrainConfig, { defaults, file: fileSettings, flags: given }, trainConfigKeys, trainFlagNames))
+    const decoded = decodeSettings(TrainConfig, { defaults, file: fileSettings, flags: given }, trainConfigKeys, trainFlagNames)
+    // on --resume the run's saved settings fill in what the flags do not say: a clash may be with one of them
+    return yield* Effect.fromResult(Option.isSome(saved) && Result.isFailure(decoded)
+      ? Result.fail(new InvalidInput({ source: decoded.failure.source, message: `${decoded.failure.message} (with --resume, the run's saved settings fill in every setting the flags do not give)` }))
+      : decoded)
   })
 
 /** `--hypernetwork`: `paper`, or a JSON spec file (checked when the run is planned). */
