@@ -100,13 +100,17 @@ const onHeap = (kernels: HyperlayerKernels, take: (bytes: number) => number, val
   return p
 }
 
-const forward = (simd: (backend: BackendWasm) => WasmSimd) => ({ inputs, backend: b, attrs }: KernelArgs): Array<tf.TensorInfo> => {
+/** What the forward and backward kernels both start from: the wasm backend, its kernels, the stage's plan and sizes. */
+const kernelContext = (simd: (backend: BackendWasm) => WasmSimd, b: unknown, attrs: KernelArgs["attrs"]) => {
   const backend = b as BackendWasm
-  const kernels = simd(backend).hyperlayer
   const plan = attrs!["plan"] as unknown as FusedStagePlan
   const { batch: B, sides: S, graph, inputs: G, outputs: F } = plan
   const E = graph.edges
-  const rows = B * S * E
+  return { backend, kernels: simd(backend).hyperlayer, plan, B, S, graph, G, F, E, rows: B * S * E }
+}
+
+const forward = (simd: (backend: BackendWasm) => WasmSimd) => ({ inputs, backend: b, attrs }: KernelArgs): Array<tf.TensorInfo> => {
+  const { backend, kernels, plan, B, S, graph, G, F, E, rows } = kernelContext(simd, b, attrs)
   const h = backend.makeOutput([B, S, E, F], "float32")
   const kl = plan.kl ? backend.makeOutput([B], "float32") : undefined
   const y = G > 0 ? backend.makeOutput([B, S, E, G], "float32") : undefined
@@ -196,12 +200,7 @@ const sourceVariables = (kernels: HyperlayerKernels, plan: FusedStagePlan, f: Ex
 }
 
 const backwardKernel = (simd: (backend: BackendWasm) => WasmSimd) => ({ inputs, backend: b, attrs }: KernelArgs): Array<tf.TensorInfo> => {
-  const backend = b as BackendWasm
-  const kernels = simd(backend).hyperlayer
-  const plan = attrs!["plan"] as unknown as FusedStagePlan
-  const { batch: B, sides: S, graph, inputs: G, outputs: F } = plan
-  const E = graph.edges
-  const rows = B * S * E
+  const { backend, kernels, plan, B, S, graph, G, F, E, rows } = kernelContext(simd, b, attrs)
   const dy = G > 0 ? backend.makeOutput([B, S * E, G], "float32") : undefined
   const dbias = G > 0 ? backend.makeOutput([B, G], "float32") : undefined
   const dvs = plan.blocks.flatMap((f) => ((f.kind === "learned" || f.kind === "embedding") && f.input !== undefined ? [backend.makeOutput([B, E, f.width], "float32")] : []))
