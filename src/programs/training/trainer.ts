@@ -205,7 +205,8 @@ export const trainStep = (t: Trainer, pool?: WorkerPool): Effect.Effect<StepMetr
         at += n
       }
     }
-    const head = (v: tf.Tensor) => tf.slice(v, 0, sizes[0]!)
+    // this thread's shard: the whole batch when no workers share it (no copy of the draws)
+    const head = (v: tf.Tensor) => (sizes.length === 1 ? v : tf.slice(v, 0, sizes[0]!))
     const local = tf.tidy(() => {
       const g = shardGradient(t.run, t.params, head(logBeta), head(x), Object.fromEntries(Object.entries(randoms).map(([k, v]) => [k, head(v)])), activation, B,
         condition === undefined ? undefined : head(condition), objectiveOptions)

@@ -532,7 +532,7 @@ export interface HyperlayerKernels {
 export const compileWasmSimd = async (stockBatchMatMul: tf.KernelFunc): Promise<(backend: BackendWasm) => WasmSimd> => {
   const wabt = await initWabt()
   const parsed = wabt.parseWat("kernels.wat", WAT, { simd: true })
-  const compiled = new WebAssembly.Module(parsed.toBinary({}).buffer)
+  const compiled = new WebAssembly.Module(parsed.toBinary({ write_debug_names: true }).buffer)
   parsed.destroy()
   const instances = new WeakMap<BackendWasm, WasmSimd>()
   return (backend) => {
