@@ -532,6 +532,7 @@ export interface HyperlayerKernels {
 export const compileWasmSimd = async (stockBatchMatMul: tf.KernelFunc): Promise<(backend: BackendWasm) => WasmSimd> => {
   const wabt = await initWabt()
   const parsed = wabt.parseWat("kernels.wat", WAT, { simd: true })
+  // the name section lets a V8 CPU profile (node --cpu-prof) name the kernels (quad, block4, gather…) instead of wasm-function[N]
   const compiled = new WebAssembly.Module(parsed.toBinary({ write_debug_names: true }).buffer)
   parsed.destroy()
   const instances = new WeakMap<BackendWasm, WasmSimd>()
