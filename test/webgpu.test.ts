@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Layer, Result, Schema } from "effect"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, onTestFinished } from "vitest"
 import { readback } from "../src/core/base/readback.js"
 import { canonicalTrainConfig, type TrainConfig } from "../src/core/run/trainConfig.js"
 import { SweepResult } from "../src/core/run/results.js"
@@ -173,6 +174,30 @@ describe.skipIf(skipped !== undefined)(`webgpu against cpu (${skipped === undefi
     expect(gpu.map((r) => [r.step, r.logBeta, r.algorithm])).toEqual(cpu.map((r) => [r.step, r.logBeta, r.algorithm]))
     expectClose("swept loss", gpu.map((r) => r.loss), cpu.map((r) => r.loss), TOLERANCE.training)
     expectClose("swept KL", gpu.map((r) => r.kl), cpu.map((r) => r.kl), TOLERANCE.training)
+  })
+
+  it("opens and releases again and again in one process, its Dawn GPU object never collected (no crash, no hang, exits)", () => {
+    // Dawn 0.6.2 crashes or hangs at the next turn of the event loop once a GPU object it made is
+    // garbage-collected: open and release with nothing computed in between, collect, wait on a timer
+    // under node_modules, so that the script's imports resolve to this checkout's packages
+    mkdirSync("node_modules/.cache", { recursive: true })
+    const dir = mkdtempSync(resolve("node_modules/.cache/hyperlayers-webgpu-"))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const file = join(dir, "reopen.mts")
+    const module = process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync("dist/src/services/backend/webgpu.js") ? "dist/src/services/backend/webgpu.js" : "src/services/backend/webgpu.ts"
+    writeFileSync(file, [
+      `import { Effect } from "effect"`,
+      `import { openWebGpu } from ${JSON.stringify(resolve(module))}`,
+      `const collect = (globalThis as unknown as { gc: () => void }).gc`,
+      `for (let k = 0; k < 3; k++) {`,
+      `  ;(await Effect.runPromise(openWebGpu(true))).release()`,
+      `  collect()`,
+      `  await new Promise((done) => setTimeout(done, 10))`,
+      `}`,
+      `console.log("released and collected 3 times")`
+    ].join("\n"))
+    const child = spawnSync(process.execPath, ["--expose-gc", "--import", resolve("node_modules/tsx/dist/esm/index.mjs"), file], { encoding: "utf8", timeout: 30_000 })
+    expect({ signal: child.signal, status: child.status, stdout: child.stdout.trim() }, child.stderr.split("\n").filter((l) => /fault|abort|terminate called|^\w*Error\b/i.test(l)).join("\n")).toEqual({ signal: null, status: 0, stdout: "released and collected 3 times" })
   })
 })
 

@@ -105,11 +105,27 @@ export const gpuDevicePresent = (): boolean => {
 /** A webgpu backend registered with TensorFlow.js, and how to take it down. */
 export interface WebGpuHandle {
   readonly adapter: GpuAdapter
-  /** Remove the backend, destroy the device and drop the GPU object (Node cannot exit while it is held). */
+  /** Remove the backend, destroy the device (a live one keeps Node from exiting) and unset `navigator.gpu`; Dawn's GPU object stays held for the next open. */
   readonly release: () => void
 }
 
 interface NavigatorHolder { navigator?: { gpu?: unknown } }
+
+/**
+ * Dawn's GPU object for each route, made once and held for the life of the process. Dawn (npm
+ * `webgpu` 0.6.2) must never see one collected: its event-loop callback keeps a raw pointer to the
+ * instance, and once the GPU object is garbage-collected the next turn of the loop crashes the
+ * process (SIGSEGV or abort) or hangs it (measured on Mesa's llvmpipe: open, release, `gc()`, a
+ * timer). Held without a live device it keeps nothing running: Node still exits.
+ */
+const instances = new Map<GpuAdapter["route"], GpuLike>()
+const instanceOf = (dawn: DawnModule, route: GpuAdapter["route"]): GpuLike => {
+  const held = instances.get(route)
+  if (held !== undefined) return held
+  const made = dawn.create(route === "opengles" ? ["backend=opengles"] : [])
+  instances.set(route, made)
+  return made
+}
 
 /**
  * Find an adapter (Dawn's default backends first, then OpenGL ES in compatibility mode, as Mesa's
@@ -132,21 +148,21 @@ export const openWebGpu = (allowSoftware: boolean): Effect.Effect<WebGpuHandle, 
     const dawn = yield* load("webgpu")
     if (WebGPUBackend === undefined || !isDawn(dawn)) return yield* new WebGpuMissing({ message: `webgpu or @tensorflow/tfjs-backend-webgpu does not export what this library uses; ${INSTALL_WEBGPU}` })
 
-    const request = (options: Array<string>, route: GpuAdapter["route"]) =>
+    const request = (route: GpuAdapter["route"]) =>
       Effect.tryPromise({
         try: async () => {
-          const gpu = dawn.create(options)
+          const gpu = instanceOf(dawn, route)
           const adapter = await gpu.requestAdapter(route === "opengles" ? { powerPreference: "high-performance", featureLevel: "compatibility" } : { powerPreference: "high-performance" })
           // Dawn's null backend answers where nothing else does: it computes nothing
           return adapter === null || adapter.info.device === "null-backend" ? undefined : { gpu, adapter, route }
         },
         catch: (e) => new WebGpuMissing({ message: `the WebGPU adapter request failed: ${errorMessage(e)}` })
       })
-    let found = yield* request([], "default")
+    let found = yield* request("default")
     if (found === undefined) {
       // Mesa's EGL needs no display this way; set only when the user has not chosen a platform
       if (process.env["EGL_PLATFORM"] === undefined) process.env["EGL_PLATFORM"] = "surfaceless"
-      found = yield* request(["backend=opengles"], "opengles")
+      found = yield* request("opengles")
     }
     if (found === undefined) return yield* new WebGpuMissing({ message: `no WebGPU adapter on this machine (Dawn found neither Vulkan nor OpenGL ES); ${INSTALL_WEBGPU}` })
     const { gpu, adapter: raw } = found
