@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os"
 import { defineConfig } from "vitest/config"
 
-// `npm test` compiles dist/ first (tsc -p .): child processes of the tests (the command line, a
+// `npm test` compiles dist/ first (tsc -p ., incremental: after `npm ci`, whose build compiled the
+// same project, it only checks that nothing changed): child processes of the tests (the command line, a
 // study's runners, the server watchdog, gradient workers) then start from dist/ instead of the
 // source through tsx, a second or so less each. A test file run alone uses the source.
 const compiledFirst = process.env["npm_lifecycle_event"] === "test"

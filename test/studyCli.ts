@@ -61,7 +61,7 @@ export const builtCli = (): string => {
     return !existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs
   })
   if (stale) {
-    const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { encoding: "utf8" })
+    const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "."], { encoding: "utf8" })
     if (r.status !== 0) throw new Error(`the build failed: ${r.stdout}${r.stderr}`)
   }
   return join("dist", "src", "bin", "hyperlayers.js")
