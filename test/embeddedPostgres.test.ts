@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path"
 import { type Duration, Effect, Exit, Result, Scope } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { scriptArgs } from "./cliProcess.js"
 import { checkDatabase } from "../src/programs/study/studyEngine.js"
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../src/services/study/EmbeddedPostgres.js"
 import { pidFileOwner, postmasterOf, processExists } from "../src/services/study/processIdentity.js"
@@ -71,7 +72,7 @@ const stalePidFile = (dataDir: string, text: string, pid: number) =>
 
 /** `test/fixtures/holdServer.ts` in a child process: a server started by a process the test can kill. */
 const holder = async (dir: string) => {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/holdServer.ts", dir], { stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, scriptArgs("test/fixtures/holdServer.ts", dir), { stdio: ["ignore", "pipe", "pipe"] })
   started.push(child)
   let out = ""
   child.stderr!.on("data", (d: Buffer) => { out += d.toString() })

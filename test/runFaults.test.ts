@@ -5,6 +5,7 @@ import { hostname } from "node:os"
 import { join, relative } from "node:path"
 import { Effect, Fiber, Layer, Logger, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { scriptArgs } from "./cliProcess.js"
 import { withoutTiming } from "../src/core/run/metricsLog.js"
 import { paperHypernetworkSpec } from "../src/core/hypernetwork/paperHypernetworkSpec.js"
 import type { TrainConfig } from "../src/core/run/trainConfig.js"
@@ -73,7 +74,7 @@ const deadPid = () => spawnSync(process.execPath, ["-e", "0"]).pid!
 
 interface Child { readonly process: ChildProcess; out: string; readonly exited: Promise<number | null> }
 const start = (args: ReadonlyArray<string>): Child => {
-  const p = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+  const p = spawn(process.execPath, scriptArgs(args[0]!, ...args.slice(1)), { stdio: ["ignore", "pipe", "pipe"] })
   const child: Child = { process: p, out: "", exited: new Promise((resolve) => p.on("exit", (code, signal) => resolve(code ?? (signal === null ? null : -1)))) }
   p.stdout!.on("data", (d) => (child.out += String(d)))
   p.stderr!.on("data", (d) => (child.out += String(d)))
