@@ -79,10 +79,14 @@ describe("defaults keep every earlier run as it was", () => {
     expect(cells.map((c) => c.id).sort()).toEqual(results.map((c) => c.id).sort())
   })
 
-  it("the second study's plan resolves to the ids of every committed cell, arm and seed alike (it is part-way: the rest are still to run)", () => {
+  it("the second study's and its paper-shape plan's cells are all committed, each id resolving to its arm and seed (both studies are complete)", () => {
+    for (const study of ["memorised-route", "memorised-route-paper-shape"]) {
+      const { cells, results } = committed(study)
+      expect(results.map((r) => r.id).sort(), study).toEqual(cells.map((c) => c.id).sort())
+      expect(results.every((r) => r.status === "done"), study).toBe(true)
+    }
     const { cells, results } = committed("memorised-route")
     const byId = new Map(cells.map((c) => [c.id, c]))
-    expect(results.length).toBeGreaterThan(0)
     for (const r of results) {
       expect(byId.get(r.id), r.id).toMatchObject({ arm: r.arm, seed: r.seed })
       // the experiments a cell recorded are the ones its plan resolves to today, and hash to its id
@@ -94,8 +98,8 @@ describe("defaults keep every earlier run as it was", () => {
     expect(cells.filter((c) => c.arm === "quick").every((c) => first.has(c.id))).toBe(true)
   })
 
-  it("both studies' committed results decode and encode back to the very same text", () => {
-    for (const study of ["quick-paths", "memorised-route"]) {
+  it("every committed study's results decode and encode back to the very same text", () => {
+    for (const study of ["quick-paths", "memorised-route", "memorised-route-paper-shape"]) {
       const { plan, cells, text, results } = committed(study)
       expect(results.every((r) => r.extra === undefined && r.experiments.extra === undefined)).toBe(true)
       expect(encodeStudyResults(plan.name, cells, results) === text, study).toBe(true)
