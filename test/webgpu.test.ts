@@ -183,20 +183,21 @@ describe.skipIf(skipped !== undefined)(`webgpu against cpu (${skipped === undefi
     mkdirSync("node_modules/.cache", { recursive: true })
     const dir = mkdtempSync(resolve("node_modules/.cache/hyperlayers-webgpu-"))
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    const file = join(dir, "reopen.mts")
-    const module = process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync("dist/src/services/backend/webgpu.js") ? "dist/src/services/backend/webgpu.js" : "src/services/backend/webgpu.ts"
+    // plain JavaScript, run as is where the library is compiled (npm test), through tsx otherwise
+    const compiled = process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync("dist/src/services/backend/webgpu.js")
+    const file = join(dir, "reopen.mjs")
     writeFileSync(file, [
       `import { Effect } from "effect"`,
-      `import { openWebGpu } from ${JSON.stringify(resolve(module))}`,
-      `const collect = (globalThis as unknown as { gc: () => void }).gc`,
+      `import { openWebGpu } from ${JSON.stringify(resolve(compiled ? "dist/src/services/backend/webgpu.js" : "src/services/backend/webgpu.ts"))}`,
       `for (let k = 0; k < 3; k++) {`,
       `  ;(await Effect.runPromise(openWebGpu(true))).release()`,
-      `  collect()`,
+      `  globalThis.gc()`,
       `  await new Promise((done) => setTimeout(done, 10))`,
       `}`,
       `console.log("released and collected 3 times")`
     ].join("\n"))
-    const child = spawnSync(process.execPath, ["--expose-gc", "--import", resolve("node_modules/tsx/dist/esm/index.mjs"), file], { encoding: "utf8", timeout: 30_000 })
+    const loader = compiled ? [] : ["--import", resolve("node_modules/tsx/dist/esm/index.mjs")]
+    const child = spawnSync(process.execPath, ["--expose-gc", ...loader, file], { encoding: "utf8", timeout: 30_000 })
     expect({ signal: child.signal, status: child.status, stdout: child.stdout.trim() }, child.stderr.split("\n").filter((l) => /fault|abort|terminate called|^\w*Error\b/i.test(l)).join("\n")).toEqual({ signal: null, status: 0, stdout: "released and collected 3 times" })
   })
 })
