@@ -1,15 +1,39 @@
-import { existsSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync } from "node:fs"
+import { resolve } from "node:path"
 
 /**
- * The arguments that run a TypeScript script of this checkout (a test fixture, the command line) as
- * a child process: its compiled copy under `dist/` under `npm test` (which compiles first and sets
- * HYPERLAYERS_CHILDREN_FROM_DIST), the source through tsx otherwise (a single test file run alone).
- * Through tsx, a child transforms every source file it imports: about 2 s more CPU per process.
+ * A module of this checkout as a child process should load it: its compiled copy under `dist/`
+ * under `npm test` (which compiles first and sets HYPERLAYERS_CHILDREN_FROM_DIST), else the source,
+ * which the child can only load through tsx (`tsx` true). Through tsx a child transforms every
+ * source file it imports: about 2 s more CPU per process.
  */
+export const checkoutModule = (source: string): { readonly path: string; readonly tsx: boolean } => {
+  const compiled = `dist/${source.replace(/\.ts$/, ".js")}`
+  return process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync(compiled)
+    ? { path: resolve(compiled), tsx: false }
+    : { path: resolve(source), tsx: true }
+}
+
+/** The node flags that load tsx from this checkout, for a child that runs TypeScript. */
+export const TSX_LOADER: ReadonlyArray<string> = ["--import", resolve("node_modules/tsx/dist/esm/index.mjs")]
+
+/** The arguments that run a TypeScript script of this checkout (a test fixture, the command line) as a child process. */
 export const scriptArgs = (script: string, ...args: ReadonlyArray<string>): Array<string> => {
-  const compiled = `dist/${script.replace(/\.ts$/, ".js")}`
-  return process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync(compiled) ? [compiled, ...args] : ["--import", "tsx", script, ...args]
+  const module = checkoutModule(script)
+  return [...(module.tsx ? TSX_LOADER : []), module.path, ...args]
 }
 
 /** The arguments that start the `hyperlayers` command line as a child process, as a user would run it. */
 export const hyperlayersArgs = (...args: ReadonlyArray<string>): Array<string> => scriptArgs("src/bin/hyperlayers.ts", ...args)
+
+/**
+ * A fresh directory for scripts a test writes and runs, under `node_modules/.cache`, so that their
+ * bare imports (`effect`, …) resolve to this checkout's packages; enterable by others (as root, a
+ * study's PostgreSQL runs as nobody, who must reach it). The caller removes it.
+ */
+export const scratchInCheckout = (prefix: string): string => {
+  mkdirSync("node_modules/.cache", { recursive: true })
+  const dir = mkdtempSync(resolve("node_modules/.cache", prefix))
+  chmodSync(dir, 0o755)
+  return dir
+}

@@ -1,8 +1,9 @@
 import { type ExecFileSyncOptionsWithStringEncoding, execFileSync } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import * as module from "node:module"
-import { join, resolve } from "node:path"
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import * as nodeModule from "node:module"
+import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { checkoutModule, scratchInCheckout, TSX_LOADER } from "./cliProcess.js"
 
 // Every runnable TypeScript block of the README and of docs/ (fenced ```ts; fragments are
 // ```ts fragment and vitest files ```ts test, run by test/userProject.test.ts), run as written with
@@ -13,37 +14,32 @@ const library = blocksOf("docs/library.md")
 const own = blocksOf("docs/bring-your-own-network.md")
 const inr = blocksOf("docs/inr.md")
 const others = ["docs/command-line.md", "docs/studies.md", "docs/reproduction.md", "docs/similarity.md", "docs/testing-kit.md", "docs/backends-and-performance.md"].flatMap(blocksOf)
-// under npm test, which compiles first, the compiled library (tsx then transforms only the example)
-const compiled = resolve("dist/src/index.js")
-const source = process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync(compiled) ? compiled : resolve("src/index.ts")
-
-// under node_modules, so that the examples' imports resolve to this checkout's packages
-mkdirSync("node_modules/.cache", { recursive: true })
-const root = mkdtempSync(resolve("node_modules/.cache/hyperlayers-readme-"))
+// the library as a child loads it: compiled under npm test (only the example then needs its types
+// stripped), else the source through tsx
+const hyperlayers = checkoutModule("src/index.ts")
+// the examples' directories, where their bare imports resolve to this checkout's packages
+const root = scratchInCheckout("hyperlayers-readme-")
 afterAll(() => rmSync(root, { recursive: true, force: true }))
-// enterable by others: as root, a study's PostgreSQL runs as nobody, who must reach its directory
-chmodSync(root, 0o755)
 
-// Node's own type stripping (22.13 and later), where the library is compiled: the example then runs
-// as plain JavaScript, without tsx's loader in the child (about 1.2 s less CPU per example)
-const strip = (module as { stripTypeScriptTypes?: (code: string, options: { mode: "strip" }) => string }).stripTypeScriptTypes
-const stripped = source === compiled && strip !== undefined ? strip : undefined
+// Node's own type stripping (22.13 and later): where the library is compiled, an example runs as
+// plain JavaScript, without tsx's loader in the child (about 1.2 s less CPU per example)
+// (a namespace import: a Node without it still loads this file)
+const strip = typeof nodeModule.stripTypeScriptTypes === "function" && !hyperlayers.tsx ? nodeModule.stripTypeScriptTypes : undefined
 
 const run = (code: string): string => {
   const dir = mkdtempSync(join(root, "example-"))
   chmodSync(dir, 0o755)
-  const example = code.replace(/from "hyperlayers"/g, `from ${JSON.stringify(source)}`)
+  const example = code.replace(/from "hyperlayers"/g, `from ${JSON.stringify(hyperlayers.path)}`)
   // the example's relative paths (runs/…) land in the temporary directory
   const options: ExecFileSyncOptionsWithStringEncoding = { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 }
-  if (stripped !== undefined) {
+  if (strip !== undefined) {
     const file = join(dir, "example.mjs")
-    writeFileSync(file, stripped(example, { mode: "strip" }))
+    writeFileSync(file, strip(example, { mode: "strip" }))
     return execFileSync(process.execPath, [file], options)
   }
-  // tsx from this checkout
   const file = join(dir, "example.mts")
   writeFileSync(file, example)
-  return execFileSync(process.execPath, ["--import", resolve("node_modules/tsx/dist/esm/index.mjs"), file], options)
+  return execFileSync(process.execPath, [...TSX_LOADER, file], options)
 }
 
 describe("README examples", () => {

@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { join, resolve } from "node:path"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import * as tf from "@tensorflow/tfjs"
 import { Effect, Layer, Result, Schema } from "effect"
 import { describe, expect, it, onTestFinished } from "vitest"
+import { checkoutModule, scratchInCheckout, TSX_LOADER } from "./cliProcess.js"
 import { readback } from "../src/core/base/readback.js"
 import { canonicalTrainConfig, type TrainConfig } from "../src/core/run/trainConfig.js"
 import { SweepResult } from "../src/core/run/results.js"
@@ -179,16 +180,13 @@ describe.skipIf(skipped !== undefined)(`webgpu against cpu (${skipped === undefi
   it("opens and releases again and again in one process, its Dawn GPU object never collected (no crash, no hang, exits)", () => {
     // Dawn 0.6.2 crashes or hangs at the next turn of the event loop once a GPU object it made is
     // garbage-collected: open and release with nothing computed in between, collect, wait on a timer
-    // under node_modules, so that the script's imports resolve to this checkout's packages
-    mkdirSync("node_modules/.cache", { recursive: true })
-    const dir = mkdtempSync(resolve("node_modules/.cache/hyperlayers-webgpu-"))
+    const dir = scratchInCheckout("hyperlayers-webgpu-")
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    // plain JavaScript, run as is where the library is compiled (npm test), through tsx otherwise
-    const compiled = process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync("dist/src/services/backend/webgpu.js")
+    const webgpu = checkoutModule("src/services/backend/webgpu.ts")
     const file = join(dir, "reopen.mjs")
     writeFileSync(file, [
       `import { Effect } from "effect"`,
-      `import { openWebGpu } from ${JSON.stringify(resolve(compiled ? "dist/src/services/backend/webgpu.js" : "src/services/backend/webgpu.ts"))}`,
+      `import { openWebGpu } from ${JSON.stringify(webgpu.path)}`,
       `for (let k = 0; k < 3; k++) {`,
       `  ;(await Effect.runPromise(openWebGpu(true))).release()`,
       `  globalThis.gc()`,
@@ -196,8 +194,7 @@ describe.skipIf(skipped !== undefined)(`webgpu against cpu (${skipped === undefi
       `}`,
       `console.log("released and collected 3 times")`
     ].join("\n"))
-    const loader = compiled ? [] : ["--import", resolve("node_modules/tsx/dist/esm/index.mjs")]
-    const child = spawnSync(process.execPath, ["--expose-gc", ...loader, file], { encoding: "utf8", timeout: 30_000 })
+    const child = spawnSync(process.execPath, ["--expose-gc", ...(webgpu.tsx ? TSX_LOADER : []), file], { encoding: "utf8", timeout: 30_000 })
     expect({ signal: child.signal, status: child.status, stdout: child.stdout.trim() }, child.stderr.split("\n").filter((l) => /fault|abort|terminate called|^\w*Error\b/i.test(l)).join("\n")).toEqual({ signal: null, status: 0, stdout: "released and collected 3 times" })
   })
 })
