@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { Effect, Layer, type Scope } from "effect"
-import { afterAll } from "vitest"
 import { defaultThresholds } from "../src/core/network/classifier.js"
 import type { ExperimentSettings } from "../src/core/run/experimentSettings.js"
 import { paperHypernetworkSpec } from "../src/core/hypernetwork/paperHypernetworkSpec.js"
@@ -13,16 +9,7 @@ import { silentProgressLayer } from "../src/services/console/Progress.js"
 import { seededRngLayer } from "../src/services/rng/Rng.js"
 import { runStoreLayer } from "../src/services/store/RunStore.js"
 
-const madeDirs: Array<string> = []
-// each test file runs in its own fork, so this hook removes that file's directories
-afterAll(() => madeDirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })))
-
-/** A fresh temporary directory, removed when the test file is done. */
-export const tempDir = (prefix = "hyperlayers-test-"): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  madeDirs.push(dir)
-  return dir
-}
+export { tempDir } from "./tempDirs.js"
 
 /** Every service a program needs: cpu backend, seeded Rng, files, no progress output. */
 export const testLayer = (seed: number, backend: "cpu" | "wasm" = "cpu") =>
