@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs"
 import { fc } from "@fast-check/vitest"
 import { Cause, Effect, Exit, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
-import { threefry2x32 } from "../src/core/base/threefry.js"
+import { blocksAt, normalsAt, scalarBlocksAt, threefry2x32 } from "../src/core/base/threefry.js"
+import { simdBlocks, THREEFRY_WASM, THREEFRY_WAT } from "../src/core/base/threefrySimd.js"
 import { makeSeededRng, type Rng, seededRngLayer, systemRngLayer } from "../src/services/rng/Rng.js"
 import { Rng as RngTag } from "../src/services/rng/Rng.js"
 import { noLeak, take, useBackend } from "./helpers.js"
@@ -24,6 +25,44 @@ describe("threefry2x32-20", () => {
       threefry2x32([k0, k1], c0, c1, out, 0)
       expect([out[0], out[1]]).toEqual([o0, o1])
     }
+  })
+})
+
+describe("threefry2x32-20 in WebAssembly SIMD", () => {
+  const word = fc.integer({ min: 0, max: 0xffffffff })
+  it("gives the JavaScript rounds' blocks bit for bit: any key, any run length, counters carrying into the high word", () => {
+    fc.assert(fc.property(word, word, fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 2 ** 32 - 40, max: 2 ** 32 + 8 }),
+      fc.integer({ min: 2 ** 53 - 2 ** 33, max: 2 ** 53 - 200 })), fc.integer({ min: 0, max: 150 }), (k0, k1, start, blocks) => {
+      const fast = simdBlocks([k0, k1], start, blocks)
+      expect(fast).toBeDefined()
+      expect(Array.from(fast!)).toEqual(Array.from(scalarBlocksAt([k0, k1], start, blocks)))
+    }))
+  })
+
+  it("matches the Random123 known-answer vectors through the module, and serves runs longer than one call", () => {
+    // counter (c0, c1) = (0, 0) under key (0, 0): the first block of the known answers
+    expect(Array.from(simdBlocks([0, 0], 0, 1)!)).toEqual([0x6b200159, 0x99ba4efe])
+    // 2^18 blocks per call: a run of 300,000 crosses a call's end
+    const long = simdBlocks([0x243f6a88, 0x85a308d3], 123, 300_000)!
+    const reference = scalarBlocksAt([0x243f6a88, 0x85a308d3], 123, 300_000)
+    let differing = 0
+    for (let i = 0; i < long.length; i++) if (long[i] !== reference[i]) differing++
+    expect(long.length).toBe(600_000)
+    expect(differing).toBe(0)
+  })
+
+  it("leaves the normals a seed drew before it unchanged (the first draws of a stream, pinned)", () => {
+    // 40 normals from counter 3 (20 blocks: through the module), the first two and last two as the
+    // JavaScript rounds drew them before the module existed
+    const v = normalsAt([1, 2], 3, 40).values
+    expect([v[0], v[1], v[38], v[39]]).toEqual([0.3036099076271057, 1.0382952690124512, -0.7952431440353394, 1.003353238105774])
+    expect(Array.from(blocksAt([7, 9], 5, 40))).toEqual(Array.from(scalarBlocksAt([7, 9], 5, 40)))
+  })
+
+  it("is the module its WebAssembly text assembles to", async () => {
+    const wabt = await (await import("wabt")).default()
+    const bytes = wabt.parseWat("threefry.wat", THREEFRY_WAT, { simd: true }).toBinary({}).buffer
+    expect(Buffer.from(bytes).toString("base64")).toBe(THREEFRY_WASM)
   })
 })
 

@@ -4,6 +4,8 @@
  * pure function of (key, counter), which makes named, independent, replayable streams trivial.
  */
 
+import { simdBlocks } from "./threefrySimd.js"
+
 const PARITY = 0x1bd11bda
 
 /** A 64-bit key as two 32-bit words. */
@@ -69,8 +71,19 @@ export const streamKey = (rootSeed: number, name: string): Key => {
   return [out[0]!, out[1]!]
 }
 
-/** `blocks` consecutive output blocks (2 words each) starting at counter `start`. */
-export const blocksAt = (key: Key, start: number, blocks: number): Uint32Array => {
+/**
+ * `blocks` consecutive output blocks (2 words each) starting at counter `start`: from the SIMD
+ * module where the runtime has one and the run is long enough to pay for the call (the same words
+ * bit for bit), else from the rounds above.
+ */
+export const blocksAt = (key: Key, start: number, blocks: number): Uint32Array =>
+  (blocks >= SIMD_FROM ? simdBlocks(key, start, blocks) : undefined) ?? scalarBlocksAt(key, start, blocks)
+
+/** Runs of at least this many blocks go to the SIMD module. */
+const SIMD_FROM = 16
+
+/** {@link blocksAt} through the JavaScript rounds only: the reference the SIMD module is held to. */
+export const scalarBlocksAt = (key: Key, start: number, blocks: number): Uint32Array => {
   const out = new Uint32Array(2 * blocks)
   const k0 = key[0] >>> 0
   const k1 = key[1] >>> 0
@@ -94,17 +107,10 @@ const unitInterval = (word: number): number => (word + 0.5) / TWO_32
 export const normalsAt = (key: Key, start: number, count: number): { readonly values: Float32Array; readonly blocks: number } => {
   const blocks = Math.ceil(count / 2)
   const values = new Float32Array(count)
-  const k0 = key[0] >>> 0
-  const k1 = key[1] >>> 0
-  const k2 = (PARITY ^ k0 ^ k1) >>> 0
-  const words = new Uint32Array(2)
-  let [lo, hi] = splitWords(start)
+  const words = blocksAt(key, start, blocks)
   for (let b = 0; b < blocks; b++) {
-    encrypt(k0, k1, k2, lo, hi, words, 0)
-    lo = (lo + 1) >>> 0
-    if (lo === 0) hi = (hi + 1) >>> 0
-    const r = Math.sqrt(-2 * Math.log(unitInterval(words[0]!)))
-    const t = 2 * Math.PI * unitInterval(words[1]!)
+    const r = Math.sqrt(-2 * Math.log(unitInterval(words[2 * b]!)))
+    const t = 2 * Math.PI * unitInterval(words[2 * b + 1]!)
     values[2 * b] = r * Math.cos(t)
     if (2 * b + 1 < count) values[2 * b + 1] = r * Math.sin(t)
   }
