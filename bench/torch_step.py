@@ -16,7 +16,8 @@ Adam. Same shapes and FLOPs as the library's step (8 betas, P = 24,380 for [16, 
     python3 bench/torch_step.py [--shape 16,48,1] [--steps 30] [--threads 1]
 
 Prints one JSON line: {"shape", "P", "threads", "ms_per_step" (median wall time),
-"cpu_ms_per_step" (median CPU time of the process), "steps", "torch"}.
+"cpu_ms_per_step" (median CPU time of the process), "steps", "torch", "blas" (the BLAS libraries
+loaded)}. Run it with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for one thread throughout (the bench does).
 """
 import argparse
 import json
@@ -181,5 +182,20 @@ for _ in range(args.steps):
     step(params, optimizer)
     wall.append(1000 * (time.perf_counter() - t0))
     cpu.append(1000 * (time.process_time() - c0))
+
+
+def blas_libraries():
+    """The BLAS shared libraries this process has loaded (Debian's torch takes whichever `libblas.so.3`
+    the alternatives system points at: the reference BLAS, or OpenBLAS once `libopenblas0` is installed)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            names = {line.split()[-1].split("/")[-2] + "/" + line.split()[-1].split("/")[-1]
+                     for line in maps if "blas" in line.lower() and "/" in line}
+        return ", ".join(sorted(names)) or "none found"
+    except OSError:
+        return "unknown"
+
+
 print(json.dumps({"shape": shape, "P": P, "threads": args.threads, "ms_per_step": round(statistics.median(wall), 1),
-                  "cpu_ms_per_step": round(statistics.median(cpu), 1), "steps": args.steps, "torch": torch.__version__}))
+                  "cpu_ms_per_step": round(statistics.median(cpu), 1), "steps": args.steps, "torch": torch.__version__,
+                  "blas": blas_libraries()}))

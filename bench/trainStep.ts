@@ -74,11 +74,13 @@ const python = ((): string | undefined => {
   return undefined
 })()
 
-const torchStep = (name: StepName, count: number): { wall: number; cpu: number } | undefined => {
+const torchStep = (name: StepName, count: number): { wall: number; cpu: number; blas: string } | undefined => {
   if (python === undefined) return undefined
-  const out = execFileSync(python, ["bench/torch_step.py", "--shape", steps[name].shape, "--steps", String(count), "--threads", "1"], { encoding: "utf8" })
-  const r = JSON.parse(out.trim().split("\n").pop()!) as { ms_per_step: number; cpu_ms_per_step: number }
-  return { wall: r.ms_per_step, cpu: r.cpu_ms_per_step }
+  // one thread in PyTorch and in whatever BLAS it loads (OpenBLAS and OpenMP start one per core otherwise)
+  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" }
+  const out = execFileSync(python, ["bench/torch_step.py", "--shape", steps[name].shape, "--steps", String(count), "--threads", "1"], { encoding: "utf8", env })
+  const r = JSON.parse(out.trim().split("\n").pop()!) as { ms_per_step: number; cpu_ms_per_step: number; blas: string }
+  return { wall: r.ms_per_step, cpu: r.cpu_ms_per_step, blas: r.blas }
 }
 
 /** Kernel versions 1 and 2 alternating on two trainers of `name`, in rounds with PyTorch's step between. */
@@ -87,7 +89,7 @@ const versions = (name: StepName) => Effect.gen(function* () {
   const count = requestedSteps === undefined ? steps[name].steps : Number(requestedSteps)
   const trainers = { 1: yield* initTrainer(config), 2: yield* initTrainer(config) }
   const times: Record<KernelVersion, Array<{ wall: number; cpu: number }>> = { 1: [], 2: [] }
-  const torch: Array<{ wall: number; cpu: number }> = []
+  const torch: Array<{ wall: number; cpu: number; blas: string }> = []
   for (const v of [1, 2] as const) {
     useKernels(v)
     for (let s = 0; s < WARMUP; s++) yield* trainStep(trainers[v])
@@ -114,7 +116,7 @@ const versions = (name: StepName) => Effect.gen(function* () {
   if (torch.length > 0) {
     // each torch round reports its own medians: the median of those
     const [tw, tc] = [median(torch.map((t) => t.wall)), median(torch.map((t) => t.cpu))]
-    console.log(`  PyTorch ${torch.length} × ${count} steps, one thread, in turns: ${tw.toFixed(1)} ms wall, ${tc.toFixed(1)} ms CPU; ` +
+    console.log(`  PyTorch ${torch.length} × ${count} steps, one thread (BLAS: ${torch[0]!.blas}), in turns: ${tw.toFixed(1)} ms wall, ${tc.toFixed(1)} ms CPU; ` +
       `library / PyTorch ${(w2 / tw).toFixed(2)} wall, ${(c2 / tc).toFixed(2)} CPU (before: ${(w1 / tw).toFixed(2)}, ${(c1 / tc).toFixed(2)})`)
   } else console.log("  PyTorch: not installed (apt-get install python3-torch), no comparison")
   console.log(JSON.stringify({

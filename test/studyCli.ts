@@ -56,6 +56,9 @@ const sources = (dir: string): Array<string> => readdirSync(dir).flatMap((name) 
  * JavaScript starts in half the time TypeScript through tsx does.
  */
 export const builtCli = (): string => {
+  // once per process: an incremental build leaves untouched the outputs of sources whose text did
+  // not change (a checkout that only touched them), so their times would call for a rebuild every time
+  if (checked) return CLI
   const stale = sources("src").some((ts) => {
     const js = join("dist", ts.replace(/\.ts$/, ".js"))
     return !existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs
@@ -64,8 +67,12 @@ export const builtCli = (): string => {
     const r = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "."], { encoding: "utf8" })
     if (r.status !== 0) throw new Error(`the build failed: ${r.stdout}${r.stderr}`)
   }
-  return join("dist", "src", "bin", "hyperlayers.js")
+  checked = true
+  return CLI
 }
+
+const CLI = join("dist", "src", "bin", "hyperlayers.js")
+let checked = false
 
 /**
  * `hyperlayers <args>` (the built command line) as a child process, its output collected line by
