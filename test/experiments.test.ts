@@ -8,7 +8,8 @@ import { reproduce } from "../src/programs/experiments/reproduce.js"
 import { useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
 
-beforeAll(() => useBackend("cpu"))
+// on the default backend (wasm), as a user runs them: the experiments are the subject, not the backend
+beforeAll(() => useBackend("wasm"))
 
 describe("reproduce on a tiny preset", () => {
   it("trains, sweeps, ablates, generalises, trains the baseline and writes a report, leaking nothing", async () => {

@@ -22,7 +22,9 @@ import { useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
 import { blockStack } from "../src/testing/arbitraries.js"
 
-beforeAll(() => useBackend("cpu"))
+// on the default backend (wasm), as a user runs them: the programs are the subject here, not the
+// backend (a stack holding a researcher's own block runs the generic path on wasm too)
+beforeAll(() => useBackend("wasm"))
 
 /** Every tensor of the last checkpoint, and its step and Rng state. */
 const lastCheckpoint = (runDir: string) => runProgram(Effect.gen(function* () {

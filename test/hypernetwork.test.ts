@@ -11,7 +11,9 @@ import {
 } from "../src/testing/index.js"
 import { noLeak, take, useBackend } from "./helpers.js"
 
-beforeAll(() => useBackend("cpu"))
+// on the default backend, wasm: its fused hyperlayers are what a user runs (testing.test.ts checks
+// the same properties through cpu's generic path), at a third of cpu's CPU time
+beforeAll(() => useBackend("wasm"))
 
 const net = paperHypernetwork()
 const shapeArb = arbitraries.netShape()

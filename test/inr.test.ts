@@ -24,7 +24,8 @@ import { noLeak, take, useBackend } from "./helpers.js"
 import { runProgram, tempDir, tinyConfig } from "./programs.js"
 import { hyperlayersArgs } from "./cliProcess.js"
 
-beforeAll(() => useBackend("cpu"))
+// on the default backend (wasm), as a user runs it: the INR experiment is the subject, not the backend
+beforeAll(() => useBackend("wasm"))
 
 const seriesArbitrary: fc.Arbitrary<HeatSeries> = fc.record({
   coefficients: fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 1, maxLength: 6 }),
