@@ -82,7 +82,7 @@ every=$(( QUICK_STEPS / 10 ))
 for backend in webgpu wasm; do
   run="$OUT/quick-$backend"
   t=$(date +%s%N)
-  timeout 80 "$NODE" dist/src/bin/hyperlayers.js train --backend "$backend" --seed 1 --shape 8,24,1 --lr 0.002 --steps "$QUICK_STEPS" \
+  timeout 80 "$NODE" dist/cli/bin/hyperlayers.js train --backend "$backend" --seed 1 --shape 8,24,1 --lr 0.002 --steps "$QUICK_STEPS" \
     --checkpoint-every "$(( QUICK_STEPS / 2 ))" --log-every "$every" --threads 1 --out "$run" > "$OUT/quick-$backend.log" 2>&1 || say "quick $backend: stopped (timeout or error; see $OUT/quick-$backend.log)"
   rows=$(wc -l < "$run/metrics.jsonl" 2>/dev/null || echo 0)
   say "quick $backend: $(( rows * every )) steps in $(( ($(date +%s%N) - t) / 1000000 )) ms wall, start-up and checkpoints included"

@@ -2,13 +2,16 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync } from "node:fs"
 import { resolve } from "node:path"
 
 /**
- * A module of this checkout as a child process should load it: its compiled copy under `dist/`
- * under `npm test` (which compiles first and sets HYPERLAYERS_CHILDREN_FROM_DIST), else the source,
- * which the child can only load through tsx (`tsx` true). Through tsx a child transforms every
- * source file it imports: about 2 s more CPU per process.
+ * A module of this checkout as a child process should load it: under `npm test` (which builds first
+ * and sets HYPERLAYERS_CHILDREN_FROM_DIST) its built copy, the command line's bundle for an entry
+ * point (`src/bin/…`, `src/workers/…` → `dist/cli/…`, as a user's `hyperlayers` runs) and the
+ * compiled file under `dist/` for anything else; otherwise the source, which the child can only load
+ * through tsx (`tsx` true). Through tsx a child transforms every source file it imports: about 2 s
+ * more CPU per process.
  */
 export const checkoutModule = (source: string): { readonly path: string; readonly tsx: boolean } => {
-  const compiled = `dist/${source.replace(/\.ts$/, ".js")}`
+  const js = source.replace(/\.ts$/, ".js")
+  const compiled = /^src\/(bin|workers)\//.test(js) ? js.replace(/^src\//, "dist/cli/") : `dist/${js}`
   return process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync(compiled)
     ? { path: resolve(compiled), tsx: false }
     : { path: resolve(source), tsx: true }
