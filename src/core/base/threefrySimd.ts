@@ -13,6 +13,16 @@
  */
 import type { Key } from "./threefry.js"
 
+// The 20 rounds written out, as in threefry.ts: four rounds (rotations 13 15 26 6, then 17 29 16 24,
+// in turn), then the key injected with the group's number, five times.
+const ROTATIONS = [[13, 15, 26, 6], [17, 29, 16, 24]] as const
+const INJECTIONS = [["K1", "K2"], ["K2", "K0"], ["K0", "K1"], ["K1", "K2"], ["K2", "K0"]] as const
+const round = (r: number): string =>
+  `(local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const ${r})) (i32x4.shr_u (local.get $x1) (i32.const ${32 - r}))) (local.get $x0)))`
+const inject = ([a, b]: readonly [string, string], group: number): string =>
+  `(local.set $x0 (i32x4.add (local.get $x0) (local.get $${a}))) (local.set $x1 (i32x4.add (i32x4.add (local.get $x1) (local.get $${b})) (v128.const i32x4 ${group} ${group} ${group} ${group})))`
+const ROUNDS = INJECTIONS.map((keys, g) => [...ROTATIONS[g % 2]!.map(round), inject(keys, g + 1)].join("\n      ")).join("\n      ")
+
 export const THREEFRY_WAT = `
 (module
   (memory (export "memory") 1)
@@ -29,31 +39,7 @@ export const THREEFRY_WAT = `
       (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
       (local.set $x0 (i32x4.add (local.get $c) (local.get $K0)))
       (local.set $x1 (i32x4.add (i32x4.splat (local.get $hi)) (local.get $K1)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 13)) (i32x4.shr_u (local.get $x1) (i32.const 19))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 15)) (i32x4.shr_u (local.get $x1) (i32.const 17))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 26)) (i32x4.shr_u (local.get $x1) (i32.const 6))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 6)) (i32x4.shr_u (local.get $x1) (i32.const 26))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $K1))) (local.set $x1 (i32x4.add (i32x4.add (local.get $x1) (local.get $K2)) (v128.const i32x4 1 1 1 1)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 17)) (i32x4.shr_u (local.get $x1) (i32.const 15))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 29)) (i32x4.shr_u (local.get $x1) (i32.const 3))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 16)) (i32x4.shr_u (local.get $x1) (i32.const 16))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 24)) (i32x4.shr_u (local.get $x1) (i32.const 8))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $K2))) (local.set $x1 (i32x4.add (i32x4.add (local.get $x1) (local.get $K0)) (v128.const i32x4 2 2 2 2)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 13)) (i32x4.shr_u (local.get $x1) (i32.const 19))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 15)) (i32x4.shr_u (local.get $x1) (i32.const 17))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 26)) (i32x4.shr_u (local.get $x1) (i32.const 6))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 6)) (i32x4.shr_u (local.get $x1) (i32.const 26))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $K0))) (local.set $x1 (i32x4.add (i32x4.add (local.get $x1) (local.get $K1)) (v128.const i32x4 3 3 3 3)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 17)) (i32x4.shr_u (local.get $x1) (i32.const 15))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 29)) (i32x4.shr_u (local.get $x1) (i32.const 3))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 16)) (i32x4.shr_u (local.get $x1) (i32.const 16))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 24)) (i32x4.shr_u (local.get $x1) (i32.const 8))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $K1))) (local.set $x1 (i32x4.add (i32x4.add (local.get $x1) (local.get $K2)) (v128.const i32x4 4 4 4 4)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 13)) (i32x4.shr_u (local.get $x1) (i32.const 19))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 15)) (i32x4.shr_u (local.get $x1) (i32.const 17))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 26)) (i32x4.shr_u (local.get $x1) (i32.const 6))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $x1))) (local.set $x1 (v128.xor (v128.or (i32x4.shl (local.get $x1) (i32.const 6)) (i32x4.shr_u (local.get $x1) (i32.const 26))) (local.get $x0)))
-      (local.set $x0 (i32x4.add (local.get $x0) (local.get $K2))) (local.set $x1 (i32x4.add (i32x4.add (local.get $x1) (local.get $K0)) (v128.const i32x4 5 5 5 5)))
+      ${ROUNDS}
       (v128.store (local.get $out) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x0) (local.get $x1)))
       (v128.store offset=16 (local.get $out) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x0) (local.get $x1)))
       (local.set $c (i32x4.add (local.get $c) (v128.const i32x4 4 4 4 4)))
