@@ -2,10 +2,11 @@ import { availableParallelism } from "node:os"
 import { defineConfig } from "vitest/config"
 import { BaseSequencer, type TestSpecification } from "vitest/node"
 
-// `npm test` compiles dist/ first (tsc -p ., incremental: after `npm ci`, whose build compiled the
-// same project, it only checks that nothing changed): child processes of the tests (the command line, a
-// study's runners, the server watchdog, gradient workers) then start from dist/ instead of the
-// source through tsx, a second or so less each. A test file run alone uses the source.
+// `npm test` builds first (`npm run build`: tsc -p ., incremental, so after `npm ci`, whose build
+// compiled the same project, it only checks that nothing changed; then the command line's bundle):
+// child processes of the tests (the command line, a study's runners, the server watchdog, gradient
+// workers) then start from dist/cli and dist/ instead of the source through tsx, two seconds or so
+// less each. A test file run alone uses the source (or rebuilds what a study test starts).
 const compiledFirst = process.env["npm_lifecycle_event"] === "test"
 
 // Files whose subject is a fresh process's TensorFlow.js engine (no backend chosen yet).
