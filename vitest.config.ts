@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { defineConfig } from "vitest/config"
 import { BaseSequencer, type TestSpecification } from "vitest/node"
@@ -19,6 +20,9 @@ const freshEngine = ["test/testingBackend.test.ts"]
 // and ran 14 s alone at its end with one core idle. The other files fill in behind these.
 const longest = ["study", "studyFaults", "readme", "runFaults", "embeddedPostgres", "replay", "studyNetwork", "webgpu", "cli", "genericPrograms", "inr", "experiments", "routeSettings"]
   .map((name) => `/test/${name}.test.ts`)
+// a renamed or removed file would otherwise drop out of the list without a word
+const missing = longest.filter((suffix) => !existsSync(new URL(`.${suffix}`, import.meta.url)))
+if (missing.length > 0) throw new Error(`vitest.config.ts names test files that do not exist: ${missing.join(", ")}`)
 
 /** Vitest's own order (its record of durations, else size), the longest files above moved to the front. */
 class LongestFirst extends BaseSequencer {

@@ -10,11 +10,16 @@ import { resolve } from "node:path"
  * more CPU per process.
  */
 export const checkoutModule = (source: string): { readonly path: string; readonly tsx: boolean } => {
-  const js = source.replace(/\.ts$/, ".js")
-  const compiled = /^src\/(bin|workers)\//.test(js) ? js.replace(/^src\//, "dist/cli/") : `dist/${js}`
+  const compiled = builtCopy(source)
   return process.env["HYPERLAYERS_CHILDREN_FROM_DIST"] === "1" && existsSync(compiled)
     ? { path: resolve(compiled), tsx: false }
     : { path: resolve(source), tsx: true }
+}
+
+/** Where `npm run build` puts a source file of this checkout: an entry point in the bundle (`dist/cli/…`), anything else under `dist/`. */
+export const builtCopy = (source: string): string => {
+  const js = source.replace(/\.ts$/, ".js")
+  return /^src\/(bin|workers)\//.test(js) ? js.replace(/^src\//, "dist/cli/") : `dist/${js}`
 }
 
 /** The node flags that load tsx from this checkout, for a child that runs TypeScript. */

@@ -5,6 +5,7 @@ import { NodeServices } from "@effect/platform-node"
 import { Layer, Result } from "effect"
 import { decodeStudyResults } from "../src/programs/study/study.js"
 import { runStoreLayer } from "../src/services/store/RunStore.js"
+import { builtCopy } from "./cliProcess.js"
 import { tempDir } from "./programs.js"
 
 /** Helpers of the study tests: a tiny plan, study directories, and the built command line as a child process. */
@@ -73,7 +74,7 @@ export const builtCli = (): string => {
   return CLI
 }
 
-const CLI = join("dist", "cli", "bin", "hyperlayers.js")
+const CLI = builtCopy("src/bin/hyperlayers.ts")
 let checked = false
 
 /**
