@@ -1,9 +1,10 @@
 // The command line and the processes and threads it starts (`hyperlayers`, the PostgreSQL server's
 // watchdog, the gradient workers), bundled from the compiled JavaScript under dist/src into
 // dist/cli: one file per entry point, the code they share in chunks, every `import()` of a command
-// still loaded only when that command runs. A process then starts in about half the CPU time (0.81 s
-// against 1.45 s to load the study and runner code, measured): Node resolves and loads a few files
-// instead of about a thousand. TensorFlow.js (one copy of its engine for the library and its
+// still loaded only when that command runs. A process then starts in about 60 % of the CPU time
+// (measured: a runner up to its first connection to a database 0.94–0.98 s against 1.57–1.67 s
+// from dist/src; `--help` 0.28 s against 0.64): Node resolves and loads a few files instead of
+// about a thousand. TensorFlow.js (one copy of its engine for the library and its
 // backends), native addons and the optional packages stay in node_modules, imported at run time.
 // Run by `npm run build` after `tsc -p .`; the library's own API (dist/src/index.js) is not bundled.
 import { writeFileSync } from "node:fs"
