@@ -120,6 +120,30 @@ describe("the replacement kernels agree with the stock cpu kernels", () => {
     }), { numRuns: 80, seed: 25 })
   })
 
+  it("one matrix, untransposed, on gemm from version 2: XNNPACK's sums (version 1 keeps it on the stock kernel) bit for bit, long inner axes and wide ones included", async () => {
+    await tf.setBackend("wasm")
+    // the hyperhypernetwork's last layer and its gradient's products are of this kind ([8, 10]·[10, 2P])
+    const dims = fc.oneof(fc.integer({ min: 1, max: 23 }), fc.integer({ min: 24, max: 3000 }))
+    fc.assert(fc.property(dims, dims, dims, fc.boolean(), (m, k, n, rank3) => {
+      fc.pre(m * k + k * n + m * n <= 400_000)
+      const products = (version: KernelVersion) => {
+        const before = setKernelVersion(version)
+        const values = tf.tidy(() => {
+          const a = tf.randomNormal([...(rank3 ? [1] : []), m, k], 0, 1, "float32", m + 7 * k)
+          const b = tf.randomNormal([...(rank3 ? [1] : []), k, n], 0, 1, "float32", n + 5 * k)
+          return tf.matMul(a, b).dataSync()
+        })
+        setKernelVersion(before)
+        return values
+      }
+      const [v1, v2] = [products(1), products(2)]
+      expect(v2.length).toBe(v1.length)
+      // Object.is: the same bits, signed zeros included
+      const first = v1.findIndex((x, i) => !Object.is(x, v2[i]))
+      expect(first, `[${m}, ${k}]·[${k}, ${n}]: element ${first}`).toBe(-1)
+    }), { numRuns: 60, seed: 26 })
+  })
+
   it("products with few columns and a long inner axis (the dot-product path)", async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 16, max: 70 }), fc.integer({ min: 1, max: 7 }), fc.boolean(),
       async (batch, m, k, n, tB) => {

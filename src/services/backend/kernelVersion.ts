@@ -4,7 +4,8 @@
  *
  * - 1: the kernels before version 2: every layer through the generic path of TensorFlow.js
  *   operations, batched products on `bmm`.
- * - 2: products on `gemm` (the same sums as `bmm`, bit for bit), the built-in blocks of each
+ * - 2: products on `gemm` (the same sums as `bmm`, bit for bit; untransposed products of one matrix
+ *   too, with the sums of the stock kernel's XNNPACK, bit for bit), the built-in blocks of each
  *   hyperlayer as one fused operation with its own gradient (`layers/fusedStage`), and θ split into
  *   its hyperweights by one operation; Adam in one kernel per parameter (the same numbers as
  *   TensorFlow.js's, bit for bit).
