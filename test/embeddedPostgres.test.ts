@@ -170,10 +170,16 @@ describe("the study's own PostgreSQL", () => {
     child.kill("SIGKILL")
     await new Promise((r) => setTimeout(r, 300))
     expect(processExists(postmaster)).toBe(true)
+    // the killed owner's private socket directory, which neither it nor its watchdog could remove
+    const sockets = readFileSync(join(dir, "data", "postmaster.pid"), "utf8").split("\n")[4]!
+    expect(existsSync(sockets)).toBe(true)
     const { pg } = await start(dir)
     expect(processExists(postmaster)).toBe(false)
     expect(pidFileOwner(pg.dataDir)).not.toBe(postmaster)
     expect(await answers(pg)).toBe(true)
+    // removed with the server it served; the new server listens in a directory of its own
+    expect(existsSync(sockets)).toBe(false)
+    expect(readFileSync(join(pg.dataDir, "postmaster.pid"), "utf8").split("\n")[4]).not.toBe(sockets)
   }, 60_000)
 
   it.runIf(linux)("signals nothing but its own server: a stale postmaster.pid naming another process, or another study's server, is only removed", async () => {

@@ -140,8 +140,12 @@ const why = (logFile: string, from: number): string => {
  */
 const clearLeftovers = (dataDir: string, uid: number | undefined) => Effect.gen(function* () {
   const pid = pidFileOwner(dataDir)
-  if (pid === undefined || !processExists(pid)) return
   const pidFile = path.join(dataDir, "postmaster.pid")
+  // the socket directory of the server the file names, removed once that server is gone
+  const sockets = leftSocketDir(pidFile)
+  const gone = Effect.sync(() => removeSocketDir(sockets))
+  if (pid === undefined) return
+  if (!processExists(pid)) return yield* gone
   const identity = postmasterOf(pid, dataDir, uid)
   if (identity === "other") {
     yield* Effect.logInfo(`${pidFile} names process ${pid}, which is not this study's server (the pid was reused): removing the stale file, signalling nothing`)
@@ -162,10 +166,40 @@ const clearLeftovers = (dataDir: string, uid: number | undefined) => Effect.gen(
       } catch { /* gone already */ }
     })
     for (let k = 0; k < seconds * 10 && processExists(pid); k++) yield* Effect.sleep("100 millis")
-    if (!processExists(pid)) return
+    if (!processExists(pid)) return yield* gone
   }
   return yield* new DatabaseError({ message: `an earlier PostgreSQL (pid ${pid}) still runs on ${dataDir} and does not stop: stop it, then start the study again` })
 })
+
+/** What the private socket directory of a study's server is named: `hlpg-…`, directly in the system's temporary directory. */
+const SOCKET_DIR_PREFIX = "hlpg-"
+
+/**
+ * The socket directory a server of this data directory listened in (the fifth line of its
+ * `postmaster.pid`), if it is one this tool makes; undefined otherwise, or without a file.
+ */
+const leftSocketDir = (pidFile: string): string | undefined => {
+  let text: string
+  try {
+    text = fs.readFileSync(pidFile, "utf8")
+  } catch {
+    return undefined
+  }
+  const dir = text.split("\n")[4]?.trim()
+  return dir !== undefined && path.dirname(dir) === tmpdir() && path.basename(dir).startsWith(SOCKET_DIR_PREFIX) ? dir : undefined
+}
+
+/**
+ * Remove the socket directory of a server that is gone, which its study and that study's watchdog,
+ * both killed, could not: only when it holds nothing but a server's socket and its lock (a
+ * directory of someone else's, or one in use, stays).
+ */
+const removeSocketDir = (dir: string | undefined): void => {
+  if (dir === undefined) return
+  try {
+    if (fs.readdirSync(dir).every((name) => name === `.s.PGSQL.${PORT}` || name === `.s.PGSQL.${PORT}.lock`)) fs.rmSync(dir, { recursive: true, force: true })
+  } catch { /* already gone, or not ours to read */ }
+}
 
 /**
  * Run `initdb` once, when the data directory holds no cluster yet: into a directory beside it,
@@ -373,7 +407,7 @@ export const startEmbeddedPostgres = (dir: string, options: EmbeddedPostgresOpti
   const version = fs.readFileSync(path.join(dataDir, "PG_VERSION"), "utf8").trim()
   const socketDir = yield* Effect.acquireRelease(
     Effect.sync(() => {
-      const d = fs.mkdtempSync(path.join(tmpdir(), "hlpg-"))
+      const d = fs.mkdtempSync(path.join(tmpdir(), SOCKET_DIR_PREFIX))
       fs.chmodSync(d, 0o700)
       chownTo(d, user)
       return d
