@@ -3,7 +3,7 @@ import { Effect, Result } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { runCli } from "../src/cli/main.js"
 import { cliServices } from "../src/cli/shared.js"
-import { replay } from "../src/programs/experiments/replay.js"
+import { compareRuns, replay } from "../src/programs/experiments/replay.js"
 import { reproduce } from "../src/programs/experiments/reproduce.js"
 import { train } from "../src/programs/training/train.js"
 import type { Backend } from "../src/services/backend/Backend.js"
@@ -36,11 +36,13 @@ describe("replay", () => {
     bytes[bytes.length - 1]! ^= 1
     writeFileSync(paths[1]!.path, bytes)
     const other = await runProgram(Effect.result(replay(runDir, `${runDir}/replay2`)), 9)
-    // a corrupt checkpoint is an error, not a silent difference
+    // a corrupt checkpoint is an error, not a silent difference, and found before the re-run
     expect(other._tag).toBe("Failure")
+    expect(existsSync(`${runDir}/replay2`)).toBe(false)
     bytes[bytes.length - 1]! ^= 1
     writeFileSync(paths[1]!.path, bytes)
-    const differs = await runProgram(replay(runDir, `${runDir}/replay3`), 9)
+    // the comparison replay ends with, against the replay above (a re-run would give the same files)
+    const differs = await runProgram(compareRuns(runDir, `${runDir}/replay`), 9)
     expect(differs.identical).toBe(false)
     // the summary of the tampered sweep differs from the replay's too (and the stored one is now behind it)
     expect(differs.differences).toEqual(["sweep.json differs", "summary.json differs"])

@@ -80,6 +80,9 @@ const replayWith = (runDir: string, replayDir: string, manifest: RunManifest) =>
     const store = yield* RunStore
     const seeded = Effect.provide(seededRngLayer(manifest.rootSeed))
     const originals = yield* store.listCheckpoints(runDir)
+    // every checkpoint of the original read whole (an edited one is an error) before the re-run
+    // spends its time, not after
+    for (const o of originals) yield* store.readCheckpoint(o.path)
     const lastOriginal = originals[originals.length - 1]
     const originalRows = lastOriginal === undefined ? [] : yield* store.metricsAt(runDir, yield* store.readCheckpoint(lastOriginal.path), lastOriginal.path)
     // replay as far as the original got (it may have been stopped early), writing what it wrote
@@ -93,15 +96,35 @@ const replayWith = (runDir: string, replayDir: string, manifest: RunManifest) =>
     }).pipe(seeded)
     const has = (file: string) => store.exists(store.join(runDir, file))
     // the replay's manifest records what the original's does, so each experiment runs with the original's settings
-    const experiments = (yield* Experiments).filter((e) => e.file !== undefined)
-    const ran = []
-    for (const e of experiments) {
-      if (!(yield* has(e.file!))) continue
-      ran.push(e)
-      yield* runRecorded(e, replayDir).pipe(seeded)
-    }
+    for (const e of yield* experimentsOf(runDir)) yield* runRecorded(e, replayDir).pipe(seeded)
     if (yield* has("summary.json")) yield* report(replayDir).pipe(seeded)
+    return yield* compareRuns(runDir, replayDir)
+  })
 
+/** The registered experiments whose result file a run holds. */
+const experimentsOf = (runDir: string) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const ran = []
+    for (const e of yield* Experiments) if (e.file !== undefined && (yield* store.exists(store.join(runDir, e.file)))) ran.push(e)
+    return ran
+  })
+
+/**
+ * Compare a run with its replay, as {@link replay} does after re-running it: every checkpoint of
+ * `runDir` bit for bit with the one of `replayDir` at its step (tensors, RNG counters, optimizer and
+ * metrics state), `metrics.jsonl` row by row (timings aside), the result file of every registered
+ * experiment that `runDir` holds exactly, and `summary.json` with the summary of the original's
+ * results as they stand now. Fails with the store's error on a file that does not read whole.
+ */
+export const compareRuns = (runDir: string, replayDir: string) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const has = (file: string) => store.exists(store.join(runDir, file))
+    const originals = yield* store.listCheckpoints(runDir)
+    const lastOriginal = originals[originals.length - 1]
+    const originalRows = lastOriginal === undefined ? [] : yield* store.metricsAt(runDir, yield* store.readCheckpoint(lastOriginal.path), lastOriginal.path)
+    const ran = yield* experimentsOf(runDir)
     const compared: Array<string> = []
     const differences: Array<string> = []
     const replayed = yield* store.listCheckpoints(replayDir)
