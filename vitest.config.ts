@@ -3,8 +3,8 @@ import { availableParallelism } from "node:os"
 import { defineConfig } from "vitest/config"
 import { BaseSequencer, type TestSpecification } from "vitest/node"
 
-// `npm test` builds first (`npm run build`: tsc -p ., incremental, so after `npm ci`, whose build
-// compiled the same project, it only checks that nothing changed; then the command line's bundle):
+// `npm test` builds first (`npm run build`, scripts/build.mjs: tsc -p . and the command line's
+// bundle, skipped after `npm ci`, whose build is newer than every source):
 // child processes of the tests (the command line, a study's runners, the server watchdog, gradient
 // workers) then start from dist/cli and dist/ instead of the source through tsx, two seconds or so
 // less each. A test file run alone uses the source (or rebuilds what a study test starts).

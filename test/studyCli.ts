@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { Layer, Result } from "effect"
@@ -45,31 +45,16 @@ export interface Cli {
   readonly waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>
 }
 
-/** Every file under a directory whose name ends with `suffix` (`.ts` by default). */
-const sources = (dir: string, suffix = ".ts"): Array<string> => readdirSync(dir).flatMap((name) => {
-  const p = join(dir, name)
-  return statSync(p).isDirectory() ? sources(p, suffix) : p.endsWith(suffix) ? [p] : []
-})
-
 /**
  * The built command line (its bundle, `dist/cli/bin/hyperlayers.js`), as a user runs it (`npm ci`
- * builds it), rebuilt first when a source file is newer than its build: the study and its runners
- * start several processes, and the bundle starts in a third of the time TypeScript through tsx does.
+ * builds it), built first by `npm run build`'s script when a source is newer than the last build
+ * (checked once per process): the study and its runners start several processes, and the bundle
+ * starts in a third of the time TypeScript through tsx does.
  */
 export const builtCli = (): string => {
-  // once per process: an incremental build leaves untouched the outputs of sources whose text did
-  // not change (a checkout that only touched them), so their times would call for a rebuild every time
   if (checked) return CLI
-  const stale = sources("src").some((ts) => {
-    const js = join("dist", ts.replace(/\.ts$/, ".js"))
-    return !existsSync(js) || statSync(js).mtimeMs < statSync(ts).mtimeMs
-  }) || !existsSync(CLI) || sources("dist/src", ".js").some((js) => statSync(js).mtimeMs > statSync(CLI).mtimeMs)
-  if (stale) {
-    for (const step of [["node_modules/typescript/bin/tsc", "-p", "."], ["scripts/bundleCli.mjs"]]) {
-      const r = spawnSync(process.execPath, step, { encoding: "utf8" })
-      if (r.status !== 0) throw new Error(`the build failed (${step.join(" ")}): ${r.stdout}${r.stderr}`)
-    }
-  }
+  const r = spawnSync(process.execPath, ["scripts/build.mjs"], { encoding: "utf8" })
+  if (r.status !== 0) throw new Error(`the build failed (scripts/build.mjs): ${r.stdout}${r.stderr}`)
   checked = true
   return CLI
 }
