@@ -60,11 +60,21 @@ describe("defaults keep every earlier run as it was", () => {
     expect(await digestAfter4Steps(everyRound)).toBe(before.default)
   })
 
-  const committed = (study: string) => {
+  // each committed study read and decoded once for the tests below, which only read it (the
+  // memorised-route study's results are 33 MB: decoding them took about a second each time)
+  const studies = new Map<string, ReturnType<typeof readCommitted>>()
+  const readCommitted = (study: string) => {
     const plan = Result.getOrThrow(decodePlan(JSON.parse(readFileSync(`studies/${study}/plan.json`, "utf8"))))
     const cells = Result.getOrThrow(resolvePlan(plan, builtinExperiments, "plan", (c) => checkRunDefinition(c, builtinComponents)))
     const text = readFileSync(`studies/${study}/results.json`, "utf8")
     return { plan, cells, text, results: Result.getOrThrow(decodeStudyResults(text)).cells }
+  }
+  const committed = (study: string) => {
+    const known = studies.get(study)
+    if (known !== undefined) return known
+    const read = readCommitted(study)
+    studies.set(study, read)
+    return read
   }
 
   it("the routes preset is the memorised-route study's unit-plain-b4 arm, setting for setting", () => {
