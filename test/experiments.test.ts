@@ -6,10 +6,12 @@ import { lossCurvesSpec, phaseDiagramSpec } from "../src/core/report/figures.js"
 import { RunSummary, SweepResult } from "../src/core/run/results.js"
 import { reproduce } from "../src/programs/experiments/reproduce.js"
 import { useBackend } from "./helpers.js"
-import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
+import { runProgramOn, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
 
 // on the default backend (wasm), as a user runs them: the experiments are the subject, not the backend
 beforeAll(() => useBackend("wasm"))
+// every program of this file on wasm (runProgram alone would provide cpu)
+const runProgram = runProgramOn("wasm")
 
 describe("reproduce on a tiny preset", () => {
   // the run of seed 5, made once for both tests (whichever runs first), with the tensors it left

@@ -19,12 +19,14 @@ import { disposeTrainer, initTrainer, trainStep } from "../src/programs/training
 import { registryLayer } from "../src/services/registry/Registry.js"
 import { RunStore } from "../src/services/store/RunStore.js"
 import { useBackend } from "./helpers.js"
-import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
+import { runProgramOn, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
 import { blockStack } from "../src/testing/arbitraries.js"
 
 // on the default backend (wasm), as a user runs them: the programs are the subject here, not the
 // backend (a stack holding a researcher's own block runs the generic path on wasm too)
 beforeAll(() => useBackend("wasm"))
+// every program of this file on wasm (runProgram alone would provide cpu)
+const runProgram = runProgramOn("wasm")
 
 /** Every tensor of the last checkpoint, and its step and Rng state. */
 const lastCheckpoint = (runDir: string) => runProgram(Effect.gen(function* () {

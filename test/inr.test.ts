@@ -21,11 +21,13 @@ import { registryLayer } from "../src/services/registry/Registry.js"
 import { disposeTrainer, initTrainer, trainStep } from "../src/programs/training/trainer.js"
 import { RunStore } from "../src/services/store/RunStore.js"
 import { noLeak, take, useBackend } from "./helpers.js"
-import { runProgram, tempDir, tinyConfig } from "./programs.js"
+import { runProgramOn, tempDir, tinyConfig } from "./programs.js"
 import { hyperlayersArgs } from "./cliProcess.js"
 
 // on the default backend (wasm), as a user runs it: the INR experiment is the subject, not the backend
 beforeAll(() => useBackend("wasm"))
+// every program of this file on wasm (runProgram alone would provide cpu)
+const runProgram = runProgramOn("wasm")
 
 const seriesArbitrary: fc.Arbitrary<HeatSeries> = fc.record({
   coefficients: fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 1, maxLength: 6 }),

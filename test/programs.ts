@@ -15,6 +15,9 @@ export { tempDir } from "./tempDirs.js"
 export const testLayer = (seed: number, backend: "cpu" | "wasm" = "cpu") =>
   Layer.mergeAll(backendLayer(backend), seededRngLayer(seed), silentProgressLayer, runStoreLayer.pipe(Layer.provide(NodeServices.layer)), NodeServices.layer)
 
+/** {@link runProgram} on one backend: a file whose subject is a program, not the backend, runs on wasm, as users do. */
+export const runProgramOn = (backend: "cpu" | "wasm") => <A, E>(program: Effect.Effect<A, E, Services>, seed = 1) => runProgram(program, seed, backend)
+
 /** Run a program under {@link testLayer}. */
 type Services = Layer.Success<ReturnType<typeof testLayer>> | Scope.Scope
 export const runProgram = <A, E>(program: Effect.Effect<A, E, Services>, seed = 1, backend: "cpu" | "wasm" = "cpu") =>

@@ -11,11 +11,13 @@ import type { Progress } from "../src/services/console/Progress.js"
 import type { Rng } from "../src/services/rng/Rng.js"
 import { RunStore } from "../src/services/store/RunStore.js"
 import { useBackend } from "./helpers.js"
-import { runProgram, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
+import { runProgramOn, tempDir, tinyConfig, tinyExperiments } from "./programs.js"
 
 // on the default backend (wasm), whose kernel versions decide a run's rounding: what replay must
 // re-create bit for bit (some commands below run on cpu by flag)
 beforeAll(() => useBackend("wasm"))
+// every program of this file on wasm (runProgram alone would provide cpu)
+const runProgram = runProgramOn("wasm")
 
 describe("replay", () => {
   it("re-runs a run from its manifest to identical results, and says so when they are not", async () => {
@@ -76,7 +78,7 @@ describe("replay", () => {
     const runDir = tempDir()
     await runProgram(train({ runDir, config: tinyConfig({ steps: 4, checkpointEvery: 2 }), resume: false }), 9)
     // the sweep command, run in this process: it records the settings it ran with in the manifest
-    await Effect.runPromise(runCli(["sweep", runDir, "--betas", "3", "--seeds", "2", "--samples", "64", "--backend", "cpu"]).pipe(Effect.provide(cliServices)))
+    await Effect.runPromise(runCli(["sweep", runDir, "--betas", "3", "--seeds", "2", "--samples", "64", "--backend", "wasm"]).pipe(Effect.provide(cliServices)))
     expect(JSON.parse(readFileSync(`${runDir}/manifest.json`, "utf8")).experiments.sweep).toEqual({ betas: 3, seeds: 2, samples: 64, logBetaMin: -12, logBetaMax: 0, everyCheckpoint: 1 })
     const r = await runProgram(replay(runDir, `${runDir}/replay`), 9)
     expect(r.differences).toEqual([])
@@ -85,7 +87,7 @@ describe("replay", () => {
 
   it("replays a run extended by a resume and given an experiment after its report: identical, the summary counting the steps trained", async () => {
     const runDir = tempDir()
-    const cli = (...args: ReadonlyArray<string>) => Effect.runPromise(runCli([...args, "--backend", "cpu"]).pipe(Effect.provide(cliServices)))
+    const cli = (...args: ReadonlyArray<string>) => Effect.runPromise(runCli([...args, "--backend", "wasm"]).pipe(Effect.provide(cliServices)))
     await runProgram(train({ runDir, config: tinyConfig({ steps: 4, checkpointEvery: 2 }), resume: false }), 9)
     await runProgram(train({ runDir, config: tinyConfig({ steps: 6, checkpointEvery: 2 }), resume: true }), 9)
     await cli("sweep", runDir, "--betas", "3", "--seeds", "2", "--samples", "64")
