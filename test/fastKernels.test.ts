@@ -131,12 +131,15 @@ describe("the replacement kernels agree with the stock cpu kernels", () => {
         const values = tf.tidy(() => {
           const a = tf.randomNormal([...(rank3 ? [1] : []), m, k], 0, 1, "float32", m + 7 * k)
           const b = tf.randomNormal([...(rank3 ? [1] : []), k, n], 0, 1, "float32", n + 5 * k)
-          return tf.matMul(a, b).dataSync()
+          const c = tf.matMul(a, b)
+          return { shape: c.shape, values: c.dataSync() }
         })
         setKernelVersion(before)
         return values
       }
-      const [v1, v2] = [products(1), products(2)]
+      const [p1, p2] = [products(1), products(2)]
+      expect(p2.shape).toEqual(p1.shape)
+      const [v1, v2] = [p1.values, p2.values]
       expect(v2.length).toBe(v1.length)
       // Object.is: the same bits, signed zeros included
       const first = v1.findIndex((x, i) => !Object.is(x, v2[i]))
