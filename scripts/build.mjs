@@ -22,13 +22,19 @@ const newest = (path) => {
 /**
  * Whether the checkout at `dir` has a complete build newer than every input: `dist/cli/meta.json`,
  * which the bundle step writes last, is newer than each of src, test, bench, scripts (files and
- * folders, all the way down), the tsconfig and the package files that exist.
+ * folders, all the way down), the tsconfig and the package files that exist. Not fresh when any of
+ * them cannot be read.
  */
 export const buildIsFresh = (dir) => {
   const stamp = join(dir, "dist", "cli", "meta.json")
   if (!existsSync(stamp)) return false
   const built = statSync(stamp).mtimeMs
-  return inputs.every((p) => !existsSync(join(dir, p)) || newest(join(dir, p)) < built)
+  try {
+    return inputs.every((p) => !existsSync(join(dir, p)) || newest(join(dir, p)) < built)
+  } catch {
+    // a file that cannot be read (removed meanwhile, no permission): build, and let tsc say what is wrong
+    return false
+  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

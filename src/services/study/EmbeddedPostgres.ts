@@ -150,7 +150,7 @@ const clearLeftovers = (dataDir: string, uid: number | undefined) => Effect.gen(
   if (identity === "other") {
     yield* Effect.logInfo(`${pidFile} names process ${pid}, which is not this study's server (the pid was reused): removing the stale file, signalling nothing`)
     yield* Effect.sync(() => fs.rmSync(pidFile, { force: true }))
-    return
+    return yield* gone
   }
   if (identity === "unknown") {
     return yield* new DatabaseError({
@@ -159,7 +159,7 @@ const clearLeftovers = (dataDir: string, uid: number | undefined) => Effect.gen(
   }
   yield* Effect.logWarning(`stopping this study's PostgreSQL (pid ${pid}), left running by an earlier study process that was killed`)
   for (const [signal, seconds] of [["SIGINT", 20], ["SIGQUIT", 10]] as const) {
-    if (postmasterOf(pid, dataDir, uid) !== "ours") return
+    if (postmasterOf(pid, dataDir, uid) !== "ours") return yield* gone
     yield* Effect.sync(() => {
       try {
         process.kill(pid, signal)
