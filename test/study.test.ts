@@ -22,9 +22,11 @@ const SECRET = "pwS3cretForTheStudy"
 let cells: ReadonlyArray<StudyCell> = []
 
 /**
- * The backend of a study below: wasm, as users' studies run, where a tiny cell takes 0.5–1.2 s
- * with the backend's start (cpu: 1.3–1.8 s); cpu for the study stopped with Ctrl-C once its first
- * cell is recorded, whose other cells must still be running then.
+ * The backend of a study below: wasm, as users' studies run, where a runner's first tiny cell takes
+ * 0.6–1.2 s (it starts the backend) and the next ones 0.3–0.5 s (cpu, one runner, idle machine:
+ * 1.2, 0.9, 0.8 s), the file's CPU 52.0 → 42.0–45.5 s; cpu for the study stopped with Ctrl-C once
+ * its first cell is recorded, whose other cells must still be running then (the study records a
+ * runner's results about once a second: on wasm all three may be done by then).
  */
 type StudyBackend = "cpu" | "wasm"
 
