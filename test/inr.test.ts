@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { boxSdf, boxSdfTarget, boxSdfTask } from "../src/core/task/boxSdf.js"
 import { heatScale, heatSeries, type HeatSeries, heatSolution, heatTarget, heatTask } from "../src/core/task/heatEquation.js"
 import { heatFamily, sdfFamily } from "../src/core/inr/inrFamilies.js"
-import { defineInrFamily, gridPoints, gridTensor, nearestCondition, relativeL2, trainingConditions } from "../src/core/inr/inrFamily.js"
+import { defineInrFamily, gridPoints, gridTensor, type InrFamily, nearestCondition, relativeL2, trainingConditions } from "../src/core/inr/inrFamily.js"
 import { inrHypernetworkSpec, inrPresets } from "../src/core/inr/inrPresets.js"
 import { InrResult, type InrSettings } from "../src/core/inr/inrResults.js"
 import { defineTask } from "../src/core/task/task.js"
@@ -213,13 +213,25 @@ const tinySettings = (base: InrSettings, overrides: Partial<InrSettings> = {}): 
 })
 
 describe("the INR experiment", () => {
+  const settingsFor = (family: InrFamily) => tinySettings(inrPresets.quick.settings(family), { shape: [family.shape[0]!, 4, 1] })
+  // each family's run straight through (seed 4), made once for the tests below that read it, with the tensors it left
+  const straight = new Map<InrFamily, Promise<{ readonly runDir: string; readonly run: Effect.Success<ReturnType<typeof inr>>; readonly leaked: number }>>()
+  const straightRun = (family: InrFamily) => {
+    const made = straight.get(family) ?? (async () => {
+      const runDir = tempDir()
+      const before = tf.memory().numTensors
+      const run = await runProgram(inr({ runDir, family, settings: settingsFor(family), resume: false }), 4)
+      return { runDir, run, leaked: tf.memory().numTensors - before }
+    })()
+    straight.set(family, made)
+    return made
+  }
+
   it("runs end to end on both families, leaking no tensor, and writes results, figures and a self-contained report", async () => {
     for (const family of [heatFamily, sdfFamily]) {
-      const runDir = tempDir()
-      const settings = tinySettings(inrPresets.quick.settings(family), { shape: [family.shape[0]!, 4, 1] })
-      const before = tf.memory().numTensors
-      const { result, reportPath } = await runProgram(inr({ runDir, family, settings, resume: false }), 4)
-      expect(tf.memory().numTensors).toBe(before)
+      const settings = settingsFor(family)
+      const { runDir, run: { result, reportPath }, leaked } = await straightRun(family)
+      expect(leaked).toBe(0)
       const evaluated = trainingConditions(family.task.conditions).length + family.interpolation.length + family.extrapolation.length
       expect(result.rows).toHaveLength(evaluated)
       expect(result.summary.map((s) => s.kind)).toEqual(["training", "interpolation", "extrapolation"])
@@ -247,14 +259,14 @@ describe("the INR experiment", () => {
   })
 
   it("resumed from a checkpoint, gives the same results as straight through", async () => {
-    const settings = tinySettings(inrPresets.quick.settings(heatFamily), { shape: [1, 4, 1] })
-    const [straight, split] = [tempDir(), tempDir()]
-    const a = await runProgram(inr({ runDir: straight, family: heatFamily, settings, resume: false }), 6)
-    await runProgram(inr({ runDir: split, family: heatFamily, settings: { ...settings, steps: 2 }, resume: false }), 6)
-    const b = await runProgram(inr({ runDir: split, family: heatFamily, settings, resume: true }), 6)
+    const settings = settingsFor(heatFamily)
+    const split = tempDir()
+    const a = (await straightRun(heatFamily)).run
+    await runProgram(inr({ runDir: split, family: heatFamily, settings: { ...settings, steps: 2 }, resume: false }), 4)
+    const b = await runProgram(inr({ runDir: split, family: heatFamily, settings, resume: true }), 4)
     expect(b.result.rows).toEqual(a.result.rows)
     // a second start in the same directory is refused, naming --resume
-    const again = await runProgram(Effect.flip(inr({ runDir: split, family: heatFamily, settings, resume: false })), 6)
+    const again = await runProgram(Effect.flip(inr({ runDir: split, family: heatFamily, settings, resume: false })), 4)
     expect(again.message).toMatch(/already holds a run.*--resume/)
   })
 
