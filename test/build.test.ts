@@ -19,25 +19,22 @@ const checkout = (times: { readonly source: number; readonly stamp: number }) =>
 }
 
 describe("npm run build skips a build that is up to date", () => {
-  it("is fresh only when the last complete build is newer than every source, file or folder", () => {
-    const { dir, at } = checkout({ source: 1_000, stamp: 2_000 })
-    expect(buildIsFresh(dir)).toBe(true)
-    // an edited file deep in src
-    at("src/core/a.ts", 3_000)
-    expect(buildIsFresh(dir)).toBe(false)
-    at("src/core/a.ts", 1_000)
-    expect(buildIsFresh(dir)).toBe(true)
-    // a file removed: only its folder's time says so
-    rmSync(join(dir, "test/a.test.ts"))
-    expect(buildIsFresh(dir)).toBe(false)
-    at("test", 1_000)
-    // a changed package file
-    at("package.json", 2_500)
-    expect(buildIsFresh(dir)).toBe(false)
-    at("package.json", 1_000)
-    expect(buildIsFresh(dir)).toBe(true)
-    // no complete build: the bundle's metafile, written last, is missing
-    rmSync(join(dir, "dist/cli/meta.json"))
-    expect(buildIsFresh(dir)).toBe(false)
+  it("is fresh when the last complete build is newer than every source", () => {
+    expect(buildIsFresh(checkout({ source: 1_000, stamp: 2_000 }).dir)).toBe(true)
+    // a source as new as the build: not older, so built again
+    expect(buildIsFresh(checkout({ source: 2_000, stamp: 2_000 }).dir)).toBe(false)
+  })
+
+  // each change to a fresh checkout, alone, calls for a build
+  const changes: ReadonlyArray<readonly [string, (c: ReturnType<typeof checkout>) => void]> = [
+    ["an edited file deep in src", (c) => c.at("src/core/a.ts", 3_000)],
+    ["a removed file, which only its folder's time tells", (c) => rmSync(join(c.dir, "test/a.test.ts"))],
+    ["a changed package file", (c) => c.at("package.json", 2_500)],
+    ["no complete build (the bundle's metafile, written last, is missing)", (c) => rmSync(join(c.dir, "dist/cli/meta.json"))]
+  ]
+  it.each(changes)("is stale after %s", (_, change) => {
+    const c = checkout({ source: 1_000, stamp: 2_000 })
+    change(c)
+    expect(buildIsFresh(c.dir)).toBe(false)
   })
 })

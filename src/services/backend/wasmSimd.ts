@@ -25,7 +25,7 @@ import { HYPERLAYER_WAT } from "./wasmHyperlayer.js"
  *   XNNPACK sums over the inner axis in order from zero as gemm does (the same bits, held by a
  *   test), but packs B anew for every B tensor it has not seen, every step for a parameter that
  *   Adam has just replaced: the hyperhypernetwork's last layer `[8, 10]·[10, 2P]` and the two
- *   products of its gradient run 3.4–3.5× faster (0.82, 0.88, 0.71 ms → 0.24, 0.25, 0.20 ms at
+ *   products of its gradient run 3.4–3.6× faster (0.82, 0.88, 0.71 ms → 0.24, 0.25, 0.20 ms at
  *   2P = 24,760, each product on a fresh B). Transposed products of one matrix stay on the stock
  *   kernel, which sums them in blocks of 48 along the inner axis.
  * - `bmmDot`, the same product for few columns (n < 8) and a long inner axis, such as the
