@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
 import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-wasm"
@@ -115,6 +116,30 @@ describe("the fused hyperlayer kernels", () => {
     generic.values.forEach((v, k) => expect(worst(fused.values[k]!, v)).toBeLessThan(2e-4))
     const gmax = Math.max(1, ...generic.grad.map(Math.abs))
     expect(worst(fused.grad.map((g) => g / gmax), generic.grad.map((g) => g / gmax))).toBeLessThan(2e-5)
+  })
+})
+
+/** SHA-256 of float32 values, for pinning a kernel's bits. */
+const bits = (values: ReadonlyArray<ReadonlyArray<number>>): string =>
+  createHash("sha256").update(Buffer.from(Float32Array.from(values.flat()).buffer)).digest("hex").slice(0, 16)
+
+describe("the fused kernels' bits", () => {
+  // Kernel version 2's numbers are what every run made with it replays: a change to how its kernels
+  // compute (the attention pools' products, their sums' order, exp, the KL channels) must leave
+  // every bit as it was, or be a new kernel version. The pins are the SHA-256 (first 16 hex digits)
+  // of the values version 2 computed when they were recorded. Key widths below, at and above one
+  // SIMD vector (1, 3, 4, 5, 8, 9), pools of 3 to 24 members (whole vectors and remainders), both modes.
+  it.each([
+    [1, [3, 5, 1], "encoder", "a42fb507529337b6"],
+    [3, [4, 9, 2], "encoder", "92659f9d7982e1bc"],
+    [4, [4, 9, 2], "decoder-only", "65f3d9aa99f5c0b2"],
+    [5, [8, 24, 1], "encoder", "1e02dd92c96308f7"],
+    [8, [4, 9, 2], "encoder", "d50173ec6f7c2610"],
+    [9, [5, 3, 6, 1], "encoder", "6eff847bab46b1b0"]
+  ] as const)("attention key %i on %j (%s): generated networks, KL and gradient of θ as version 2 first computed them", (key, shape, mode, pinned) => {
+    const net = Result.getOrThrow(makeHypernetwork(paperHypernetworkSpec(sizes({ attentionKey: key, latent: 3, activation: 5 }))))
+    const { values, grad } = generation(net, shape, mode, 0.3, 7 + key, 2)
+    expect(bits([...values, grad])).toBe(pinned)
   })
 })
 
