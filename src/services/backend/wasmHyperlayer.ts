@@ -6,6 +6,16 @@
  *
  * `exp4` is the exponential of four floats by the Cephes polynomial (as in `sse_mathfun`): within
  * 2 ulp of exp on [−87.3, 88.4], clamped outside (exp(−87.3) ≈ 1.2e−38 stands for anything smaller).
+ *
+ * The clamps are `f32x4.pmin`/`pmax` (one x86 instruction each) rather than `f32x4.min`/`max`
+ * (NaN-propagating and ordering −0 below +0: a sequence of about eight on x86): against bounds that
+ * are neither zero nor NaN the two give the same value for every input but NaN (where both give a
+ * NaN). The power 2ⁿ is built from n as a float: n + 127 is an integer in [1, 255] (n = ⌊x·log₂e +
+ * ½⌋ of a clamped x), so n + (2²³ + 127) is exact and its low mantissa bits are n + 127, which the
+ * shift by 23 moves into the exponent field, the bits `trunc_sat(n) + 127 << 23` gives, without the
+ * saturating conversion (about eight instructions on x86). Softmax, swish and the KL channels
+ * spend much of their time in these exponentials; every bit stays as it was (kernel version 2's
+ * bits are pinned by a test).
  */
 /** Four lanes of one value. */
 const f4 = (x: number | string): string => `(v128.const f32x4 ${x} ${x} ${x} ${x})`
@@ -18,7 +28,7 @@ const expLocals = "(local $ex v128) (local $efx v128) (local $ez v128) (local $e
  * V8 does not inline calls between wasm functions and softmax and swish call it for every 4 values.
  */
 const exp4 = (dst: string, src: string): string => `
-    (local.set $ex (f32x4.min (f32x4.max ${src} ${f4(-87.3365478515625)}) ${f4(88.3762626647949)}))
+    (local.set $ex (f32x4.pmin (f32x4.pmax ${src} ${f4(-87.3365478515625)}) ${f4(88.3762626647949)}))
     (local.set $efx (f32x4.floor (f32x4.add (f32x4.mul (local.get $ex) ${f4(1.44269504088896341)}) ${f4(0.5)})))
     (local.set $ex (f32x4.sub (f32x4.sub (local.get $ex) (f32x4.mul (local.get $efx) ${f4(0.693359375)})) (f32x4.mul (local.get $efx) ${f4(-2.12194440e-4)})))
     (local.set $ez (f32x4.mul (local.get $ex) (local.get $ex)))
@@ -29,7 +39,7 @@ const exp4 = (dst: string, src: string): string => `
     (local.set $ey (f32x4.add (f32x4.mul (local.get $ey) (local.get $ex)) ${f4(5.0000001201e-1)}))
     (local.set $ey (f32x4.add (f32x4.add (f32x4.mul (local.get $ey) (local.get $ez)) (local.get $ex)) ${f4(1)}))
     (local.set ${dst} (f32x4.mul (local.get $ey)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $efx)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`
+      (i32x4.shl (f32x4.add (local.get $efx) ${f4(8388735)}) (i32.const 23))))`
 
 /** The temporaries of {@link log4}, {@link softplus4}, {@link spread4}. */
 const mathLocals = `${expLocals} (local $lx v128) (local $le v128) (local $lm v128) (local $ls v128) (local $lz v128) (local $ly v128)
@@ -37,7 +47,7 @@ const mathLocals = `${expLocals} (local $lx v128) (local $le v128) (local $lm v1
 
 /** Statements setting `dst` to log(`src`) of four positive floats (Cephes logf: within 1 ulp for normal x). */
 const log4 = (dst: string, src: string): string => `
-    (local.set $lx (f32x4.max ${src} (v128.const i32x4 0x00800000 0x00800000 0x00800000 0x00800000)))
+    (local.set $lx (f32x4.pmax ${src} (v128.const i32x4 0x00800000 0x00800000 0x00800000 0x00800000)))
     (local.set $le (f32x4.convert_i32x4_s (i32x4.sub (i32x4.shr_u (local.get $lx) (i32.const 23)) (v128.const i32x4 126 126 126 126))))
     (local.set $lm (v128.or (v128.and (local.get $lx) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff)) (v128.const i32x4 0x3f000000 0x3f000000 0x3f000000 0x3f000000)))
     (local.set $ls (f32x4.lt (local.get $lm) ${f4(0.707106781186547524)}))
@@ -101,6 +111,65 @@ const storeN = (p: string, v: string, cnt = "(local.get $cnt)"): string =>
 const hsum = (v: string): string =>
   `(f32.add (f32.add (f32x4.extract_lane 0 (local.get ${v})) (f32x4.extract_lane 1 (local.get ${v}))) (f32.add (f32x4.extract_lane 2 (local.get ${v})) (f32x4.extract_lane 3 (local.get ${v}))))`
 
+/** Lanes 0 and 2 of `a` then of `b` (`even`), or lanes 1 and 3 (`odd`), as one vector. */
+const evenLanes = (a: string, b: string): string => `(i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 ${a} ${b})`
+const oddLanes = (a: string, b: string): string => `(i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 ${a} ${b})`
+
+/**
+ * The horizontal sums of the v128 locals `a`, `b`, `c`, `d` as the four lanes of one vector, each
+ * summed as {@link hsum} sums one, (l0 + l1) + (l2 + l3), so bit for bit the same: pairs first
+ * ([a0 + a1, a2 + a3, b0 + b1, b2 + b3], likewise c and d), then the pairs' sums. Uses the v128
+ * locals $h0 and $h1.
+ */
+const hsum4 = (a: string, b: string, c: string, d: string): string => `
+    (local.set $h0 (f32x4.add ${evenLanes(`(local.get ${a})`, `(local.get ${b})`)} ${oddLanes(`(local.get ${a})`, `(local.get ${b})`)}))
+    (local.set $h1 (f32x4.add ${evenLanes(`(local.get ${c})`, `(local.get ${d})`)} ${oddLanes(`(local.get ${c})`, `(local.get ${d})`)}))
+    (f32x4.add ${evenLanes("(local.get $h0)", "(local.get $h1)")} ${oddLanes("(local.get $h0)", "(local.get $h1)")})`
+
+/** The most columns of P·v one pass over a pool's members sums (one accumulator each). */
+const PV_COLUMNS = 8
+
+/**
+ * One pass of attnFwd's P·v over the members (j), for the `g` columns d … d + g − 1 at once: each
+ * column's sum runs over j in order in its own accumulator, as a pass per column would sum it (the
+ * same bits), but the g sums' chains of additions run side by side. Reads the row of P at $p, the
+ * columns' rows of vᵀ from $m (rows $sp4 bytes apart), stores the sums at $out + 4d, and advances
+ * $d by g. Locals: $a0 … $a7, $v1 … $v7 (i32), $e, $h0, $h1, $j.
+ */
+const pvPass = (g: number): string => {
+  const cols = Array.from({ length: g }, (_, c) => c)
+  const row = (c: number): string => (c === 0 ? "(local.get $m)" : `(local.get $v${c})`)
+  const stores: Array<string> = []
+  for (let c = 0; c + 4 <= g; c += 4) {
+    stores.push(`(v128.store offset=${4 * c} (i32.add (local.get $out) (i32.shl (local.get $d) (i32.const 2))) ${hsum4(`$a${c}`, `$a${c + 1}`, `$a${c + 2}`, `$a${c + 3}`)})`)
+  }
+  for (let c = g - (g % 4); c < g; c++) stores.push(`(f32.store offset=${4 * c} (i32.add (local.get $out) (i32.shl (local.get $d) (i32.const 2))) ${hsum(`$a${c}`)})`)
+  return `
+        (local.set $m (i32.add (local.get $vt) (i32.mul (local.get $d) (local.get $sp4))))
+        ${cols.slice(1).map((c) => `(local.set $v${c} (i32.add ${row(c - 1)} (local.get $sp4)))`).join(" ")}
+        ${cols.map((c) => `(local.set $a${c} ${f4(0)})`).join(" ")}
+        ${loop("$j", "(local.get $sp4)", 16, `
+          (local.set $e (v128.load (i32.add (local.get $p) (local.get $j))))
+          ${cols.map((c) => `(local.set $a${c} (f32x4.add (local.get $a${c}) (f32x4.mul (local.get $e) (v128.load (i32.add ${row(c)} (local.get $j))))))`).join("\n          ")}`)}
+        ${stores.join("\n        ")}
+        (local.set $d (i32.add (local.get $d) (i32.const ${g})))`
+}
+
+/**
+ * The P·v pass for min(k − d, {@link PV_COLUMNS}) columns, chosen by a br_table (blocks $g8 … $g1,
+ * the case for g columns after block $g<g> ends), each case ending with a branch back to $pvNext.
+ */
+const pvSwitch = (): string => {
+  const sizes = Array.from({ length: PV_COLUMNS }, (_, n) => n + 1)
+  const index = `(i32.sub (select (i32.sub (local.get $k) (local.get $d)) (i32.const ${PV_COLUMNS}) (i32.lt_u (i32.sub (local.get $k) (local.get $d)) (i32.const ${PV_COLUMNS}))) (i32.const 1))`
+  const opens = [...sizes].reverse().map((g) => `(block $g${g}`).join(" ")
+  const cases = sizes.map((g) => `)${pvPass(g)}
+        (br $pvNext)`).join("\n")
+  return `${opens}
+          (br_table ${sizes.map((g) => `$g${g}`).join(" ")} $g${PV_COLUMNS} ${index})
+        ${cases}`
+}
+
 /** `for (j = 0; j < end; j += step) { body }` over an i32 local. */
 const loop = (j: string, end: string, step: number, body: string): string => `
     (local.set ${j} (i32.const 0))
@@ -113,7 +182,7 @@ const loop = (j: string, end: string, step: number, body: string): string => `
 export const HYPERLAYER_WAT = `
   (func $exp4 (param $x v128) (result v128)
     (local $fx v128) (local $z v128) (local $y v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.3365478515625 -87.3365478515625 -87.3365478515625 -87.3365478515625))
+    (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 -87.3365478515625 -87.3365478515625 -87.3365478515625 -87.3365478515625))
       (v128.const f32x4 88.3762626647949 88.3762626647949 88.3762626647949 88.3762626647949)))
     (local.set $fx (f32x4.floor (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
       (v128.const f32x4 0.5 0.5 0.5 0.5))))
@@ -128,7 +197,7 @@ export const HYPERLAYER_WAT = `
     (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
     (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $z)) (local.get $x)) (v128.const f32x4 1 1 1 1)))
     (f32x4.mul (local.get $y)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $fx)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+      (i32x4.shl (f32x4.add (local.get $fx) (v128.const f32x4 8388735 8388735 8388735 8388735)) (i32.const 23))))
 
   ;; out[b, r, c] = x[b, r, c] + bias[b, c] (rows × cols per b, row-major)
   (func (export "addBias") (param $x i32) (param $out i32) (param $bias i32) (param $batch i32) (param $rows i32) (param $cols i32)
@@ -444,6 +513,7 @@ export const HYPERLAYER_WAT = `
     (local $sp i32) (local $sp4 i32) (local $last i32) (local $q i32) (local $kt i32) (local $vt i32)
     (local $i i32) (local $j i32) (local $d i32) (local $m i32) (local $qrow i32) (local $out i32)
     (local $acc v128) (local $mv v128) (local $sv v128) (local $mask v128) (local $e v128) ${expLocals}
+    ${Array.from({ length: PV_COLUMNS }, (_, c) => `(local $a${c} v128)`).join(" ")} ${Array.from({ length: PV_COLUMNS - 1 }, (_, c) => `(local $v${c + 1} i32)`).join(" ")} (local $h0 v128) (local $h1 v128)
     (local.set $sp (i32.and (i32.add (local.get $s) (i32.const 3)) (i32.const -4)))
     (local.set $sp4 (i32.shl (local.get $sp) (i32.const 2)))
     (local.set $last (i32.sub (local.get $sp4) (i32.const 16)))
@@ -475,23 +545,16 @@ export const HYPERLAYER_WAT = `
         (if (i32.eq (local.get $j) (local.get $last)) (then (local.set $e (v128.and (local.get $e) (local.get $mask)))))
         (v128.store (i32.add (local.get $p) (local.get $j)) (local.get $e))
         (local.set $sv (f32x4.add (local.get $sv) (local.get $e)))`)}
-      ;; P = e·(1/Σ e), kept, with the first column of P·v in the same pass; then the others
+      ;; P = e·(1/Σ e), kept
       (local.set $sv (f32x4.splat (f32.div (f32.const 1) ${hsum("$sv")})))
-      (local.set $out (i32.add (local.get $h) (i32.shl (i32.load (i32.add (local.get $hIdx) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
-      (local.set $acc ${f4(0)})
       ${loop("$j", "(local.get $sp4)", 16, `
-        (local.set $e (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $sv)))
-        (v128.store (i32.add (local.get $p) (local.get $j)) (local.get $e))
-        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $e) (v128.load (i32.add (local.get $vt) (local.get $j))))))`)}
-      (f32.store (local.get $out) ${hsum("$acc")})
-      (local.set $m (i32.add (local.get $vt) (local.get $sp4)))
-      ${loop("$d", "(local.get $k)", 1, `
-        (if (local.get $d) (then
-          (local.set $acc ${f4(0)})
-          ${loop("$j", "(local.get $sp4)", 16, `
-            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $m) (local.get $j))))))`)}
-          (f32.store (i32.add (local.get $out) (i32.shl (local.get $d) (i32.const 2))) ${hsum("$acc")})
-          (local.set $m (i32.add (local.get $m) (local.get $sp4)))))`)}
+        (v128.store (i32.add (local.get $p) (local.get $j)) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $sv)))`)}
+      ;; P·v to the member's output, up to ${PV_COLUMNS} columns a pass (each column's sum in the order of a pass of its own)
+      (local.set $out (i32.add (local.get $h) (i32.shl (i32.load (i32.add (local.get $hIdx) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))
+      (local.set $d (i32.const 0))
+      (block $pvDone (loop $pvNext
+        (br_if $pvDone (i32.ge_u (local.get $d) (local.get $k)))
+        ${pvSwitch()}))
       (local.set $p (i32.add (local.get $p) (local.get $sp4)))`)})
 
   ;; The gradient of attnFwd for one pool: dh (the outputs' gradient, laid out as h) and P (as
