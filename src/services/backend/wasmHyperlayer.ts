@@ -13,9 +13,11 @@
  * NaN). The power 2ⁿ is built from n as a float: n + 127 is an integer in [1, 255] (n = ⌊x·log₂e +
  * ½⌋ of a clamped x), so n + (2²³ + 127) is exact and its low mantissa bits are n + 127, which the
  * shift by 23 moves into the exponent field, the bits `trunc_sat(n) + 127 << 23` gives, without the
- * saturating conversion (about eight instructions on x86). Softmax, swish and the KL channels
- * spend much of their time in these exponentials; every bit stays as it was (kernel version 2's
- * bits are pinned by a test).
+ * saturating conversion (about eight instructions on x86). Softmax's row maxima and the KL
+ * channel's max(r, 0) take pmax too: where pmax and max differ for numbers (a −0 where max gives
+ * +0), nothing that follows does (score − max differs only for a score of −0, and exp4 of ±0 is
+ * the same; −0 + u² is +0 + u²). Softmax, swish and the KL channels spend much of their time in
+ * these operations; every bit stays as it was (kernel version 2's bits are pinned by a test).
  */
 /** Four lanes of one value. */
 const f4 = (x: number | string): string => `(v128.const f32x4 ${x} ${x} ${x} ${x})`
@@ -340,7 +342,7 @@ export const HYPERLAYER_WAT = `
             ${spread4("$r", "(local.get $t)")}
             (local.set $u (f32x4.div (f32x4.sub (local.get $muQ) (local.get $muP)) (local.get $sP)))
             (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul ${f4(0.5)}
-              (f32x4.add (f32x4.max (local.get $r) ${f4(0)}) (f32x4.mul (local.get $u) (local.get $u))))))))
+              (f32x4.add (f32x4.pmax (local.get $r) ${f4(0)}) (f32x4.mul (local.get $u) (local.get $u))))))))
         (local.set $c (i32.add (local.get $c) (i32.const 4)))
         (br $lC)))
       (local.set $yq (i32.add (local.get $yq) (local.get $ys4)))
@@ -535,9 +537,10 @@ export const HYPERLAYER_WAT = `
           (local.set $m (i32.add (local.get $m) (local.get $sp4)))`)}
         (if (i32.eq (local.get $j) (local.get $last)) (then (local.set $acc (v128.bitselect (local.get $acc) ${f4("-inf")} (local.get $mask)))))
         (v128.store (i32.add (local.get $p) (local.get $j)) (local.get $acc))
-        (local.set $mv (f32x4.max (local.get $mv) (local.get $acc)))`)}
-      (local.set $mv (f32x4.splat (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mv)) (f32x4.extract_lane 1 (local.get $mv)))
-        (f32.max (f32x4.extract_lane 2 (local.get $mv)) (f32x4.extract_lane 3 (local.get $mv))))))
+        (local.set $mv (f32x4.pmax (local.get $mv) (local.get $acc)))`)}
+      ;; the lanes' maximum in every lane (pmax: see exp4's note; a −0 for +0 here changes no exp(score − max))
+      (local.set $mv (f32x4.pmax (local.get $mv) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mv) (local.get $mv))))
+      (local.set $mv (f32x4.pmax (local.get $mv) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $mv) (local.get $mv))))
       ;; exp(score − max) (zero past s) and their sum
       (local.set $sv ${f4(0)})
       ${loop("$j", "(local.get $sp4)", 16, `
