@@ -17,8 +17,9 @@ import { HYPERLAYER_WAT } from "./wasmHyperlayer.js"
  *   strides; a transposed `B` is first copied, transposed, into a scratch block (1/m of the
  *   product's cost). Sums run over the inner axis in order, as the stock kernel's do.
  * - `gemm` (kernel version 2), the same products with the same sums, bit for bit, faster where
- *   `bmm` went slow: the last (fewer than 8) columns run through the 4-row blocks too, from a copy
- *   of B's last columns padded to 8, instead of one row at a time through scalar loops (1.10× on a
+ *   `bmm` went slow: the last (fewer than 8) columns run through 4-row blocks too (4 columns wide
+ *   for 1–4 of them, 8 for 5–7), from a copy of B's last columns padded to 8, instead of one row at
+ *   a time through scalar loops (1.10× on a
  *   hyperlayer's linear map `[8, 1632, 56]·[8, 56, 58]`, 1.38× on its gradient
  *   `[8, 1632, 56]ᵀ·[8, 1632, 58]`, 1.6× on the attention pools' `[256, 48, 48]ᵀ·[256, 48, 5]`).
  *   It also takes the untransposed products of one matrix, which the stock kernel hands to XNNPACK:
