@@ -39,6 +39,14 @@ import { HYPERLAYER_WAT } from "./wasmHyperlayer.js"
  *   and splitting hyperfeature blocks (runs of 4–30 values), which a JavaScript loop does at about
  *   7 ns a value.
  */
+/** Pointers to rows 1–3 of a 4-row block of A, `$ars4` bytes apart from row 0's pointer `first`. */
+const rowPointers = (first: string): string =>
+  [1, 2, 3].map((r) => `(local.set $a${r} (i32.add (local.get ${r === 1 ? first : `$a${r - 1}`}) (local.get $ars4)))`).join("\n    ")
+
+/** Step the four row pointers of a 4-row block (row 0's is `first`) one value along the inner axis (`$acs4` bytes). */
+const stepRows = (first: string): string =>
+  [first, "$a1", "$a2", "$a3"].map((a) => `(local.set ${a} (i32.add (local.get ${a}) (local.get $acs4)))`).join("\n      ")
+
 const WAT = `
 (module
   (import "env" "memory" (memory 0))
@@ -99,9 +107,7 @@ const WAT = `
       (local.set $r30 (v128.const f32x4 0 0 0 0)) (local.set $r31 (v128.const f32x4 0 0 0 0))
       ;; the four rows' pointers into A, each stepping along the inner axis
       (local.set $a (local.get $aP))
-      (local.set $a1 (i32.add (local.get $a) (local.get $ars4)))
-      (local.set $a2 (i32.add (local.get $a1) (local.get $ars4)))
-      (local.set $a3 (i32.add (local.get $a2) (local.get $ars4)))
+      ${rowPointers("$a")}
       (local.set $b (i32.add (local.get $bB) (i32.shl (local.get $j) (i32.const 2))))
       (local.set $p (local.get $k))
       (block $dK (loop $lK
@@ -120,10 +126,7 @@ const WAT = `
         (local.set $av (v128.load32_splat (local.get $a3)))
         (local.set $r30 (f32x4.add (local.get $r30) (f32x4.mul (local.get $av) (local.get $b0))))
         (local.set $r31 (f32x4.add (local.get $r31) (f32x4.mul (local.get $av) (local.get $b1))))
-        (local.set $a (i32.add (local.get $a) (local.get $acs4)))
-        (local.set $a1 (i32.add (local.get $a1) (local.get $acs4)))
-        (local.set $a2 (i32.add (local.get $a2) (local.get $acs4)))
-        (local.set $a3 (i32.add (local.get $a3) (local.get $acs4)))
+        ${stepRows("$a")}
         (local.set $b (i32.add (local.get $b) (local.get $n4)))
         (local.set $p (i32.sub (local.get $p) (i32.const 1)))
         (br $lK)))
@@ -291,9 +294,7 @@ const WAT = `
     (local $b0 v128) (local $b1 v128) (local $av v128)
     (local $r00 v128) (local $r01 v128) (local $r10 v128) (local $r11 v128)
     (local $r20 v128) (local $r21 v128) (local $r30 v128) (local $r31 v128)
-    (local.set $a1 (i32.add (local.get $aP) (local.get $ars4)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $ars4)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $ars4)))
+    ${rowPointers("$aP")}
     (block $dK (loop $lK
       (br_if $dK (i32.eqz (local.get $k)))
       (local.set $b0 (v128.load (local.get $bP)))
@@ -310,10 +311,7 @@ const WAT = `
       (local.set $av (v128.load32_splat (local.get $a3)))
       (local.set $r30 (f32x4.add (local.get $r30) (f32x4.mul (local.get $av) (local.get $b0))))
       (local.set $r31 (f32x4.add (local.get $r31) (f32x4.mul (local.get $av) (local.get $b1))))
-      (local.set $aP (i32.add (local.get $aP) (local.get $acs4)))
-      (local.set $a1 (i32.add (local.get $a1) (local.get $acs4)))
-      (local.set $a2 (i32.add (local.get $a2) (local.get $acs4)))
-      (local.set $a3 (i32.add (local.get $a3) (local.get $acs4)))
+      ${stepRows("$aP")}
       (local.set $bP (i32.add (local.get $bP) (local.get $bs4)))
       (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br $lK)))
@@ -330,9 +328,7 @@ const WAT = `
   (func $block4x4 (param $aP i32) (param $ars4 i32) (param $acs4 i32) (param $bP i32) (param $bs4 i32) (param $cP i32) (param $cs4 i32) (param $k i32) (param $cnt i32)
     (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $b0 v128) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
-    (local.set $a1 (i32.add (local.get $aP) (local.get $ars4)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $ars4)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $ars4)))
+    ${rowPointers("$aP")}
     (block $dK (loop $lK
       (br_if $dK (i32.eqz (local.get $k)))
       (local.set $b0 (v128.load (local.get $bP)))
@@ -340,10 +336,7 @@ const WAT = `
       (local.set $r1 (f32x4.add (local.get $r1) (f32x4.mul (v128.load32_splat (local.get $a1)) (local.get $b0))))
       (local.set $r2 (f32x4.add (local.get $r2) (f32x4.mul (v128.load32_splat (local.get $a2)) (local.get $b0))))
       (local.set $r3 (f32x4.add (local.get $r3) (f32x4.mul (v128.load32_splat (local.get $a3)) (local.get $b0))))
-      (local.set $aP (i32.add (local.get $aP) (local.get $acs4)))
-      (local.set $a1 (i32.add (local.get $a1) (local.get $acs4)))
-      (local.set $a2 (i32.add (local.get $a2) (local.get $acs4)))
-      (local.set $a3 (i32.add (local.get $a3) (local.get $acs4)))
+      ${stepRows("$aP")}
       (local.set $bP (i32.add (local.get $bP) (local.get $bs4)))
       (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br $lK)))
