@@ -8,12 +8,12 @@
  * 2 ulp of exp on [−87.3, 88.4], clamped outside (exp(−87.3) ≈ 1.2e−38 stands for anything smaller).
  *
  * The clamps are `f32x4.pmin`/`pmax` (one x86 instruction each) rather than `f32x4.min`/`max`
- * (NaN-propagating and ordering −0 below +0: a sequence of about eight on x86): against bounds that
+ * (NaN-propagating and ordering −0 below +0: a sequence of several on x86): against bounds that
  * are neither zero nor NaN the two give the same value for every input but NaN (where both give a
  * NaN). The power 2ⁿ is built from n as a float: n + 127 is an integer in [1, 255] (n = ⌊x·log₂e +
  * ½⌋ of a clamped x), so n + (2²³ + 127) is exact and its low mantissa bits are n + 127, which the
  * shift by 23 moves into the exponent field, the bits `trunc_sat(n) + 127 << 23` gives, without the
- * saturating conversion (about eight instructions on x86). Softmax's row maxima and the KL
+ * saturating conversion (several instructions on x86). Softmax's row maxima and the KL
  * channel's max(r, 0) take pmax too: where pmax and max differ for numbers (a −0 where max gives
  * +0), nothing that follows does (score − max differs only for a score of −0, and exp4 of ±0 is
  * the same; −0 + u² is +0 + u²). Softmax, swish and the KL channels spend much of their time in
