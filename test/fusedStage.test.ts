@@ -41,7 +41,6 @@ afterAll(() => { useKernels(LATEST_KERNELS) })
 
 const sizes = (s: Partial<PaperSizes>): PaperSizes => ({ activation: 6, position: 2, noise: 2, attentionKey: 2, learned: 2, latent: 2, depth: 3, ...s })
 
-/** Generated weights, biases, KL and the gradient of a scalar of them with respect to θ, under a kernel version. */
 /** Draws of a given shape and seed (TensorFlow.js's seeded normals unless a test needs others). */
 type Draw = (shape: ReadonlyArray<number>, seed: number) => tf.Tensor
 const normals: Draw = (shape, seed) => tf.randomNormal([...shape], 0, 1, "float32", seed)
@@ -62,6 +61,10 @@ const portable: Draw = (shape, seed) => {
   return tf.tensor(values, [...shape])
 }
 
+/**
+ * Generated weights, biases, KL and the gradient of a scalar of them with respect to θ, under a
+ * kernel version, from θ and random inputs that `draw` gives.
+ */
 const generation = (net: Hypernetwork, shape: ReadonlyArray<number>, mode: GenerationMode, thetaScale: number, seed: number, version: 1 | 2, draw: Draw = normals) => {
   useKernels(version)
   expect(fusedKernelsActive()).toBe(version === 2)

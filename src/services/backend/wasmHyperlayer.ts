@@ -202,7 +202,7 @@ export const HYPERLAYER_WAT = `
       (i32x4.shl (f32x4.add (local.get $fx) (v128.const f32x4 8388735 8388735 8388735 8388735)) (i32.const 23))))
 
   ;; out[b, r, c] = x[b, r, c] + bias[b, c] (rows × cols per b, row-major)
-  (func (export "addBias") (param $x i32) (param $out i32) (param $bias i32) (param $batch i32) (param $rows i32) (param $cols i32)
+  (func $addBias (export "addBias") (param $x i32) (param $out i32) (param $bias i32) (param $batch i32) (param $rows i32) (param $cols i32)
     (local $r i32) (local $c i32) (local $c4 i32) (local $bb i32)
     (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
     (block $dB (loop $lB
@@ -235,7 +235,7 @@ export const HYPERLAYER_WAT = `
       (br $lB))))
 
   ;; out[b, c] = Σ_r x[b, r, c], the rows in order
-  (func (export "colSums") (param $x i32) (param $out i32) (param $batch i32) (param $rows i32) (param $cols i32)
+  (func $colSums (export "colSums") (param $x i32) (param $out i32) (param $batch i32) (param $rows i32) (param $cols i32)
     (local $r i32) (local $c i32) (local $c4 i32) (local $o i32)
     (local.set $c4 (i32.and (local.get $cols) (i32.const -4)))
     (block $dB (loop $lB
@@ -308,7 +308,7 @@ export const HYPERLAYER_WAT = `
   ;; sides, z = μq + σq·ε to hq and hp (rows hs4 bytes apart) and returns Σ KL(q‖p) =
   ;; Σ ½·(max(spread(t), 0) + u²), spread(t) = expm1(t) − t, t = 2·log(σq/σp), u = (μq − μp)/σp;
   ;; decoder-only (sides 1), z = μp + σp·ε to hq and returns 0.
-  (func (export "klFwd") (param $yq i32) (param $yp i32) (param $eps i32) (param $hq i32) (param $hp i32)
+  (func $klFwd (export "klFwd") (param $yq i32) (param $yp i32) (param $eps i32) (param $hq i32) (param $hp i32)
     (param $E i32) (param $L i32) (param $ys4 i32) (param $hs4 i32) (param $sides i32) (result f32)
     (local $c i32) (local $cnt i32) (local $o i32) (local $oL i32) (local $acc v128)
     (local $muP v128) (local $sP v128) (local $muQ v128) (local $sQ v128) (local $z v128) (local $t v128) (local $u v128) (local $ep v128) (local $r v128)
@@ -359,7 +359,7 @@ export const HYPERLAYER_WAT = `
   ;; dμq = dz + g·u/σp, dρq = (dz·ε + g·m/σq)·sigmoid(ρq), dμp = −g·u/σp,
   ;; dρp = −g·(m + u²)/σp·sigmoid(ρp), with m = expm1(t) where spread(t) > 0, else 0;
   ;; decoder-only dμp = dz, dρp = dz·ε·sigmoid(ρp).
-  (func (export "klBwd") (param $yq i32) (param $yp i32) (param $eps i32) (param $dhq i32) (param $dhp i32) (param $dyq i32) (param $dyp i32)
+  (func $klBwd (export "klBwd") (param $yq i32) (param $yp i32) (param $eps i32) (param $dhq i32) (param $dhp i32) (param $dyq i32) (param $dyp i32)
     (param $E i32) (param $L i32) (param $ys4 i32) (param $hs4 i32) (param $sides i32) (param $g f32)
     (local $c i32) (local $cnt i32) (local $o i32) (local $oL i32) (local $gv v128)
     (local $muP v128) (local $rP v128) (local $sP v128) (local $muQ v128) (local $rQ v128) (local $sQ v128)
@@ -420,7 +420,7 @@ export const HYPERLAYER_WAT = `
 
   ;; swish on rows of w values: out = x·σ(x), σ kept (rows × w, row-major); x and out rows xs4
   ;; and os4 bytes apart
-  (func (export "swish") (param $x i32) (param $xs4 i32) (param $out i32) (param $os4 i32) (param $sig i32) (param $rows i32) (param $w i32)
+  (func $swish (export "swish") (param $x i32) (param $xs4 i32) (param $out i32) (param $os4 i32) (param $sig i32) (param $rows i32) (param $w i32)
     (local $c i32) (local $w16 i32) (local $v v128) (local $s v128) ${expLocals}
     (local.set $w16 (i32.shl (i32.and (local.get $w) (i32.const -4)) (i32.const 2)))
     (block $dR (loop $lR
@@ -449,7 +449,7 @@ export const HYPERLAYER_WAT = `
 
   ;; the gradient of swish: dx = dh·σ + (dh·x)·(σ·(1 − σ)), as TensorFlow.js sums the gradients of
   ;; x·σ(x); x, dh and dx rows xs4, ds4 and es4 bytes apart, σ as swish kept it
-  (func (export "swishGrad") (param $x i32) (param $xs4 i32) (param $sig i32) (param $dh i32) (param $ds4 i32) (param $dx i32) (param $es4 i32) (param $rows i32) (param $w i32)
+  (func $swishGrad (export "swishGrad") (param $x i32) (param $xs4 i32) (param $sig i32) (param $dh i32) (param $ds4 i32) (param $dx i32) (param $es4 i32) (param $rows i32) (param $w i32)
     (local $c i32) (local $w4 i32) (local $v v128) (local $s v128) (local $g v128)
     (local.set $w4 (i32.shl (local.get $w) (i32.const 2)))
     (block $dR (loop $lR
@@ -511,7 +511,7 @@ export const HYPERLAYER_WAT = `
   ;; (scale·q)·keyᵀ, softmax along each row (exp(score − max) times 1/Σ) (P, s rows of sp values, zero past s, to p), P·v to
   ;; h + 4·i32[hIdx + 4m] for member m. sp is s rounded up to a multiple of 4.
   ;; scratch: q [s, k] | kt [k, sp] | vt [k, sp]
-  (func (export "attnFwd") (param $y i32) (param $yIdx i32) (param $h i32) (param $hIdx i32) (param $s i32) (param $k i32) (param $scale f32) (param $p i32) (param $scratch i32)
+  (func $attnFwd (export "attnFwd") (param $y i32) (param $yIdx i32) (param $h i32) (param $hIdx i32) (param $s i32) (param $k i32) (param $scale f32) (param $p i32) (param $scratch i32)
     (local $sp i32) (local $sp4 i32) (local $last i32) (local $q i32) (local $kt i32) (local $vt i32)
     (local $i i32) (local $j i32) (local $d i32) (local $m i32) (local $qrow i32) (local $out i32)
     (local $acc v128) (local $mv v128) (local $sv v128) (local $mask v128) (local $e v128) ${expLocals}
@@ -563,7 +563,7 @@ export const HYPERLAYER_WAT = `
   ;; The gradient of attnFwd for one pool: dh (the outputs' gradient, laid out as h) and P (as
   ;; attnFwd kept it) → the gradient of the members' (q, key, v) in dy, laid out as y.
   ;; scratch: q [s, k] | kt [k, sp] | vt [k, sp] | do [s, k] | dq [s, k] | dkt [k, sp] | dvt [k, sp] | t [sp]
-  (func (export "attnBwd") (param $y i32) (param $yIdx i32) (param $dh i32) (param $hIdx i32) (param $dy i32) (param $s i32) (param $k i32) (param $scale f32) (param $p i32) (param $scratch i32)
+  (func $attnBwd (export "attnBwd") (param $y i32) (param $yIdx i32) (param $dh i32) (param $hIdx i32) (param $dy i32) (param $s i32) (param $k i32) (param $scale f32) (param $p i32) (param $scratch i32)
     (local $sp i32) (local $sp4 i32) (local $ks i32) (local $q i32) (local $kt i32) (local $vt i32) (local $do i32) (local $dq i32) (local $dkt i32) (local $dvt i32) (local $t i32)
     (local $i i32) (local $j i32) (local $d i32) (local $m i32) (local $n i32) (local $row i32) (local $src i32) (local $col i32)
     (local $acc v128) (local $g v128) (local $dv v128) (local $tv v128) (local $sc v128)

@@ -165,7 +165,7 @@ const WAT = `
   ;; bm + 4·b·bbs, or when tb stored [n, k] and copied transposed into scratch first; c row-major
   ;; [m, n], batch after batch. Rows go four at a time through $quad (columns in blocks of 8), the
   ;; columns it leaves and the last rows through $row.
-  (func (export "bmm")
+  (func $bmm (export "bmm")
     (param $a i32) (param $bm i32) (param $c i32) (param $scratch i32)
     (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
     (param $ars i32) (param $acs i32) (param $abs i32) (param $bbs i32) (param $tb i32)
@@ -214,7 +214,7 @@ const WAT = `
   ;; c[b] = A[b]·B[b] for few columns (n < 8) and a long inner axis: c[i, j] = A[i, ·]·Bt[j, ·], dot
   ;; products along the inner axis, 4 lanes at a time. A row-major [m, k] at a + 4·b·abs; B stored
   ;; [n, k] at bm + 4·b·bbs when tb, else [k, n] and copied transposed into scratch first.
-  (func (export "bmmDot")
+  (func $bmmDot (export "bmmDot")
     (param $a i32) (param $bm i32) (param $c i32) (param $scratch i32)
     (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
     (param $abs i32) (param $bbs i32) (param $tb i32)
@@ -385,7 +385,7 @@ const WAT = `
   ;; c[b] = A[b]·B[b] with the same operands and the same sums as bmm (every value bit for bit),
   ;; faster: the last (fewer than 8) columns run through the 4-row blocks too, from a copy of B's
   ;; last columns padded to 8 (scratch after the transposed B, when tb), instead of one row at a time.
-  (func (export "gemm")
+  (func $gemm (export "gemm")
     (param $a i32) (param $bm i32) (param $c i32) (param $scratch i32)
     (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
     (param $ars i32) (param $acs i32) (param $abs i32) (param $bbs i32) (param $tb i32)
@@ -444,7 +444,7 @@ const WAT = `
       (br $perB))))
 
   ;; rows runs of n 4-byte values, from one strided block to another; strides in bytes
-  (func (export "copyRows")
+  (func $copyRows (export "copyRows")
     (param $from i32) (param $fromStride i32) (param $to i32) (param $toStride i32) (param $rows i32) (param $n i32)
     (local $f i32) (local $t i32) (local $left i32) (local $bytes i32)
     (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
@@ -474,7 +474,7 @@ const WAT = `
   ;; One Adam step on n values, in the order and float32 roundings of TensorFlow.js's
   ;; AdamOptimizer (so bit for bit the same): m' = m·β1 + g·c1, v' = v·β2 + (g·g)·c2,
   ;; x' = ((m'/a1)/(√(v'/a2) + ε))·(−lr) + x, with c = 1 − β and a = 1 − β^t as float32 scalars.
-  (func (export "adam") (param $x i32) (param $m i32) (param $v i32) (param $g i32) (param $ox i32) (param $om i32) (param $ov i32) (param $n i32)
+  (func $adam (export "adam") (param $x i32) (param $m i32) (param $v i32) (param $g i32) (param $ox i32) (param $om i32) (param $ov i32) (param $n i32)
     (param $b1 f32) (param $c1 f32) (param $b2 f32) (param $c2 f32) (param $a1 f32) (param $a2 f32) (param $eps f32) (param $nlr f32)
     (local $i i32) (local $n4 i32) (local $o i32) (local $gv v128) (local $mv v128) (local $vv v128)
     (local $B1 v128) (local $C1 v128) (local $B2 v128) (local $C2 v128) (local $A1 v128) (local $A2 v128) (local $EPS v128) (local $NLR v128)
@@ -576,7 +576,7 @@ export interface HyperlayerKernels {
 export const compileWasmSimd = async (stockBatchMatMul: tf.KernelFunc): Promise<(backend: BackendWasm) => WasmSimd> => {
   const wabt = await initWabt()
   const parsed = wabt.parseWat("kernels.wat", WAT, { simd: true })
-  // the name section lets a V8 CPU profile (node --cpu-prof) name the kernels (quad, block4, gather…) instead of wasm-function[N]
+  // the name section lets a V8 CPU profile (node --cpu-prof) name every kernel (quad, attnFwd, klBwd…) instead of wasm-function[N]
   const compiled = new WebAssembly.Module(parsed.toBinary({ write_debug_names: true }).buffer)
   parsed.destroy()
   const instances = new WeakMap<BackendWasm, WasmSimd>()
